@@ -1,0 +1,223 @@
+// Package catalogtest is the conformance suite every catalog.Adapter must pass, plus helpers
+// that write real Iceberg metadata files with iceberg-go for the adapters (and remote
+// stand-ins) that read them.
+package catalogtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+)
+
+// Options describe an adapter under test.
+type Options struct {
+	// New returns a fresh adapter over an empty remote. Called once per subtest.
+	New func(t *testing.T) catalog.Adapter
+	// MetadataFiles returns n distinct, valid metadata locations the adapter (and the
+	// remote behind it) can read. Defaults to WriteMetadataFiles into t.TempDir().
+	MetadataFiles func(t *testing.T, n int) []string
+	// NestedNamespaces is true when the remote supports multi-level namespaces.
+	NestedNamespaces bool
+	// NonAtomicReplace is true when the adapter is expected to fall back to
+	// drop-then-register (ReplaceTable returns atomic=false); the race test is skipped.
+	NonAtomicReplace bool
+}
+
+// Run runs the conformance suite.
+func Run(t *testing.T, opts Options) {
+	if opts.MetadataFiles == nil {
+		opts.MetadataFiles = func(t *testing.T, n int) []string {
+			return WriteMetadataFiles(t, t.TempDir(), n)
+		}
+	}
+	ctx := func(t *testing.T) context.Context {
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+	ns := []string{"conformance"}
+	id := catalog.Ident{Namespace: ns, Table: "events"}
+
+	t.Run("namespace create and exists", func(t *testing.T) {
+		a := opts.New(t)
+		c := ctx(t)
+		ok, err := a.NamespaceExists(c, ns)
+		require.NoError(t, err)
+		assert.False(t, ok, "fresh remote has no namespace")
+		require.NoError(t, a.CreateNamespace(c, ns))
+		ok, err = a.NamespaceExists(c, ns)
+		require.NoError(t, err)
+		assert.True(t, ok)
+		require.NoError(t, a.CreateNamespace(c, ns), "creating an existing namespace is not an error")
+		if opts.NestedNamespaces {
+			nested := []string{"conformance", "inner"}
+			require.NoError(t, a.CreateNamespace(c, nested))
+			ok, err = a.NamespaceExists(c, nested)
+			require.NoError(t, err)
+			assert.True(t, ok)
+		}
+	})
+
+	t.Run("missing namespace and table are 404", func(t *testing.T) {
+		a := opts.New(t)
+		c := ctx(t)
+		_, err := a.LoadTable(c, id)
+		assertStatus(t, err, 404)
+		locs := opts.MetadataFiles(t, 1)
+		assertStatus(t, a.RegisterTable(c, id, locs[0], catalog.Provenance{}), 404)
+		require.NoError(t, a.CreateNamespace(c, ns))
+		_, err = a.LoadTable(c, id)
+		assertStatus(t, err, 404)
+		_, err = a.ReplaceTable(c, id, locs[0], locs[0], catalog.Provenance{})
+		assertStatus(t, err, 404)
+	})
+
+	t.Run("register, load, idempotent register, conflict", func(t *testing.T) {
+		a := opts.New(t)
+		c := ctx(t)
+		locs := opts.MetadataFiles(t, 2)
+		require.NoError(t, a.CreateNamespace(c, ns))
+		prov := catalog.Provenance{Repository: "repo", Reference: "main", Commit: "c0ffee"}
+		require.NoError(t, a.RegisterTable(c, id, locs[0], prov))
+		got, err := a.LoadTable(c, id)
+		require.NoError(t, err)
+		assert.Equal(t, locs[0], got)
+		require.NoError(t, a.RegisterTable(c, id, locs[0], prov), "same location again is idempotent")
+		assertStatus(t, a.RegisterTable(c, id, locs[1], prov), 409)
+		got, err = a.LoadTable(c, id)
+		require.NoError(t, err)
+		assert.Equal(t, locs[0], got, "a refused register must not change the table")
+	})
+
+	t.Run("replace with right and stale expected location", func(t *testing.T) {
+		a := opts.New(t)
+		c := ctx(t)
+		locs := opts.MetadataFiles(t, 3)
+		require.NoError(t, a.CreateNamespace(c, ns))
+		require.NoError(t, a.RegisterTable(c, id, locs[0], catalog.Provenance{}))
+		atomic, err := a.ReplaceTable(c, id, locs[0], locs[1], catalog.Provenance{})
+		require.NoError(t, err)
+		assert.Equal(t, !opts.NonAtomicReplace, atomic)
+		got, err := a.LoadTable(c, id)
+		require.NoError(t, err)
+		assert.Equal(t, locs[1], got)
+		_, err = a.ReplaceTable(c, id, locs[0], locs[2], catalog.Provenance{})
+		assertStatus(t, err, 409)
+		got, err = a.LoadTable(c, id)
+		require.NoError(t, err)
+		assert.Equal(t, locs[1], got, "a stale compare-and-swap must not change the table")
+	})
+
+	t.Run("concurrent replace: exactly one wins", func(t *testing.T) {
+		if opts.NonAtomicReplace {
+			t.Skip("adapter has no atomic re-point")
+		}
+		a := opts.New(t)
+		c := ctx(t)
+		const racers = 4
+		locs := opts.MetadataFiles(t, racers+1)
+		require.NoError(t, a.CreateNamespace(c, ns))
+		require.NoError(t, a.RegisterTable(c, id, locs[0], catalog.Provenance{}))
+		var wg sync.WaitGroup
+		errs := make([]error, racers)
+		for i := 0; i < racers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, errs[i] = a.ReplaceTable(c, id, locs[0], locs[i+1], catalog.Provenance{})
+			}(i)
+		}
+		wg.Wait()
+		winners := 0
+		winner := ""
+		for i, err := range errs {
+			if err == nil {
+				winners++
+				winner = locs[i+1]
+				continue
+			}
+			assertStatus(t, err, 409)
+		}
+		require.Equal(t, 1, winners, "exactly one compare-and-swap may succeed: %v", errs)
+		got, err := a.LoadTable(c, id)
+		require.NoError(t, err)
+		assert.Equal(t, winner, got)
+	})
+
+	t.Run("drop does not purge", func(t *testing.T) {
+		a := opts.New(t)
+		c := ctx(t)
+		locs := opts.MetadataFiles(t, 1)
+		require.NoError(t, a.CreateNamespace(c, ns))
+		require.NoError(t, a.RegisterTable(c, id, locs[0], catalog.Provenance{}))
+		require.NoError(t, a.DropTable(c, id))
+		_, err := a.LoadTable(c, id)
+		assertStatus(t, err, 404)
+		assertStatus(t, a.DropTable(c, id), 404)
+		if p, ok := LocalPath(locs[0]); ok {
+			_, err := os.Stat(p)
+			assert.NoError(t, err, "drop must never delete the metadata file")
+		}
+		require.NoError(t, a.RegisterTable(c, id, locs[0], catalog.Provenance{}), "re-register after drop")
+	})
+
+	t.Run("ping", func(t *testing.T) {
+		require.NoError(t, opts.New(t).Ping(ctx(t)))
+	})
+}
+
+func assertStatus(t *testing.T, err error, status int) {
+	t.Helper()
+	require.Error(t, err)
+	assert.Equal(t, status, apperr.StatusOf(err), "error: %v", err)
+}
+
+// LocalPath returns the file path of a file:// location.
+func LocalPath(loc string) (string, bool) {
+	const prefix = "file://"
+	if len(loc) > len(prefix) && loc[:len(prefix)] == prefix {
+		return loc[len(prefix):], true
+	}
+	return "", false
+}
+
+// TestSchema is the schema of the tables the helpers create.
+var TestSchema = iceberg.NewSchema(0,
+	iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
+	iceberg.NestedField{ID: 2, Name: "name", Type: iceberg.PrimitiveTypes.String},
+)
+
+// WriteMetadataFiles writes n real Iceberg metadata files (format v2, written by iceberg-go)
+// of n distinct tables under dir and returns their file:// locations. Names follow Iceberg's
+// writer convention (00000-<uuid>.metadata.json).
+func WriteMetadataFiles(t testing.TB, dir string, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range out {
+		tableDir := filepath.Join(dir, fmt.Sprintf("table-%d-%s", i, uuid.NewString()[:8]))
+		require.NoError(t, os.MkdirAll(filepath.Join(tableDir, "metadata"), 0o755))
+		md, err := table.NewMetadata(TestSchema, iceberg.UnpartitionedSpec, table.UnsortedSortOrder,
+			"file://"+tableDir, iceberg.Properties{"format-version": "2"})
+		require.NoError(t, err)
+		raw, err := json.Marshal(md)
+		require.NoError(t, err)
+		p := filepath.Join(tableDir, "metadata", fmt.Sprintf("00000-%s.metadata.json", uuid.NewString()))
+		require.NoError(t, os.WriteFile(p, raw, 0o644))
+		out[i] = "file://" + p
+	}
+	return out
+}
