@@ -8,6 +8,7 @@
 package apperr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -96,4 +97,22 @@ func PublicMessage(err error) string {
 func Is(err error, status int) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Status == status
+}
+
+// Body is the lakeFS error body.
+type Body struct {
+	Message string `json:"message"`
+}
+
+// Write answers err as lakeFS does: its status and `{"message": ...}` as application/json.
+func Write(w http.ResponseWriter, err error) {
+	WriteStatus(w, StatusOf(err), PublicMessage(err))
+}
+
+// WriteStatus writes a lakeFS error body with the given status and message.
+func WriteStatus(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(Body{Message: message})
 }
