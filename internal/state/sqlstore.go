@@ -1,0 +1,424 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// MaxPageSize bounds every listing (lakeFS's own maximum).
+const MaxPageSize = 1000
+
+// sqlStore implements Store for SQLite and PostgreSQL; the statements are portable, only
+// locking, migrations and error classification differ.
+type sqlStore struct {
+	db       *sql.DB
+	postgres bool
+	locks    *keyedMutex
+}
+
+// Open opens the configured store and applies pending migrations.
+func Open(ctx context.Context, cfg config.State, logger *slog.Logger) (Store, error) {
+	switch cfg.Type {
+	case "sqlite":
+		return OpenSQLite(ctx, cfg.SQLite.Path, logger)
+	case "postgres":
+		return OpenPostgres(ctx, cfg.Postgres.ConnectionString, logger)
+	default:
+		return nil, fmt.Errorf("state.type: unknown store type %q", cfg.Type)
+	}
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path.
+func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("state.sqlite.path: create directory: %w", err)
+		}
+	}
+	// WAL lets readers run beside the writer; busy_timeout makes a second process wait
+	// rather than fail; one connection makes this process the single writer.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state: open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &sqlStore{db: db, locks: sqliteLocks(path)}
+	if err := s.migrate(ctx, goose.DialectSQLite3, "migrations/sqlite", nil, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteLockTables holds one lock table per database file, shared by every Store opened on
+// that file in this process: SQLite state is single-process, so in-process locks are
+// complete there.
+var sqliteLockTables sync.Map // absolute path -> *keyedMutex
+
+func sqliteLocks(path string) *keyedMutex {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	m, _ := sqliteLockTables.LoadOrStore(path, newKeyedMutex())
+	return m.(*keyedMutex)
+}
+
+// OpenPostgres connects to PostgreSQL and applies pending migrations (holding a session
+// lock, so replicas starting together migrate once).
+func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (Store, error) {
+	db, err := sql.Open("pgx", connString)
+	if err != nil {
+		return nil, fmt.Errorf("state: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state: connect to postgres: %w", redactPGError(err))
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex()}
+	if err := s.migrate(ctx, goose.DialectPostgres, "migrations/postgres", locker, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sqlStore) migrate(ctx context.Context, dialect goose.Dialect, dir string, locker lock.SessionLocker, logger *slog.Logger) error {
+	sub, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return err
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if locker != nil {
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, s.db, sub, opts...)
+	if err != nil {
+		return fmt.Errorf("state: migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("state: apply migrations: %w", err)
+	}
+	if logger != nil {
+		for _, r := range results {
+			logger.Info("applied state migration", "version", r.Source.Version, "duration", r.Duration)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *sqlStore) Close() error                   { return s.db.Close() }
+
+const syncColumns = `catalog, table_key, remote_namespace, remote_table, repository, reference,
+	local_namespace, local_table, resolved_commit, pushed_location, remote_location,
+	lakefs_location, status, pending, notes, updated_by, created_at, updated_at, version`
+
+func (s *sqlStore) GetSyncRecord(ctx context.Context, key TableKey) (SyncRecord, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+syncColumns+` FROM remote_sync_records
+		WHERE catalog = $1 AND table_key = $2`, key.Catalog, key.Key())
+	rec, err := scanSync(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SyncRecord{}, ErrNotFound
+	}
+	return rec, err
+}
+
+func (s *sqlStore) CreateSyncRecord(ctx context.Context, rec *SyncRecord) error {
+	now := time.Now().UTC()
+	rec.CreatedAt, rec.UpdatedAt, rec.Version = now, now, 1
+	_, err := s.db.ExecContext(ctx, `INSERT INTO remote_sync_records (`+syncColumns+`)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
+		rec.Catalog, rec.Key(), encodeNS(rec.Namespace), rec.Table, rec.Repository, rec.Reference,
+		encodeNS(rec.LocalNamespace), rec.LocalTable, rec.ResolvedCommit, rec.PushedLocation,
+		rec.RemoteLocation, rec.LakeFSLocation, rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy,
+		micros(rec.CreatedAt), micros(rec.UpdatedAt), rec.Version)
+	if err != nil && s.isUniqueViolation(err) {
+		return ErrAlreadyExists
+	}
+	return err
+}
+
+func (s *sqlStore) UpdateSyncRecord(ctx context.Context, rec *SyncRecord) error {
+	now := time.Now().UTC()
+	res, err := s.db.ExecContext(ctx, `UPDATE remote_sync_records SET
+		repository=$1, reference=$2, local_namespace=$3, local_table=$4, resolved_commit=$5,
+		pushed_location=$6, remote_location=$7, lakefs_location=$8, status=$9, pending=$10,
+		notes=$11, updated_by=$12, updated_at=$13, version=version+1
+		WHERE catalog=$14 AND table_key=$15 AND version=$16`,
+		rec.Repository, rec.Reference, encodeNS(rec.LocalNamespace), rec.LocalTable,
+		rec.ResolvedCommit, rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation,
+		rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy, micros(now),
+		rec.Catalog, rec.Key(), rec.Version)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := s.GetSyncRecord(ctx, rec.TableKey); errors.Is(err, ErrNotFound) {
+			return ErrNotFound
+		}
+		return ErrVersionConflict
+	}
+	rec.Version++
+	rec.UpdatedAt = now
+	return nil
+}
+
+func (s *sqlStore) ListSyncRecords(ctx context.Context, catalog, after string, amount int) (Page[SyncRecord], error) {
+	amount = clampAmount(amount)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+syncColumns+` FROM remote_sync_records
+		WHERE catalog = $1 AND table_key > $2 ORDER BY table_key LIMIT $3`, catalog, after, amount+1)
+	if err != nil {
+		return Page[SyncRecord]{}, err
+	}
+	defer rows.Close()
+	var page Page[SyncRecord]
+	for rows.Next() {
+		rec, err := scanSync(rows)
+		if err != nil {
+			return Page[SyncRecord]{}, err
+		}
+		page.Items = append(page.Items, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[SyncRecord]{}, err
+	}
+	if len(page.Items) > amount {
+		page.Items, page.HasMore = page.Items[:amount], true
+		page.NextOffset = page.Items[amount-1].Key()
+	}
+	return page, nil
+}
+
+const opColumns = `catalog, operation, user_id, request_id, remote_namespace, remote_table,
+	repository, reference, local_namespace, local_table, request, status_code, outcome, error,
+	lakefs_commit, metadata_location, started_at, finished_at, duration_ms`
+
+func (s *sqlStore) StartOperation(ctx context.Context, op *Operation) error {
+	if op.StartedAt.IsZero() {
+		op.StartedAt = time.Now().UTC()
+	}
+	if op.Outcome == "" {
+		op.Outcome = OutcomeRunning
+	}
+	return s.db.QueryRowContext(ctx, `INSERT INTO remote_operations (`+opColumns+`)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING id`,
+		op.Catalog, op.Operation, op.User, op.RequestID, encodeNS(op.RemoteNS), op.RemoteTable,
+		op.Repository, op.Reference, encodeNS(op.LocalNS), op.LocalTable, op.Request, op.StatusCode,
+		op.Outcome, op.Error, op.LakeFSCommit, op.MetadataLoc, micros(op.StartedAt),
+		micros(op.FinishedAt), op.DurationMillis).Scan(&op.ID)
+}
+
+func (s *sqlStore) FinishOperation(ctx context.Context, op *Operation) error {
+	if op.FinishedAt.IsZero() {
+		op.FinishedAt = time.Now().UTC()
+	}
+	op.DurationMillis = op.FinishedAt.Sub(op.StartedAt).Milliseconds()
+	res, err := s.db.ExecContext(ctx, `UPDATE remote_operations SET status_code=$1, outcome=$2,
+		error=$3, lakefs_commit=$4, metadata_location=$5, finished_at=$6, duration_ms=$7 WHERE id=$8`,
+		op.StatusCode, op.Outcome, op.Error, op.LakeFSCommit, op.MetadataLoc,
+		micros(op.FinishedAt), op.DurationMillis, op.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+func (s *sqlStore) ListOperations(ctx context.Context, catalog, after string, amount int) (Page[Operation], error) {
+	amount = clampAmount(amount)
+	afterID := int64(1<<63 - 1)
+	if after != "" {
+		id, err := strconv.ParseInt(after, 10, 64)
+		if err != nil {
+			return Page[Operation]{}, fmt.Errorf("%w: invalid after token %q", ErrNotFound, after)
+		}
+		afterID = id
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, `+opColumns+` FROM remote_operations
+		WHERE catalog = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, catalog, afterID, amount+1)
+	if err != nil {
+		return Page[Operation]{}, err
+	}
+	defer rows.Close()
+	var page Page[Operation]
+	for rows.Next() {
+		var op Operation
+		var remoteNS, localNS string
+		var started, finished int64
+		if err := rows.Scan(&op.ID, &op.Catalog, &op.Operation, &op.User, &op.RequestID, &remoteNS,
+			&op.RemoteTable, &op.Repository, &op.Reference, &localNS, &op.LocalTable, &op.Request,
+			&op.StatusCode, &op.Outcome, &op.Error, &op.LakeFSCommit, &op.MetadataLoc, &started,
+			&finished, &op.DurationMillis); err != nil {
+			return Page[Operation]{}, err
+		}
+		op.RemoteNS, op.LocalNS = decodeNS(remoteNS), decodeNS(localNS)
+		op.StartedAt, op.FinishedAt = fromMicros(started), fromMicros(finished)
+		page.Items = append(page.Items, op)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[Operation]{}, err
+	}
+	if len(page.Items) > amount {
+		page.Items, page.HasMore = page.Items[:amount], true
+		page.NextOffset = strconv.FormatInt(page.Items[amount-1].ID, 10)
+	}
+	return page, nil
+}
+
+// LockTable takes the in-process lock first, so that one process holds at most one
+// database connection per contended table; PostgreSQL then takes a session advisory lock
+// on a dedicated connection, which serializes replicas. SQLite is single-process by design.
+func (s *sqlStore) LockTable(ctx context.Context, key TableKey) (func(), error) {
+	k := key.Catalog + keySep + key.Key()
+	unlockLocal, err := s.locks.Lock(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if !s.postgres {
+		return unlockLocal, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		unlockLocal()
+		return nil, err
+	}
+	id := advisoryLockID(k)
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discard the conn: its lock state is unknown
+		conn.Close()
+		unlockLocal()
+		return nil, err
+	}
+	return func() {
+		// Unlock with a fresh deadline: the caller's context may already be cancelled,
+		// and a lock left held would block the table until the connection dies.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, id); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // closing the session releases the lock
+		}
+		conn.Close()
+		unlockLocal()
+	}, nil
+}
+
+// advisoryLockID maps a table key to PostgreSQL's 64-bit advisory lock space. A collision
+// only serializes two unrelated tables; it can never let two operations on one table overlap.
+func advisoryLockID(key string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("iceberg-remotes" + keySep + key))
+	return int64(h.Sum64())
+}
+
+func (s *sqlStore) isUniqueViolation(err error) bool {
+	if s.postgres {
+		var pgErr *pgconn.PgError
+		return errors.As(err, &pgErr) && pgErr.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSync(row scanner) (SyncRecord, error) {
+	var rec SyncRecord
+	var tableKey, remoteNS, localNS string
+	var created, updated int64
+	err := row.Scan(&rec.Catalog, &tableKey, &remoteNS, &rec.Table, &rec.Repository, &rec.Reference,
+		&localNS, &rec.LocalTable, &rec.ResolvedCommit, &rec.PushedLocation, &rec.RemoteLocation,
+		&rec.LakeFSLocation, &rec.Status, &rec.Pending, &rec.Notes, &rec.UpdatedBy, &created, &updated,
+		&rec.Version)
+	if err != nil {
+		return SyncRecord{}, err
+	}
+	rec.Namespace, rec.LocalNamespace = decodeNS(remoteNS), decodeNS(localNS)
+	rec.CreatedAt, rec.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return rec, nil
+}
+
+func encodeNS(ns []string) string {
+	if ns == nil {
+		ns = []string{}
+	}
+	raw, _ := json.Marshal(ns)
+	return string(raw)
+}
+
+func decodeNS(s string) []string {
+	var ns []string
+	_ = json.Unmarshal([]byte(s), &ns)
+	return ns
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func clampAmount(amount int) int {
+	if amount <= 0 || amount > MaxPageSize {
+		return MaxPageSize
+	}
+	return amount
+}
+
+// redactPGError drops the connection string PostgreSQL drivers sometimes echo.
+func redactPGError(err error) error {
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return errors.New("cannot connect to the PostgreSQL server (check state.postgres.connection_string)")
+	}
+	return err
+}
