@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStartsWithDefaults runs the server as `go run ./cmd/server` would, with no config file
+// (only the port moved to a free one), in an empty directory: it must serve /_health on
+// 127.0.0.1, answer an unauthenticated push with 401 JSON, and stop cleanly on cancel.
+func TestStartsWithDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrCh := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs bytes.Buffer // read only after the server goroutine has returned
+	go func() {
+		done <- run(ctx, nil, []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=127.0.0.1:0"}, io.Discard, &logs, func(a string) { addrCh <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrCh:
+	case err := <-done:
+		t.Fatalf("server stopped early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	assert.True(t, strings.HasPrefix(addr, "127.0.0.1:"), "defaults listen on loopback only: %s", addr)
+	base := "http://" + addr
+	client := &http.Client{Timeout: 5 * time.Second}
+
+	resp, err := client.Get(base + "/_health")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+
+	resp, err = client.Get(base + "/_ready")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode, "SQLite state is reachable")
+
+	body := `{"source":{"repository_id":"repo1","reference_id":"main","namespace":["a"],"table":"t"},"destination":{"namespace":["a"],"table":"t"}}`
+	resp, err = client.Post(base+"/api/v1/iceberg/remotes/local/push", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	var msg struct{ Message string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&msg))
+	resp.Body.Close()
+	assert.Equal(t, 401, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	assert.NotEmpty(t, msg.Message)
+
+	_, err = os.Stat("data/iceberg-remotes.db")
+	assert.NoError(t, err, "default SQLite state file is created under ./data")
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "graceful shutdown")
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	assert.Contains(t, logs.String(), "effective configuration")
+	assert.Contains(t, logs.String(), "stopped")
+}
+
+func TestVersionAndBadConfig(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--version"}, nil, &out, io.Discard, nil))
+	assert.Equal(t, "iceberg-remotes dev\n", out.String())
+
+	err := run(context.Background(), nil, []string{"ICEBERG_REMOTES_STATE_TYPE=mysql"}, io.Discard, io.Discard, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "state.type")
+
+	err = run(context.Background(), []string{"--config", "/nonexistent/config.yaml"}, nil, io.Discard, io.Discard, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config file")
+}

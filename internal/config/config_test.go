@@ -1,0 +1,192 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+)
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:8001", cfg.ListenAddress)
+	assert.Equal(t, "sqlite", cfg.State.Type)
+	assert.Equal(t, "data/iceberg-remotes.db", cfg.State.SQLite.Path)
+	assert.Equal(t, "http://127.0.0.1:8000/api/v1", cfg.LakeFS.Endpoint)
+	assert.Equal(t, "forward", cfg.LakeFS.Credentials)
+	assert.Equal(t, "pointer", cfg.Tables.Layout)
+	assert.Equal(t, 30*time.Second, cfg.Auth.BasicCacheTTL)
+	local, ok := cfg.Remote("local")
+	require.True(t, ok, "a local sql remote exists by default")
+	assert.Equal(t, "sql", local.Type)
+	assert.Equal(t, "sqlite", local.SQL.Driver)
+	assert.Equal(t, 30*time.Second, local.Timeout, "per-remote defaults applied")
+}
+
+func TestFileAndEnvironment(t *testing.T) {
+	path := writeFile(t, `
+listen_address: "0.0.0.0:9000"
+logging: {format: json, level: debug}
+lakefs:
+  endpoint: "https://lakefs.example.com/api/v1"
+  credentials: service
+  access_key_id: AKIAEXAMPLE
+  secret_access_key: file-secret
+auth:
+  encrypt: {secret_key: "shared-secret"}
+  basic_cache_ttl: 1m
+state:
+  type: postgres
+  postgres: {connection_string: "postgres://u:pw@db/x"}
+tables:
+  layout: pointer
+  repositories:
+    legacy: {layout: hadoop, warehouse_prefix: warehouse}
+iceberg_catalog:
+  remotes:
+    - id: glue_us_east_1
+      type: glue
+      glue: {region: us-east-1, access_key_id: AK, secret_access_key: glue-secret}
+      location_map: [{from: "s3a://", to: "s3://"}]
+      allowed_users: [alice]
+    - id: polaris
+      type: rest
+      rest: {uri: "https://polaris.example.com/api/catalog", credential: "id:rest-secret", warehouse: wh}
+`)
+	env := []string{
+		"ICEBERG_REMOTES_LISTEN_ADDRESS=127.0.0.1:7000",
+		"ICEBERG_REMOTES_LOGGING_LEVEL=warn",
+		"ICEBERG_REMOTES_AUTH_BASIC_CACHE_TTL=45s",
+		"ICEBERG_REMOTES_LAKEFS_MAX_RETRIES=5",
+		"ICEBERG_REMOTES_OBJECT_STORE_S3_FORCE_PATH_STYLE=true",
+		"ICEBERG_REMOTES_STATE_POSTGRES_CONNECTION_STRING=postgres://env@db/y",
+		"UNRELATED=1",
+	}
+	cfg, err := config.Load(path, env)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:7000", cfg.ListenAddress, "environment beats file")
+	assert.Equal(t, "json", cfg.Logging.Format, "file beats defaults")
+	assert.Equal(t, "warn", cfg.Logging.Level)
+	assert.Equal(t, 45*time.Second, cfg.Auth.BasicCacheTTL)
+	assert.Equal(t, 5, cfg.LakeFS.MaxRetries)
+	assert.True(t, cfg.ObjectStore.S3.ForcePathStyle)
+	assert.Equal(t, "postgres://env@db/y", cfg.State.Postgres.ConnectionString)
+	require.Len(t, cfg.IcebergCatalog.Remotes, 2, "the file's remotes replace the default local one")
+	glue, ok := cfg.Remote("glue_us_east_1")
+	require.True(t, ok)
+	assert.Equal(t, []string{"alice"}, glue.AllowedUsers)
+	assert.Equal(t, "s3://", glue.LocationMap[0].To)
+	assert.Equal(t, "hadoop", cfg.LayoutFor("legacy").Layout)
+	assert.Equal(t, "warehouse", cfg.LayoutFor("legacy").WarehousePrefix)
+	assert.Equal(t, "_lakefs_tables/iceberg", cfg.LayoutFor("legacy").PointerPrefix)
+	assert.Equal(t, "pointer", cfg.LayoutFor("other").Layout)
+}
+
+func TestRemotesFromEnvironment(t *testing.T) {
+	cfg, err := config.Load("", []string{
+		`ICEBERG_REMOTES_ICEBERG_CATALOG_REMOTES=[{id: rest1, type: rest, rest: {uri: "http://127.0.0.1:8181"}}]`,
+	})
+	require.NoError(t, err)
+	require.Len(t, cfg.IcebergCatalog.Remotes, 1)
+	assert.Equal(t, "rest1", cfg.IcebergCatalog.Remotes[0].ID)
+	assert.Equal(t, "http://127.0.0.1:8181", cfg.IcebergCatalog.Remotes[0].REST.URI)
+}
+
+func TestEnvName(t *testing.T) {
+	assert.Equal(t, "ICEBERG_REMOTES_STATE_SQLITE_PATH", config.EnvName("state.sqlite.path"))
+	assert.Equal(t, "ICEBERG_REMOTES_LISTEN_ADDRESS", config.EnvName("listen_address"))
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name, file string
+		env        []string
+		want       []string
+	}{
+		{name: "unknown key in file", file: "listen_adress: x\n", want: []string{"listen_adress"}},
+		{name: "bad state type", file: "state: {type: mysql}\n", want: []string{"state.type", "sqlite, postgres", `"mysql"`}},
+		{name: "postgres without connection string", file: "state: {type: postgres}\n", want: []string{"state.postgres.connection_string"}},
+		{name: "bad listen address", env: []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=nope"}, want: []string{"listen_address"}},
+		{name: "bad duration from env", env: []string{"ICEBERG_REMOTES_AUTH_BASIC_CACHE_TTL=soon"}, want: []string{"auth.basic_cache_ttl", "ICEBERG_REMOTES_AUTH_BASIC_CACHE_TTL", "not a duration"}},
+		{name: "bad bool from env", env: []string{"ICEBERG_REMOTES_OBJECT_STORE_S3_FORCE_PATH_STYLE=maybe"}, want: []string{"object_store.s3.force_path_style"}},
+		{name: "service credentials without key", file: "lakefs: {credentials: service}\n", want: []string{"lakefs.access_key_id"}},
+		{name: "bad lakefs endpoint", file: "lakefs: {endpoint: 'ftp://x'}\n", want: []string{"lakefs.endpoint"}},
+		{name: "layout", file: "tables: {layout: flat}\n", want: []string{"tables.layout"}},
+		{name: "remote problems", file: `
+iceberg_catalog:
+  remotes:
+    - {id: a, type: rest}
+    - {id: a, type: glue}
+    - {id: c, type: oracle}
+    - {id: d, type: sql, sql: {driver: mysql, dsn: x}}
+    - {id: "e/f", type: hive, hive: {uri: "thrift://h:9083"}}
+`, want: []string{
+			"iceberg_catalog.remotes[0].rest.uri",
+			`iceberg_catalog.remotes[1].id: duplicate remote id "a"`,
+			"iceberg_catalog.remotes[1].glue.region",
+			"iceberg_catalog.remotes[2].type",
+			"iceberg_catalog.remotes[3].sql.driver",
+			"iceberg_catalog.remotes[4].id",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.file != "" {
+				path = writeFile(t, tc.file)
+			}
+			_, err := config.Load(path, tc.env)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestRedaction(t *testing.T) {
+	path := writeFile(t, `
+lakefs: {secret_access_key: lakefs-secret-value}
+auth: {encrypt: {secret_key: jwt-secret-value}}
+state: {type: postgres, postgres: {connection_string: "postgres://u:pg-secret-value@db/x"}}
+object_store: {s3: {access_key_id: AKIAVISIBLE, secret_access_key: s3-secret-value}}
+iceberg_catalog:
+  remotes:
+    - id: polaris
+      type: rest
+      rest:
+        uri: "https://polaris.example.com"
+        credential: "client:rest-secret-value"
+        token: rest-token-value
+        headers: {X-Api-Key: header-secret-value}
+`)
+	cfg, err := config.Load(path, nil)
+	require.NoError(t, err)
+	dump := cfg.String()
+	for _, secret := range []string{"lakefs-secret-value", "jwt-secret-value", "pg-secret-value",
+		"s3-secret-value", "rest-secret-value", "rest-token-value", "header-secret-value"} {
+		assert.NotContains(t, dump, secret)
+	}
+	assert.Contains(t, dump, "AKIAVISIBLE", "non-secret values are shown")
+	assert.Contains(t, dump, "https://polaris.example.com")
+	assert.Equal(t, 7, strings.Count(dump, config.Redaction))
+	r := cfg.Redacted()
+	assert.Equal(t, config.Redaction, r.IcebergCatalog.Remotes[0].REST.Headers["X-Api-Key"])
+	assert.Empty(t, r.ObjectStore.Azure.StorageAccessKey, "unset secrets stay empty")
+	assert.Equal(t, "jwt-secret-value", cfg.Auth.Encrypt.SecretKey, "redaction does not touch the original")
+	assert.Equal(t, "header-secret-value", cfg.IcebergCatalog.Remotes[0].REST.Headers["X-Api-Key"])
+}
