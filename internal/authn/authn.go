@@ -9,7 +9,8 @@
 // not tried. A request with no credential at all is refused with the same 401.
 //
 // Tokens and cookies are verified locally with the secret shared with lakeFS
-// (auth.encrypt.secret_key). Access keys cannot be verified locally (the service cannot read
+// (auth.encrypt.secret_key); optionally, Bearer tokens of one external issuer are verified
+// with its published keys (auth.jwks). Access keys cannot be verified locally (the service cannot read
 // lakeFS's credential store), so they are checked by asking lakeFS who the caller is
 // (GET /api/v1/user) and the answer is cached briefly.
 //
@@ -34,6 +35,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/requestctx"
 )
 
@@ -151,31 +153,41 @@ type Options struct {
 	Now func() time.Time
 	// BasicCacheSize bounds the number of cached basic-auth successes (default 10000).
 	BasicCacheSize int
+	// JWKSClient fetches auth.jwks.url (default: httpclient.New with a 10s timeout and 2
+	// retries).
+	JWKSClient *http.Client
 }
 
 // Authenticator is the lakeFS-compatible authentication chain.
 type Authenticator struct {
-	secret      []byte
-	codec       *securecookie.SecureCookie // nil when no secret is configured
-	basic       BasicVerifier
-	cache       *basicCache // nil when caching is disabled
-	cacheKey    []byte      // HMAC key for cache keys, random per process
-	claimName   string
-	validateIDs map[string]string
-	logger      *slog.Logger
-	now         func() time.Time
+	secret       []byte
+	methods      []string // JWT algorithms accepted: HS* with a secret, asymmetric with JWKS
+	jwks         *jwksCache
+	jwksIssuer   string
+	jwksAudience string
+	codec        *securecookie.SecureCookie // nil when no secret is configured
+	basic        BasicVerifier
+	cache        *basicCache // nil when caching is disabled
+	cacheKey     []byte      // HMAC key for cache keys, random per process
+	claimName    string
+	validateIDs  map[string]string
+	logger       *slog.Logger
+	now          func() time.Time
 }
 
 // New builds an Authenticator.
 //
-// When auth.encrypt.secret_key is empty the schemes that need the shared secret (jwt_token,
-// cookie_auth, oidc_auth, saml_auth) cannot verify anything: a Bearer token or an OIDC/SAML
-// cookie is then refused with 401 and only basic_auth can succeed. New fails when
-// auth.jwks is configured, because RS*/ES* tokens from an external issuer are not
-// implemented yet: starting anyway would silently refuse every such token.
+// When auth.encrypt.secret_key is empty the schemes that need the shared secret (jwt_token
+// with lakeFS tokens, cookie_auth, oidc_auth, saml_auth) cannot verify anything: such a
+// credential is refused with 401, and only basic_auth (and JWKS tokens, when configured) can
+// succeed. auth.jwks.url and auth.jwks.issuer go together; the key set is fetched on first
+// use, not here, so that the service starts while the identity provider is down.
 func New(o Options) (*Authenticator, error) {
-	if o.Auth.JWKS.URL != "" || o.Auth.JWKS.Issuer != "" {
-		return nil, errors.New("auth.jwks: external JWKS issuers are not supported yet; remove auth.jwks")
+	if (o.Auth.JWKS.URL == "") != (o.Auth.JWKS.Issuer == "") {
+		return nil, errors.New("auth.jwks: url and issuer must be set together")
+	}
+	if o.Auth.JWKS.Audience != "" && o.Auth.JWKS.URL == "" {
+		return nil, errors.New("auth.jwks.audience: needs auth.jwks.url and auth.jwks.issuer")
 	}
 	if o.Auth.BasicCacheTTL < 0 {
 		return nil, errors.New("auth.basic_cache_ttl: must not be negative")
@@ -194,10 +206,20 @@ func New(o Options) (*Authenticator, error) {
 		a.now = time.Now
 	}
 	if len(a.secret) > 0 {
+		a.methods = append(a.methods, hmacMethods...)
 		// lakeFS: sessions.NewCookieStore(secret) = securecookie.New(secret, nil) (HMAC-SHA256,
 		// no encryption, gob) with MaxAge 30 days.
 		a.codec = securecookie.New(a.secret, nil)
 		a.codec.MaxAge(sessionMaxAge)
+	}
+	if o.Auth.JWKS.URL != "" {
+		client := o.JWKSClient
+		if client == nil {
+			client = httpclient.New(httpclient.Options{Timeout: 10 * time.Second, MaxRetries: 2})
+		}
+		a.jwks = &jwksCache{url: o.Auth.JWKS.URL, client: client, now: a.now}
+		a.jwksIssuer, a.jwksAudience = o.Auth.JWKS.Issuer, o.Auth.JWKS.Audience
+		a.methods = append(a.methods, asymmetricMethods...)
 	}
 	// lakeFS's validate_id_token_claims is a map of strings; YAML may give numbers or
 	// booleans, which lakeFS's configuration loader would have turned into strings.
@@ -221,7 +243,7 @@ func New(o Options) (*Authenticator, error) {
 	return a, nil
 }
 
-// errInvalid marks a present but invalid credential; its text is a log-safe reason.
+// invalidError marks a present but invalid credential; its text is a log-safe reason.
 type invalidError struct{ reason string }
 
 func (e *invalidError) Error() string { return e.reason }
@@ -271,7 +293,7 @@ func (a *Authenticator) authenticate(r *http.Request) (*principal, string, error
 	authz := r.Header.Get("Authorization")
 	if authz != "" {
 		if parts := strings.Fields(authz); len(parts) == 2 && strings.EqualFold(parts[0], "Bearer") {
-			sub, err := a.verifyToken(parts[1])
+			sub, err := a.verifyToken(ctx, parts[1])
 			if err != nil {
 				return nil, SchemeJWT, err
 			}
@@ -293,7 +315,7 @@ func (a *Authenticator) authenticate(r *http.Request) (*principal, string, error
 	if c, err := r.Cookie(InternalAuthSessionName); err == nil {
 		if values, err := a.decodeSession(InternalAuthSessionName, c.Value); err == nil {
 			if token, _ := values[TokenSessionKeyName].(string); token != "" {
-				sub, err := a.verifyToken(token)
+				sub, err := a.verifyToken(ctx, token)
 				if err != nil {
 					return nil, SchemeCookie, err
 				}

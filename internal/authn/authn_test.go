@@ -379,8 +379,11 @@ func TestEmptySecretDisablesLocalSchemes(t *testing.T) {
 
 func TestNewRejectsUnsupportedConfig(t *testing.T) {
 	auth := defaultAuth()
-	auth.JWKS = config.JWKS{URL: "https://idp.example/jwks.json", Issuer: "https://idp.example"}
+	auth.JWKS = config.JWKS{URL: "https://idp.example/jwks.json"}
 	_, err := New(Options{Auth: auth})
+	require.ErrorContains(t, err, "auth.jwks")
+	auth.JWKS = config.JWKS{Audience: "x"}
+	_, err = New(Options{Auth: auth})
 	require.ErrorContains(t, err, "auth.jwks")
 
 	auth = defaultAuth()

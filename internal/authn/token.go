@@ -1,8 +1,10 @@
 package authn
 
 import (
+	"context"
 	"encoding/gob"
 	"errors"
+	"slices"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -15,26 +17,58 @@ const loginAudience = "login"
 // signature is looked at.
 var hmacMethods = []string{"HS256", "HS384", "HS512"}
 
-// verifyToken validates a lakeFS login JWT and returns its subject (the lakeFS user id).
-// Required: a valid HMAC signature with the shared secret, "exp" in the future, a non-empty
-// "sub"; "nbf", when present, in the past; "aud" absent or "login" (a lakeFS
-// password-reset token, audience "reset_password", is not a login credential).
-func (a *Authenticator) verifyToken(token string) (string, error) {
-	if len(a.secret) == 0 {
+// verifyToken validates a bearer token and returns its subject (the user id).
+//
+// A lakeFS login token (HMAC) needs a valid signature with the shared secret, "exp" in the
+// future, a non-empty "sub", "nbf" (when present) in the past and "aud" absent or "login" (a
+// lakeFS password-reset token, audience "reset_password", is not a login credential).
+//
+// A token of the configured JWKS issuer (RS*, PS*, ES*) needs a valid signature with the
+// issuer's key named by "kid", "iss" equal to auth.jwks.issuer, "aud" containing
+// auth.jwks.audience when that is set, and the same exp/nbf/sub rules. The key is chosen by
+// the algorithm family, never by the token: an HMAC token is always checked with the shared
+// secret, so a public key can never be abused as an HMAC secret.
+func (a *Authenticator) verifyToken(ctx context.Context, token string) (string, error) {
+	if len(a.methods) == 0 {
 		return "", invalid("token: auth.encrypt.secret_key is not configured")
 	}
-	var claims jwt.RegisteredClaims
+	var (
+		claims   jwt.RegisteredClaims
+		external bool
+		keyErr   error
+	)
 	_, err := jwt.ParseWithClaims(token, &claims,
-		func(*jwt.Token) (any, error) { return a.secret, nil },
-		jwt.WithValidMethods(hmacMethods),
+		func(t *jwt.Token) (any, error) {
+			if _, ok := t.Method.(*jwt.SigningMethodHMAC); ok {
+				return a.secret, nil
+			}
+			external = true
+			kid, _ := t.Header["kid"].(string)
+			k, err := a.jwks.key(ctx, kid)
+			keyErr = err
+			return k, err
+		},
+		jwt.WithValidMethods(a.methods),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(a.now),
 	)
 	if err != nil {
+		if keyErr != nil {
+			return "", keyErr // an *invalidError, or an *apperr.Error when the keys are unavailable
+		}
 		return "", invalid("token: %s", tokenReason(err))
 	}
 	if claims.Subject == "" {
 		return "", invalid("token: missing sub")
+	}
+	if external {
+		if claims.Issuer != a.jwksIssuer {
+			return "", invalid("token: issuer is not the configured JWKS issuer")
+		}
+		if a.jwksAudience != "" && !slices.Contains(claims.Audience, a.jwksAudience) {
+			return "", invalid("token: audience does not include %q", a.jwksAudience)
+		}
+		return claims.Subject, nil
 	}
 	switch {
 	case len(claims.Audience) == 0:
