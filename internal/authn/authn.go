@@ -261,7 +261,8 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		if err != nil {
 			var ae *apperr.Error
 			if errors.As(err, &ae) {
-				// Not a verdict on the credential: lakeFS could not be asked.
+				// Not a verdict on the credential: lakeFS (or the identity provider) could not be
+				// asked, so the caller gets a retryable status rather than 401.
 				a.logger.LogAttrs(ctx, slog.LevelWarn, "authentication unavailable",
 					slog.String("scheme", scheme), slog.String("error", err.Error()))
 				apperr.Write(w, err)

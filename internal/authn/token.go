@@ -129,15 +129,13 @@ func (a *Authenticator) decodeSession(name, value string) (map[any]any, error) {
 }
 
 // userFromClaims returns the user id from an OIDC or SAML session's claims, applying
-// lakeFS's rules: no claims → "" (not a credential); claims of another type, a missing or
-// non-string id claim, or a claim that fails validate_id_token_claims → invalid.
+// lakeFS's rules: no claims, or claims of another type → "" (not a credential: lakeFS's
+// type assertion yields a nil map, which it treats as no session); a missing or non-string
+// id claim, or a claim that fails validate_id_token_claims → invalid.
 func (a *Authenticator) userFromClaims(scheme string, raw any) (string, error) {
-	if raw == nil {
+	claims, _ := raw.(Claims)
+	if claims == nil {
 		return "", nil
-	}
-	claims, ok := raw.(Claims)
-	if !ok {
-		return "", invalid("%s: session claims have type %T", scheme, raw)
 	}
 	idClaim := "sub"
 	if scheme == SchemeSAML {
