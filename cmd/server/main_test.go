@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +27,7 @@ func TestStartsWithDefaults(t *testing.T) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer // read only after the server goroutine has returned
 	go func() {
-		done <- run(ctx, nil, []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=127.0.0.1:0"}, io.Discard, &logs, func(a string) { addrCh <- a })
+		done <- run(ctx, nil, []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=127.0.0.1:0", "ICEBERG_REMOTES_AUTH_ENCRYPT_SECRET_KEY=" + testSecret}, io.Discard, &logs, func(a string) { addrCh <- a })
 	}()
 	var addr string
 	select {
@@ -60,6 +61,19 @@ func TestStartsWithDefaults(t *testing.T) {
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 	assert.NotEmpty(t, msg.Message)
 
+	// A lakeFS login token signed with the shared secret passes the authentication chain.
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "alice", "aud": "login", "iss": "auth", "exp": time.Now().Add(time.Hour).Unix(),
+	}).SignedString([]byte(testSecret))
+	require.NoError(t, err)
+	req, _ := http.NewRequest("POST", base+"/api/v1/iceberg/remotes/local/push", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.NotEqual(t, 401, resp.StatusCode, "a valid lakeFS token is accepted")
+
 	_, err = os.Stat("data/iceberg-remotes.db")
 	assert.NoError(t, err, "default SQLite state file is created under ./data")
 
@@ -73,6 +87,8 @@ func TestStartsWithDefaults(t *testing.T) {
 	assert.Contains(t, logs.String(), "effective configuration")
 	assert.Contains(t, logs.String(), "stopped")
 }
+
+const testSecret = "shared-with-lakefs"
 
 func TestVersionAndBadConfig(t *testing.T) {
 	var out bytes.Buffer

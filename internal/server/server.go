@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/authn"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
@@ -40,8 +42,27 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen 
 	}
 	defer store.Close()
 
-	handler, err := api.NewHandler(api.Options{
+	lakeFSHTTP := httpclient.New(httpclient.Options{
+		Timeout:    cfg.LakeFS.Timeout,
+		MaxRetries: cfg.LakeFS.MaxRetries,
+		Logger:     logger,
+	})
+	authenticator, err := authn.New(authn.Options{
+		Auth:   cfg.Auth,
+		Basic:  authn.NewLakeFSBasicVerifier(cfg.LakeFS.Endpoint, lakeFSHTTP),
 		Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if cfg.Auth.Encrypt.SecretKey == "" {
+		logger.Warn("auth.encrypt.secret_key is not set: only lakeFS access keys (basic auth) are accepted; " +
+			"set it to lakeFS's auth.encrypt.secret_key to accept lakeFS tokens and session cookies")
+	}
+
+	handler, err := api.NewHandler(api.Options{
+		Logger:       logger,
+		Authenticate: authenticator.Middleware,
 		Ready: []api.ReadyCheck{
 			{Name: "state", Check: store.Ping},
 		},
