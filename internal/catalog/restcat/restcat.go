@@ -81,10 +81,11 @@ type Options struct {
 
 // Adapter is a REST remote. It is safe for concurrent use.
 type Adapter struct {
-	name    string
-	cat     *rest.Catalog
-	sess    *session
-	tableMu [64]sync.Mutex // serialises check-then-act on one table within this process
+	closeIdle func() // releases the connections of the transport New created, if any
+	name      string
+	cat       *rest.Catalog
+	sess      *session
+	tableMu   [64]sync.Mutex // serialises check-then-act on one table within this process
 }
 
 var _ ourcatalog.Adapter = (*Adapter)(nil)
@@ -126,6 +127,7 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		opts.MaxRetries = 0
 	}
 	transport := opts.Transport
+	closeIdle := func() {}
 	if transport == nil {
 		tlsCfg, err := tlsConfig(cfg.TLS)
 		if err != nil {
@@ -134,6 +136,7 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tlsCfg
 		transport = t
+		closeIdle = t.CloseIdleConnections
 	}
 	hc := httpclient.New(httpclient.Options{
 		Timeout:    opts.Timeout,
@@ -196,10 +199,11 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		ropts = append(ropts, rest.WithSigV4RegionSvc(cfg.SigV4.Region, cfg.SigV4.Service), rest.WithAwsConfig(awsCfg))
 	}
 
-	a := &Adapter{name: name, sess: sess}
+	a := &Adapter{name: name, sess: sess, closeIdle: closeIdle}
 	c, st := track(ctx)
 	cat, err := rest.NewCatalog(c, name, cfg.URI, ropts...)
 	if err != nil {
+		closeIdle()
 		return nil, a.mapErr(err, st, "connect")
 	}
 	a.cat = cat
@@ -207,6 +211,7 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 	// package needs them for its own register request, so it reads /v1/config once too.
 	if err := sess.resolve(ctx, base, cfg); err != nil {
 		_ = cat.Close()
+		closeIdle()
 		return nil, a.mapErr(err, nil, "read config")
 	}
 	return a, nil
@@ -333,18 +338,17 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 	if cur != expectedLocation {
 		return false, apperr.Conflict("remote %q: table %s changed: it no longer points at the expected metadata location", a.name, id)
 	}
-	status, got, err := a.sess.registerOverwrite(ctx, id, metadataLocation)
+	got, err := a.sess.registerOverwrite(ctx, id, metadataLocation)
 	switch {
 	case err == nil:
 		if got != "" && got != metadataLocation {
 			return false, apperr.New(502, "remote %q: register with overwrite of %s answered another metadata location", a.name, id)
 		}
 		return true, nil
-	case refusesOverwrite(status):
-		// Fall through to the non-atomic re-point.
-	default:
+	case !refusesOverwrite(err):
 		return false, a.mapErr(err, nil, "re-point table %s", id)
 	}
+	// The server has no atomic re-point: drop without purge, then register.
 	c, st := track(ctx)
 	if err := a.cat.DropTable(c, ident(id)); err != nil {
 		return false, a.mapErr(err, st, "drop table %s before re-registering", id)
@@ -360,11 +364,22 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 	return false, nil
 }
 
-func refusesOverwrite(status int) bool {
-	switch status {
-	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusNotAcceptable,
-		http.StatusNotImplemented, http.StatusConflict:
+// refusesOverwrite tells a server without register-with-overwrite from other failures:
+// 405/406/501 (not supported), 409 (a server predating the field ignores it and finds the
+// table exists; the table was just checked to exist at the expected location), and 400 only
+// when the error names the field or an unsupported operation, because a 400 can also mean
+// that the new metadata file is unreadable, which a drop-then-register must not follow.
+func refusesOverwrite(err error) bool {
+	var he *httpStatusError
+	if !errors.As(err, &he) {
+		return false
+	}
+	switch he.status {
+	case http.StatusMethodNotAllowed, http.StatusNotAcceptable, http.StatusNotImplemented, http.StatusConflict:
 		return true
+	case http.StatusBadRequest:
+		return he.typ == "UnsupportedOperationException" ||
+			strings.Contains(strings.ToLower(he.message), "overwrite")
 	}
 	return false
 }
@@ -389,7 +404,11 @@ func (a *Adapter) Ping(ctx context.Context) error {
 }
 
 // Close implements catalog.Adapter.
-func (a *Adapter) Close() error { return a.cat.Close() }
+func (a *Adapter) Close() error {
+	err := a.cat.Close()
+	a.closeIdle()
+	return err
+}
 
 func (a *Adapter) lock(id ourcatalog.Ident) *sync.Mutex {
 	h := fnv.New32a()
@@ -479,9 +498,8 @@ func (s *session) config(ctx context.Context) (configResponse, error) {
 }
 
 // registerOverwrite posts {"name","metadata-location","overwrite":true} to the register
-// endpoint. It returns the HTTP status (0 when no answer) and the metadata location the
-// server answered.
-func (s *session) registerOverwrite(ctx context.Context, id ourcatalog.Ident, loc string) (int, string, error) {
+// endpoint and returns the metadata location the server answered.
+func (s *session) registerOverwrite(ctx context.Context, id ourcatalog.Ident, loc string) (string, error) {
 	levels := make([]string, len(id.Namespace))
 	for i, l := range id.Namespace {
 		levels[i] = url.PathEscape(l)
@@ -489,22 +507,22 @@ func (s *session) registerOverwrite(ctx context.Context, id ourcatalog.Ident, lo
 	u := s.base.JoinPath("namespaces", strings.Join(levels, s.nsSep), "register")
 	payload, err := json.Marshal(map[string]any{"name": id.Table, "metadata-location": loc, "overwrite": true})
 	if err != nil {
-		return 0, "", err
+		return "", err
 	}
 	st, body, err := s.do(ctx, http.MethodPost, u, payload)
 	if err != nil {
-		return 0, "", err
+		return "", err
 	}
 	if st != http.StatusOK {
-		return st, "", remoteError(st, body)
+		return "", remoteError(st, body)
 	}
 	var res struct {
 		MetadataLocation string `json:"metadata-location"`
 	}
 	if err := json.Unmarshal(body, &res); err != nil {
-		return st, "", fmt.Errorf("decode register response: %w", err)
+		return "", fmt.Errorf("decode register response: %w", err)
 	}
-	return st, res.MetadataLocation, nil
+	return res.MetadataLocation, nil
 }
 
 // do sends one request as iceberg-go's session does: default headers, configured headers,

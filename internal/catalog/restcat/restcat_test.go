@@ -189,7 +189,8 @@ func TestRemoteAuthFailureIs502(t *testing.T) {
 // Tokens that expire are renewed by the adapter without failing a request.
 func TestExpiringTokensAreRenewed(t *testing.T) {
 	s := resttest.New(t, resttest.Options{ClientID: "id", ClientSecret: "secret", TokenTTL: time.Second})
-	a := newAdapter(t, config.RESTRemote{URI: s.URL, Credential: "id:secret"}, fastOpts("r"))
+	// oauth_server_uri given explicitly (here the same endpoint the default would pick).
+	a := newAdapter(t, config.RESTRemote{URI: s.URL, Credential: "id:secret", OAuthServerURI: s.URL + "/v1/oauth/tokens"}, fastOpts("r"))
 	ctx := testCtx(t)
 	require.NoError(t, a.CreateNamespace(ctx, []string{"db"}))
 	before := s.TokensIssued()
@@ -256,4 +257,37 @@ func TestConfigErrors(t *testing.T) {
 	s := resttest.New(t, resttest.Options{Warehouse: "analytics"})
 	_, err := restcat.New(ctx, config.RESTRemote{URI: s.URL, Warehouse: "other"}, fastOpts("wh"))
 	assert.Equal(t, http.StatusBadGateway, apperr.StatusOf(err), "unknown warehouse: %v", err)
+}
+
+// A re-point to a metadata file the remote cannot read fails and leaves the table where it
+// was, whether the server supports overwrite (it refuses the file) or not (the fallback's
+// register fails and the old registration is restored). A 400 about the file itself must not
+// be taken for "overwrite unsupported".
+func TestReplaceToUnreadableMetadataKeepsTable(t *testing.T) {
+	for name, mode := range map[string]resttest.OverwriteMode{"supported": resttest.OverwriteSupported, "rejected": resttest.OverwriteRejected} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			s := resttest.New(t, resttest.Options{Overwrite: mode})
+			a := newAdapter(t, config.RESTRemote{URI: s.URL}, fastOpts("r"))
+			locs := catalogtest.WriteMetadataFiles(t, t.TempDir(), 1)
+			id := catalog.Ident{Namespace: []string{"db"}, Table: "t"}
+			require.NoError(t, a.CreateNamespace(ctx, id.Namespace))
+			require.NoError(t, a.RegisterTable(ctx, id, locs[0], catalog.Provenance{}))
+			_, err := a.ReplaceTable(ctx, id, locs[0], "file://"+t.TempDir()+"/missing.metadata.json", catalog.Provenance{})
+			require.Error(t, err)
+			assert.Equal(t, http.StatusBadGateway, apperr.StatusOf(err), "%v", err)
+			got, err := a.LoadTable(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, locs[0], got)
+			drops := 0
+			for _, c := range s.Calls() {
+				if c.Method == http.MethodDelete {
+					drops++
+				}
+			}
+			if mode == resttest.OverwriteSupported {
+				assert.Zero(t, drops, "no fallback when the server supports overwrite")
+			}
+		})
+	}
 }
