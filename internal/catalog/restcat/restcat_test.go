@@ -2,6 +2,7 @@ package restcat_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -290,4 +291,39 @@ func TestReplaceToUnreadableMetadataKeepsTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// throttleTransport answers 429 (as a rate-limiting gateway in front of a catalog would)
+// while set. The contract-checked stand-in cannot send it: the spec lists no 429.
+type throttleTransport struct {
+	on    atomic.Bool
+	count atomic.Int32
+	next  http.RoundTripper
+}
+
+func (s *throttleTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if s.on.Load() {
+		s.count.Add(1)
+		body := `{"error":{"message":"slow down","type":"TooManyRequests","code":429}}`
+		return &http.Response{
+			StatusCode: http.StatusTooManyRequests, Request: r, ContentLength: int64(len(body)),
+			Header: http.Header{"Content-Type": {"application/json"}, "Retry-After": {"0"}},
+			Body:   io.NopCloser(strings.NewReader(body)),
+		}, nil
+	}
+	return s.next.RoundTrip(r)
+}
+
+func TestThrottlingIs429AfterRetries(t *testing.T) {
+	s := resttest.New(t, resttest.Options{})
+	tt := &throttleTransport{next: http.DefaultTransport}
+	opts := fastOpts("busy")
+	opts.Transport = tt
+	a := newAdapter(t, config.RESTRemote{URI: s.URL}, opts)
+	tt.on.Store(true)
+	_, err := a.LoadTable(testCtx(t), catalog.Ident{Namespace: []string{"db"}, Table: "t"})
+	assert.Equal(t, http.StatusTooManyRequests, apperr.StatusOf(err), "%v", err)
+	assert.EqualValues(t, 4, tt.count.Load(), "one attempt and three retries")
+	err = a.CreateNamespace(testCtx(t), []string{"db"})
+	assert.Equal(t, http.StatusTooManyRequests, apperr.StatusOf(err), "%v", err)
 }
