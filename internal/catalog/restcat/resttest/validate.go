@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -40,6 +41,28 @@ type validator struct {
 // segment (and without the prefix parameter), so that both shapes are validated against the
 // same operations.
 func newValidator(specPath string, withPrefix bool) (*validator, error) {
+	// Loading the 6000-line contract is the slow part of starting a stand-in, and the
+	// result is read-only, so it is shared by every stand-in of the test binary.
+	key := fmt.Sprintf("%s|%t", specPath, withPrefix)
+	validatorsMu.Lock()
+	defer validatorsMu.Unlock()
+	if v, ok := validators[key]; ok {
+		return v, nil
+	}
+	v, err := loadValidator(specPath, withPrefix)
+	if err != nil {
+		return nil, err
+	}
+	validators[key] = v
+	return v, nil
+}
+
+var (
+	validatorsMu sync.Mutex
+	validators   = map[string]*validator{}
+)
+
+func loadValidator(specPath string, withPrefix bool) (*validator, error) {
 	raw, err := os.ReadFile(specPath)
 	if err != nil {
 		return nil, err
