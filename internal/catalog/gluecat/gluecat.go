@@ -426,7 +426,7 @@ func (a *Adapter) mapErr(ctx context.Context, err error, format string, args ...
 		"IncompleteSignatureException", "MissingAuthenticationTokenException", "ExpiredTokenException",
 		"InvalidClientTokenId", "SignatureDoesNotMatch":
 		return apperr.Wrap(http.StatusBadGateway, err, "glue remote %q: %s: the remote refused the configured credentials (%s)", a.name, what, code)
-	case "ThrottlingException", "ResourceNumberLimitExceededException":
+	case "ThrottlingException":
 		return apperr.Wrap(http.StatusTooManyRequests, err, "glue remote %q: %s: throttled by the remote", a.name, what)
 	case "ServiceUnavailable", "ServiceUnavailableException", "InternalServiceException", "InternalFailure":
 		return apperr.Wrap(http.StatusServiceUnavailable, err, "glue remote %q: %s: remote unavailable", a.name, what)

@@ -171,6 +171,17 @@ func TestBadCredentialsAre502(t *testing.T) {
 	}
 }
 
+func TestAccessDeniedIs502(t *testing.T) {
+	isolateAWSEnv(t)
+	srv := gluetest.New(t)
+	a := newAdapter(t, srv.Config())
+	srv.Fail("GetTable", "AccessDeniedException", 1)
+	_, err := a.LoadTable(ctx(t), id)
+	assert.Equal(t, 502, status(t, err))
+	assert.Contains(t, err.Error(), "refused the configured credentials")
+	assert.Equal(t, 1, srv.Calls("GetTable"), "an authorization failure is not retried")
+}
+
 func TestProvenanceAndPointersStored(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,8 +46,12 @@ import (
 type Options struct {
 	// Name is the remote id, used in error messages.
 	Name string
-	// Timeout bounds connecting and each metastore call (default 30s).
+	// Timeout bounds connecting and each metastore call attempt (default 30s).
 	Timeout time.Duration
+	// MaxRetries bounds the retries after a failed attempt (default 3; negative: none).
+	// Only unreachable-metastore failures, and connection failures of idempotent calls,
+	// are retried.
+	MaxRetries int
 	// Properties are extra iceberg-go catalog properties, e.g. the s3.* settings
 	// RegisterTable needs to read metadata files. "uri" and "warehouse" come from cfg.
 	Properties iceberg.Properties
@@ -93,7 +98,12 @@ func New(_ context.Context, cfg config.HiveRemote, opts Options) (*Adapter, erro
 	if cfg.Warehouse != "" {
 		props[hive.Warehouse] = cfg.Warehouse
 	}
-	c := &client{addr: addr, timeout: opts.Timeout}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 3
+	} else if opts.MaxRetries < 0 {
+		opts.MaxRetries = 0
+	}
+	c := &client{addr: addr, timeout: opts.Timeout, maxRetries: opts.MaxRetries}
 	return &Adapter{
 		name:     opts.Name,
 		client:   c,
@@ -379,8 +389,9 @@ func (a *Adapter) mapErr(err error, format string, args ...any) error {
 // not safe for concurrent use, so calls are serialised; a transport failure drops the
 // connection and the next call dials again.
 type client struct {
-	addr    string
-	timeout time.Duration
+	addr       string
+	timeout    time.Duration
+	maxRetries int
 
 	mu   sync.Mutex
 	conn thrift.TTransport
@@ -389,12 +400,39 @@ type client struct {
 
 var _ hive.HiveClient = (*client)(nil)
 
-// do runs fn with a connected metastore client under the lock and the call timeout.
-func (c *client) do(ctx context.Context, fn func(ctx context.Context, hms *hive_metastore.ThriftHiveMetastoreClient) error) error {
+// do runs fn with a connected metastore client under the lock and the call timeout,
+// retrying with jittered exponential backoff (at most maxRetries times) when the metastore
+// could not be reached (nothing was sent, so any call may be retried) or, for idempotent
+// calls only, when the connection failed mid-call. Metastore answers (exceptions) are final.
+func (c *client) do(ctx context.Context, idempotent bool, fn func(ctx context.Context, hms *hive_metastore.ThriftHiveMetastoreClient) error) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		dialed, err := c.attempt(ctx, fn)
+		if err == nil || attempt >= c.maxRetries || ctx.Err() != nil {
+			return err
+		}
+		var te thrift.TTransportException
+		connFailure := errors.As(err, &te) || errors.Is(err, context.DeadlineExceeded)
+		if dialed && !(idempotent && connFailure) {
+			return err
+		}
+		wait := backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+// attempt makes one call; dialed reports whether a connection existed, i.e. whether the
+// request may have reached the metastore.
+func (c *client) attempt(ctx context.Context, fn func(ctx context.Context, hms *hive_metastore.ThriftHiveMetastoreClient) error) (dialed bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -402,14 +440,14 @@ func (c *client) do(ctx context.Context, fn func(ctx context.Context, hms *hive_
 		conf := &thrift.TConfiguration{ConnectTimeout: c.timeout, SocketTimeout: c.timeout}
 		sock := thrift.NewTSocketConf(c.addr, conf)
 		if err := sock.Open(); err != nil {
-			return err
+			return false, err
 		}
 		c.conn = thrift.NewTBufferedTransport(sock, 4096)
 		pf := thrift.NewTBinaryProtocolFactoryConf(conf)
 		c.hms = hive_metastore.NewThriftHiveMetastoreClient(
 			thrift.NewTStandardClient(pf.GetProtocol(c.conn), pf.GetProtocol(c.conn)))
 	}
-	err := fn(ctx, c.hms)
+	err = fn(ctx, c.hms)
 	var te thrift.TTransportException
 	var pe thrift.TProtocolException
 	if errors.As(err, &te) || errors.As(err, &pe) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
@@ -417,7 +455,7 @@ func (c *client) do(ctx context.Context, fn func(ctx context.Context, hms *hive_
 		_ = c.conn.Close()
 		c.conn, c.hms = nil, nil
 	}
-	return err
+	return true, err
 }
 
 func (c *client) Close() error {
@@ -432,7 +470,7 @@ func (c *client) Close() error {
 }
 
 func (c *client) GetDatabase(ctx context.Context, name string) (db *hive_metastore.Database, err error) {
-	err = c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
+	err = c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
 		db, e = h.GetDatabase(ctx, name)
 		return e
 	})
@@ -440,25 +478,25 @@ func (c *client) GetDatabase(ctx context.Context, name string) (db *hive_metasto
 }
 
 func (c *client) CreateDatabase(ctx context.Context, database *hive_metastore.Database) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.CreateDatabase(ctx, database)
 	})
 }
 
 func (c *client) AlterDatabase(ctx context.Context, dbname string, db *hive_metastore.Database) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.AlterDatabase(ctx, dbname, db)
 	})
 }
 
 func (c *client) DropDatabase(ctx context.Context, name string, deleteData, cascade bool) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.DropDatabase(ctx, name, deleteData, cascade)
 	})
 }
 
 func (c *client) GetAllDatabases(ctx context.Context) (dbs []string, err error) {
-	err = c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
+	err = c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
 		dbs, e = h.GetAllDatabases(ctx)
 		return e
 	})
@@ -466,7 +504,7 @@ func (c *client) GetAllDatabases(ctx context.Context) (dbs []string, err error) 
 }
 
 func (c *client) GetTable(ctx context.Context, dbName, tableName string) (t *hive_metastore.Table, err error) {
-	err = c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
+	err = c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
 		t, e = h.GetTable(ctx, dbName, tableName)
 		return e
 	})
@@ -474,25 +512,25 @@ func (c *client) GetTable(ctx context.Context, dbName, tableName string) (t *hiv
 }
 
 func (c *client) CreateTable(ctx context.Context, tbl *hive_metastore.Table) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.CreateTable(ctx, tbl)
 	})
 }
 
 func (c *client) AlterTable(ctx context.Context, dbName, tableName string, newTbl *hive_metastore.Table) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.AlterTable(ctx, dbName, tableName, newTbl)
 	})
 }
 
 func (c *client) DropTable(ctx context.Context, dbName, tableName string, deleteData bool) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.DropTable(ctx, dbName, tableName, deleteData)
 	})
 }
 
 func (c *client) GetTables(ctx context.Context, dbName, pattern string) (ts []string, err error) {
-	err = c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
+	err = c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
 		ts, e = h.GetTables(ctx, dbName, pattern)
 		return e
 	})
@@ -500,7 +538,7 @@ func (c *client) GetTables(ctx context.Context, dbName, pattern string) (ts []st
 }
 
 func (c *client) Lock(ctx context.Context, request *hive_metastore.LockRequest) (r *hive_metastore.LockResponse, err error) {
-	err = c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
+	err = c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
 		r, e = h.Lock(ctx, request)
 		return e
 	})
@@ -508,7 +546,7 @@ func (c *client) Lock(ctx context.Context, request *hive_metastore.LockRequest) 
 }
 
 func (c *client) CheckLock(ctx context.Context, lockID int64) (r *hive_metastore.LockResponse, err error) {
-	err = c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
+	err = c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
 		r, e = h.CheckLock(ctx, &hive_metastore.CheckLockRequest{Lockid: lockID})
 		return e
 	})
@@ -516,7 +554,7 @@ func (c *client) CheckLock(ctx context.Context, lockID int64) (r *hive_metastore
 }
 
 func (c *client) Unlock(ctx context.Context, lockID int64) error {
-	return c.do(ctx, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
+	return c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.Unlock(ctx, &hive_metastore.UnlockRequest{Lockid: lockID})
 	})
 }

@@ -177,7 +177,7 @@ func TestNamespaceWithoutWarehouseIsRefusedByTheMetastore(t *testing.T) {
 }
 
 func TestUnreachableIs502(t *testing.T) {
-	a := newAdapter(t, config.HiveRemote{URI: "thrift://127.0.0.1:1"})
+	a := newAdapter(t, config.HiveRemote{URI: "thrift://127.0.0.1:1"}, func(o *hivecat.Options) { o.MaxRetries = 1 })
 	assert.Equal(t, 502, status(t, a.Ping(ctx(t))))
 }
 
@@ -215,11 +215,63 @@ func stallingProxy(t *testing.T, target string) string {
 func TestHungMetastoreIs504AndTheAdapterRecovers(t *testing.T) {
 	srv, cfg := standIn(t)
 	cfg.URI = "thrift://" + stallingProxy(t, strings.TrimPrefix(srv.URI(), "thrift://"))
-	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond })
+	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond; o.MaxRetries = -1 })
 	start := time.Now()
 	assert.Equal(t, 504, status(t, a.Ping(ctx(t))))
 	assert.Less(t, time.Since(start), 3*time.Second)
 	require.NoError(t, a.Ping(ctx(t)), "the broken connection was dropped and a new one dialled")
+}
+
+func TestIdempotentCallsAreRetriedAfterAHungConnection(t *testing.T) {
+	srv, cfg := standIn(t)
+	cfg.URI = "thrift://" + stallingProxy(t, strings.TrimPrefix(srv.URI(), "thrift://"))
+	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond; o.MaxRetries = 1 })
+	require.NoError(t, a.Ping(ctx(t)), "the second attempt goes through a fresh connection")
+}
+
+func TestWritesAreNotRetriedAfterAConnectionFailure(t *testing.T) {
+	srv, cfg := standIn(t)
+	cfg.URI = "thrift://" + stallingProxy(t, strings.TrimPrefix(srv.URI(), "thrift://"))
+	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond; o.MaxRetries = 3 })
+	// create_database may have reached the metastore: it is not blindly resent.
+	assert.Equal(t, 504, status(t, a.CreateNamespace(ctx(t), []string{"db"})))
+	ok, err := a.NamespaceExists(ctx(t), []string{"db"})
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+func TestUnreachableMetastoreIsRetried(t *testing.T) {
+	// Reserve a port, free it, and start listening there only after the first dial failed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	srv := hivetest.New(t)
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		l2, err := net.Listen("tcp", addr)
+		if err != nil {
+			return
+		}
+		t.Cleanup(func() { _ = l2.Close() })
+		for {
+			conn, err := l2.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", strings.TrimPrefix(srv.URI(), "thrift://"))
+			if err != nil {
+				_ = conn.Close()
+				continue
+			}
+			t.Cleanup(func() { _ = conn.Close(); _ = up.Close() })
+			go func() { _, _ = io.Copy(up, conn) }()
+			go func() { _, _ = io.Copy(conn, up) }()
+		}
+	}()
+	a := newAdapter(t, config.HiveRemote{URI: "thrift://" + addr, Warehouse: "file:///w"},
+		func(o *hivecat.Options) { o.MaxRetries = 5 })
+	require.NoError(t, a.CreateNamespace(ctx(t), []string{"db"}), "a failed dial sent nothing, so even a write is retried")
 }
 
 func TestNewValidatesURI(t *testing.T) {
