@@ -14,7 +14,9 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/requestctx"
 )
 
 func TestRepositoryBranchAndRefs(t *testing.T) {
@@ -350,4 +352,37 @@ func TestNewRequiresEndpoint(t *testing.T) {
 	c, err := New(config.LakeFS{Endpoint: "http://127.0.0.1:8000/api/v1", Timeout: time.Second}, nil, nil)
 	require.NoError(t, err)
 	require.NotNil(t, c)
+}
+
+func TestForwardedCredentialAndRequestID(t *testing.T) {
+	e := newEnv(t)
+	type credKey struct{}
+	// Forward mode: the caller's own header, taken from the request context.
+	forward := func(ctx context.Context, req *http.Request) error {
+		v, _ := ctx.Value(credKey{}).(string)
+		if v == "" {
+			return errors.New("no caller credential")
+		}
+		req.Header.Set("Authorization", v)
+		return nil
+	}
+	c := newClient(t, e.srv, forward)
+	ctx, _ := requestctx.With(context.Background(), "req-123")
+	ctx = context.WithValue(ctx, credKey{}, "Bearer "+e.srv.Token("bob", time.Minute))
+
+	_, err := c.GetRepository(ctx, testRepo)
+	require.NoError(t, err)
+	h := e.srv.LastRequestHeader("getRepository")
+	assert.Equal(t, "req-123", h.Get(httpclient.RequestIDHeader))
+	assert.True(t, strings.HasPrefix(h.Get("Authorization"), "Bearer "))
+
+	// lakeFS RBAC decides: bob is read-only.
+	_, err = c.UploadObject(ctx, testRepo, "main", "f", []byte("x"), false)
+	requireStatus(t, err, http.StatusUnauthorized)
+
+	// A credential function that fails stops the call before it is sent.
+	before := e.srv.Calls("getRepository")
+	_, err = c.GetRepository(context.Background(), testRepo)
+	require.Error(t, err)
+	assert.Equal(t, before, e.srv.Calls("getRepository"))
 }

@@ -83,6 +83,11 @@ type TableWrite struct {
 	Metadata        map[string]string
 	// CreateNamespace stages the namespace marker too when it is missing (pointer layout).
 	CreateNamespace bool
+	// IfMetadataLocation, when set, makes the write conditional: the table's current metadata
+	// location on the branch (staged changes included) must be this one, else 409. It
+	// narrows the window in which someone else may re-point the table unnoticed (lakeFS
+	// offers no conditional commit, so it cannot close it).
+	IfMetadataLocation string
 }
 
 // Locator reads and writes Iceberg tables stored in lakeFS repositories.
@@ -184,13 +189,7 @@ func (l *Locator) ReadTable(ctx context.Context, ref TableRef) (*TableState, err
 	if resolved.IsBranch {
 		readRef = ref.Reference
 	}
-	var st *TableState
-	switch p.layout {
-	case LayoutPointer:
-		st, err = l.readPointer(ctx, ref, readRef, p)
-	default:
-		st, err = l.readHadoop(ctx, ref, readRef, p)
-	}
+	st, err := l.read(ctx, ref, readRef, p, resolved.IsBranch)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +203,41 @@ func (l *Locator) notFound(ref TableRef, cause error) error {
 	return apperr.Wrap(http.StatusNotFound, cause, "table %s not found in repository %q at reference %q", ref, ref.Repository, ref.Reference)
 }
 
-func (l *Locator) readPointer(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
+// read locates the table's current metadata object and loads it. On a branch the table may
+// be re-pointed between the stat and the read of its content; the stat is repeated after the
+// read and the whole read retried (a few times) when the two disagree, so that the returned
+// location, size and checksum always describe the metadata returned.
+func (l *Locator) read(ctx context.Context, ref TableRef, readRef string, p tablePaths, isBranch bool) (*TableState, error) {
+	const attempts = 3
+	for i := 0; ; i++ {
+		st, err := l.locate(ctx, ref, readRef, p)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.load(ctx, ref, readRef, st); err != nil {
+			return nil, err
+		}
+		if !isBranch {
+			return st, nil
+		}
+		again, err := l.locate(ctx, ref, readRef, p)
+		if err != nil {
+			return nil, err
+		}
+		if again.Path == st.Path && again.MetadataLocation == st.MetadataLocation && again.SizeBytes == st.SizeBytes {
+			return st, nil
+		}
+		if i+1 == attempts {
+			return nil, apperr.Conflict("table %s keeps changing on branch %q: try again", ref, ref.Reference)
+		}
+	}
+}
+
+// locate finds the object holding the table's current metadata, without reading it.
+func (l *Locator) locate(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
+	if p.layout == LayoutHadoop {
+		return l.locateHadoop(ctx, ref, readRef, p)
+	}
 	obj, err := l.c.StatObject(ctx, ref.Repository, readRef, p.pointer)
 	if err != nil {
 		if apperr.Is(err, http.StatusNotFound) {
@@ -212,13 +245,13 @@ func (l *Locator) readPointer(ctx context.Context, ref TableRef, readRef string,
 		}
 		return nil, err
 	}
-	st := &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum}
-	return st, l.load(ctx, ref, readRef, st)
+	return &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum}, nil
 }
 
 var versionFileRE = regexp.MustCompile(`^v([0-9]+)(\.gz)?\.metadata\.json$`)
 
-func (l *Locator) readHadoop(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
+// locateHadoop follows version-hint.text to v<N>.metadata.json (or v<N>.gz.metadata.json).
+func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
 	var obj *Object
 	version := 0
 	hint, err := l.c.GetObject(ctx, ref.Repository, readRef, p.metadataDir+versionHintFile, 1024)
@@ -241,8 +274,9 @@ func (l *Locator) readHadoop(ctx context.Context, ref TableRef, readRef string, 
 	}
 	if obj == nil {
 		// No usable hint (missing, unparsable or naming a missing file): like Iceberg's
-		// HadoopTableOperations, take the highest v<N> present.
-		objs, lerr := l.c.ListObjects(ctx, ref.Repository, readRef, p.metadataDir)
+		// HadoopTableOperations, take the highest v<N> present. Listing only "v*" skips the
+		// manifest lists and other files that share the folder.
+		objs, lerr := l.c.ListObjects(ctx, ref.Repository, readRef, p.metadataDir+"v")
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -261,8 +295,7 @@ func (l *Locator) readHadoop(ctx context.Context, ref TableRef, readRef string, 
 			return nil, l.notFound(ref, nil)
 		}
 	}
-	st := &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}
-	return st, l.load(ctx, ref, readRef, st)
+	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}, nil
 }
 
 // load reads and parses the metadata object at st.Path.
@@ -384,6 +417,22 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	}
 	repo, branch := ref.Repository, ref.Reference
 
+	cur, err := l.locate(ctx, ref, branch, p)
+	switch {
+	case err == nil:
+	case apperr.Is(err, http.StatusNotFound):
+		cur = nil
+	default:
+		return "", err
+	}
+	if w.IfMetadataLocation != "" && (cur == nil || cur.MetadataLocation != w.IfMetadataLocation) {
+		now := "no table"
+		if cur != nil {
+			now = cur.MetadataLocation
+		}
+		return "", apperr.Conflict("table %s on branch %q changed: it is now %s, expected %s", ref, branch, now, w.IfMetadataLocation)
+	}
+
 	// The plan: which paths get what.
 	var (
 		links      []string // paths staged by StageObject (the metadata file)
@@ -405,12 +454,8 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 		}
 	default:
 		version := 0
-		cur, err := l.readHadoop(ctx, ref, branch, p)
-		switch {
-		case err == nil:
+		if cur != nil {
 			version = cur.Version
-		case !apperr.Is(err, http.StatusNotFound):
-			return "", err
 		}
 		name := fmt.Sprintf("v%d.metadata.json", version+1)
 		if strings.HasSuffix(w.PhysicalAddress, ".gz.metadata.json") {

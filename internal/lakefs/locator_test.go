@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -393,4 +394,55 @@ func TestWriteTableHadoop(t *testing.T) {
 	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc2, SizeBytes: int64(len(raw2)), Message: "v4"})
 	requireStatus(t, err, http.StatusConflict)
 	assert.Empty(t, e.srv.Staged(hadoopRepo, "main"))
+}
+
+func TestWriteTableConditional(t *testing.T) {
+	e, l := newLocatorEnv(t)
+	ctx := context.Background()
+	ref := TableRef{Repository: testRepo, Reference: "main", Namespace: []string{"db"}, Table: "t"}
+	loc1, raw1 := metadataFile(t, e, "s3://bucket/w/db/t", 0)
+	loc2, raw2 := metadataFile(t, e, "s3://bucket/w/db/t", 3)
+
+	// Expecting a table that does not exist.
+	_, err := l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc1, SizeBytes: int64(len(raw1)), Message: "m", IfMetadataLocation: loc1})
+	requireStatus(t, err, http.StatusConflict)
+	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc1, SizeBytes: int64(len(raw1)), Message: "m"})
+	require.NoError(t, err)
+
+	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc2, SizeBytes: int64(len(raw2)), Message: "m", IfMetadataLocation: loc2})
+	ae := requireStatus(t, err, http.StatusConflict)
+	assert.Contains(t, ae.Message, loc1)
+	assert.Empty(t, e.srv.Staged(testRepo, "main"))
+	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc2, SizeBytes: int64(len(raw2)), Message: "m", IfMetadataLocation: loc1})
+	require.NoError(t, err)
+}
+
+func TestReadTableRetriesWhenRepointedDuringRead(t *testing.T) {
+	srv := lakefstest.NewServer(t, lakefstest.Options{})
+	srv.AddUser("alice", aliceKey, aliceSecret, lakefstest.FullAccess)
+	srv.CreateRepository(testRepo, "s3://bucket/repo", "main")
+	e := &env{srv: srv}
+	loc1, raw1 := metadataFile(t, e, "s3://bucket/w/db/t", 1)
+	_, raw2 := metadataFile(t, e, "s3://bucket/w/db/t", 2)
+	ptr := "_lakefs_tables/iceberg/db/t/metadata.json"
+
+	// The first content read of the pointer races with another writer re-pointing it.
+	var once sync.Once
+	var newLoc string
+	creds := func(ctx context.Context, req *http.Request) error {
+		if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/objects") && req.URL.Query().Get("path") == ptr {
+			once.Do(func() { newLoc = srv.PutObject(testRepo, "main", ptr, raw2) })
+		}
+		return ServiceCredentials(aliceKey, aliceSecret)(ctx, req)
+	}
+	e.c = newClient(t, srv, creds)
+	e.link(t, "main", ptr, loc1, raw1)
+	l := NewLocator(e.c, testLayouts())
+
+	st, err := l.ReadTable(context.Background(), TableRef{Repository: testRepo, Reference: "main", Namespace: []string{"db"}, Table: "t"})
+	require.NoError(t, err)
+	assert.Equal(t, newLoc, st.MetadataLocation, "location and content agree")
+	require.NotNil(t, st.CurrentSnapshotID)
+	assert.Equal(t, int64(2), *st.CurrentSnapshotID)
+	assert.Equal(t, int64(len(raw2)), st.SizeBytes)
 }

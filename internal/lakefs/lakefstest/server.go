@@ -87,6 +87,7 @@ type Server struct {
 	users    map[string]*user // by user id
 	blocks   map[string][]byte
 	counts   map[string]int
+	headers  map[string]http.Header
 	faults   map[string][]fault
 	tampers  map[string]func(status int, header http.Header, body []byte) (int, []byte)
 	hook     func(HookEvent) error
@@ -176,7 +177,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	s := &Server{
 		t: t, opts: opts, router: router, closed: make(chan struct{}),
 		repos: map[string]*repo{}, keys: map[string]*user{}, users: map[string]*user{},
-		blocks: map[string][]byte{}, counts: map[string]int{}, faults: map[string][]fault{},
+		blocks: map[string][]byte{}, counts: map[string]int{}, headers: map[string]http.Header{}, faults: map[string][]fault{},
 		tampers:  map[string]func(int, http.Header, []byte) (int, []byte){},
 		clockSec: time.Now().Unix(),
 	}
@@ -365,6 +366,14 @@ func (s *Server) Calls(operationID string) int {
 	return s.counts[operationID]
 }
 
+// LastRequestHeader returns the headers of the last request of an operation (nil if none),
+// e.g. to check that credentials and the request id are forwarded.
+func (s *Server) LastRequestHeader(operationID string) http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.headers[operationID].Clone()
+}
+
 // FailNext makes the next n calls of an operation answer status with a lakeFS error body.
 func (s *Server) FailNext(operationID string, n, status int) {
 	s.mu.Lock()
@@ -434,6 +443,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	op := route.Operation.OperationID
 	s.count(op)
+	s.mu.Lock()
+	s.headers[op] = r.Header.Clone()
+	s.mu.Unlock()
 	for k, v := range pathParams {
 		if u, err := url.PathUnescape(v); err == nil {
 			pathParams[k] = u
