@@ -53,7 +53,11 @@ func New(cfg config.LakeFS, creds Credentials, httpClient *http.Client) (*Client
 		return nil, errors.New("lakefs: endpoint is required")
 	}
 	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{Timeout: cfg.Timeout, MaxRetries: cfg.MaxRetries})
+		timeout := cfg.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second // never wait forever on lakeFS
+		}
+		httpClient = httpclient.New(httpclient.Options{Timeout: timeout, MaxRetries: cfg.MaxRetries})
 	}
 	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient)}
 	if creds != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go/table"
+	"github.com/google/uuid"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
@@ -64,7 +65,7 @@ type TableState struct {
 	SizeBytes      int64
 	Checksum       string
 
-	TableUUID         string
+	TableUUID         string // "" for format v1 metadata without table-uuid (optional in v1)
 	CurrentSnapshotID *int64
 	FormatVersion     int
 	Metadata          table.Metadata
@@ -102,6 +103,9 @@ type Locator struct {
 // NewLocator returns a locator. layoutFor gives the layout of a repository
 // (config.Config.LayoutFor).
 func NewLocator(c *Client, layoutFor func(repo string) config.TablesLayout) *Locator {
+	if layoutFor == nil {
+		layoutFor = func(string) config.TablesLayout { return config.TablesLayout{Layout: LayoutPointer} }
+	}
 	return &Locator{c: c, layoutFor: layoutFor, resetTimeout: 30 * time.Second}
 }
 
@@ -312,7 +316,9 @@ func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, st *Ta
 		return apperr.Wrap(http.StatusBadRequest, err, "%s (table %s) is not Iceberg table metadata", st.Path, ref)
 	}
 	st.Metadata = md
-	st.TableUUID = md.TableUUID().String()
+	if id := md.TableUUID(); id != uuid.Nil {
+		st.TableUUID = id.String()
+	}
 	st.FormatVersion = md.Version()
 	if s := md.CurrentSnapshot(); s != nil {
 		id := s.SnapshotID
@@ -345,8 +351,8 @@ func ParseMetadata(raw []byte) (table.Metadata, error) {
 	if err != nil {
 		return nil, err
 	}
-	if md.TableUUID().String() == "00000000-0000-0000-0000-000000000000" || md.Location() == "" {
-		return nil, errors.New("missing table-uuid or location")
+	if md.Location() == "" {
+		return nil, errors.New("missing location")
 	}
 	return md, nil
 }

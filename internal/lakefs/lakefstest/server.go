@@ -352,6 +352,7 @@ func (s *Server) Staged(repoName, branchName string) []string {
 }
 
 // SetPreCommitHook installs a pre-commit hook; a non-nil error refuses the commit with 412.
+// The hook runs under the server's lock: it must not call the Server's methods.
 func (s *Server) SetPreCommitHook(h func(HookEvent) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
