@@ -494,17 +494,19 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 		l.unstage(ctx, repo, branch, staged)
 		return "", cause
 	}
+	// Each path counts as staged before its call: a call that times out may still have
+	// staged it.
 	if markerPath != "" {
+		staged = append(staged, markerPath)
 		if _, err := l.c.UploadObject(ctx, repo, branch, markerPath, []byte("{}"), true); err != nil {
 			if !apperr.Is(err, http.StatusPreconditionFailed) {
 				return fail(err)
 			}
-		} else {
-			staged = append(staged, markerPath)
+			// Someone else's marker appeared meanwhile: not ours to reset.
+			staged = staged[:len(staged)-1]
 		}
 	}
 	for _, lp := range links {
-		// Mark it staged before the call: a call that times out may still have staged it.
 		staged = append(staged, lp)
 		if _, err := l.c.StageObject(ctx, repo, branch, lp, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
 			return fail(err)

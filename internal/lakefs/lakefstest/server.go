@@ -457,15 +457,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		AuthenticationFunc:    presenceAuth,
 	}
 	reqInput := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: filterOpts}
-	if err := openapi3filter.ValidateRequest(r.Context(), reqInput); err != nil {
-		var secErr *openapi3filter.SecurityRequirementsError
-		if errors.As(err, &secErr) {
+	err = openapi3filter.ValidateRequest(r.Context(), reqInput)
+	var secErr *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &secErr) {
+		// kin-openapi checks security first; lakeFS rejects a malformed request (400) before
+		// authenticating, so validate the rest of the request before answering 401.
+		rest := *filterOpts
+		rest.AuthenticationFunc = func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
+		restInput := *reqInput
+		restInput.Options = &rest
+		if err = openapi3filter.ValidateRequest(r.Context(), &restInput); err == nil {
 			// No credential at all: a lakeFS answer, not a contract violation.
 			s.respond(w, r, op, reqInput, filterOpts, func(w http.ResponseWriter) {
 				writeErr(w, http.StatusUnauthorized, "error authenticating request")
 			})
 			return
 		}
+	}
+	if err != nil {
 		s.opts.Errorf("lakefstest: request %s %s (%s) violates the lakeFS API contract: %v", r.Method, r.URL.Path, op, err)
 		writeErr(w, http.StatusBadRequest, "request does not match the lakeFS API: %v", err)
 		return

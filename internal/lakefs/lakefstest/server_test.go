@@ -114,6 +114,12 @@ func TestContractCheckCatchesWrongRequest(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Contains(t, got[0], "request PUT")
 
+	// Malformed and unauthenticated: 400 before authentication, as lakeFS does.
+	status, _, _ = do(t, "PUT", s.URL()+"/repositories/repo/branches/main/objects?path=p", `{"physical_address":`,
+		map[string]string{"Content-Type": "application/json", "Authorization": ""})
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Len(t, v.take(), 1)
+
 	// Missing required query parameter.
 	status, _, _ = do(t, "GET", s.URL()+"/repositories/repo/refs/main/objects/stat", "", authed)
 	assert.Equal(t, http.StatusBadRequest, status)
