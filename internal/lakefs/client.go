@@ -7,7 +7,6 @@ package lakefs
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -491,10 +490,4 @@ func transportError(op string, err error) error {
 	default:
 		return apperr.Wrap(http.StatusServiceUnavailable, err, "lakeFS: %s: lakeFS is unreachable", op)
 	}
-}
-
-// BasicAuthHeader returns the Authorization value for a lakeFS access key (for tests and
-// callers that forward credentials as headers).
-func BasicAuthHeader(accessKeyID, secretAccessKey string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(accessKeyID+":"+secretAccessKey))
 }
