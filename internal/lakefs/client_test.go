@@ -380,6 +380,18 @@ func TestForwardedCredentialAndRequestID(t *testing.T) {
 	_, err = c.UploadObject(ctx, testRepo, "main", "f", []byte("x"), false)
 	requireStatus(t, err, http.StatusUnauthorized)
 
+	// Forwarding the caller's lakeFS session cookie.
+	ck := e.srv.SessionCookie("alice", time.Minute)
+	cookieClient := newClient(t, e.srv, func(_ context.Context, req *http.Request) error {
+		req.AddCookie(ck)
+		return nil
+	})
+	id, err := cookieClient.GetCurrentUser(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "alice", id)
+	_, err = cookieClient.UploadObject(ctx, testRepo, "main", "f", []byte("x"), false)
+	require.NoError(t, err)
+
 	// A credential function that fails stops the call before it is sent.
 	before := e.srv.Calls("getRepository")
 	_, err = c.GetRepository(context.Background(), testRepo)

@@ -154,6 +154,25 @@ func TestObservedLakeFSBehaviours(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `"alice"`)
 
+	// The login session cookie authenticates; a raw JWT in the cookie does not decode and
+	// counts as absent.
+	ck := s.SessionCookie("alice", time.Minute)
+	status, _, body = do(t, "GET", s.URL()+"/user", "", map[string]string{"Cookie": ck.String(), "Authorization": ""})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `"alice"`)
+	status, _, _ = do(t, "GET", s.URL()+"/repositories/repo", "", map[string]string{"Cookie": ck.String(), "Authorization": ""})
+	assert.Equal(t, http.StatusOK, status)
+	raw := SessionCookieName + "=" + s.Token("alice", time.Minute)
+	status, _, body = do(t, "GET", s.URL()+"/user", "", map[string]string{"Cookie": raw, "Authorization": ""})
+	assert.Equal(t, http.StatusOK, status)
+	require.NoError(t, json.Unmarshal([]byte(body), &cu))
+	assert.Equal(t, "", cu.User.ID)
+	status, _, _ = do(t, "GET", s.URL()+"/repositories/repo", "", map[string]string{"Cookie": raw, "Authorization": ""})
+	assert.Equal(t, http.StatusUnauthorized, status)
+	expiredCk := s.SessionCookie("alice", -time.Minute)
+	status, _, _ = do(t, "GET", s.URL()+"/repositories/repo", "", map[string]string{"Cookie": expiredCk.String(), "Authorization": ""})
+	assert.Equal(t, http.StatusUnauthorized, status)
+
 	// Other operations without credentials: 401.
 	status, _, body = do(t, "GET", s.URL()+"/repositories/repo", "", nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
