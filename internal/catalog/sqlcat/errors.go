@@ -48,7 +48,7 @@ func (a *Adapter) run(ctx context.Context, op string, fn opFunc) error {
 		if ctx.Err() != nil || attempt >= a.maxRetries || classify(err) != kindTransient {
 			break
 		}
-		if !pgconn.SafeToRetry(err) && !isBusy(err) && !isSerialization(err) {
+		if mayHaveApplied(err) {
 			ambiguous = true
 		}
 		if !sleep(ctx, backoff(attempt)) {
@@ -93,6 +93,8 @@ func classify(err error) errKind {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
+		case pgErr.Code == "57014": // query_canceled: statement_timeout or our cancel request
+			return kindTimeout
 		case strings.HasPrefix(pgErr.Code, "28"), pgErr.Code == "42501": // invalid authorization, insufficient privilege
 			return kindAuth
 		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
@@ -123,6 +125,16 @@ func classify(err error) errKind {
 		return kindTransient
 	}
 	return kindOther
+}
+
+// mayHaveApplied reports whether a transient failure leaves open whether the statement took
+// effect. Only failures known to come before the statement reached the database are excluded:
+// pgx's own SafeToRetry is not trusted here, because pgx reports a connection lost while
+// waiting for the reply as "conn closed", safe to retry.
+func mayHaveApplied(err error) bool {
+	var connectErr *pgconn.ConnectError
+	return !errors.As(err, &connectErr) && !isBusy(err) && !isSerialization(err) &&
+		!errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // SQLite primary result codes (the low byte of an extended code).

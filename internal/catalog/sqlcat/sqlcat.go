@@ -349,8 +349,8 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id catalog.Ident, expectedLo
 	if metadataLocation == "" || expectedLocation == "" {
 		return false, apperr.BadRequest("metadata locations must not be empty")
 	}
-	err = a.run(ctx, "replace table", func(ctx context.Context, sv schemaVersion, ambiguous bool) error {
-		res, err := a.db.ExecContext(ctx, a.q(`UPDATE iceberg_tables
+	err = a.run(ctx, "replace table", func(ctx context.Context, sv schemaVersion, _ bool) error {
+		res, err := a.exec(ctx, a.q(`UPDATE iceberg_tables
 			SET metadata_location = ?, previous_metadata_location = ?
 			WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?`+
 			typePredicate(sv)),
@@ -369,9 +369,11 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id catalog.Ident, expectedLo
 		if !r.found || !r.isTable() {
 			return a.notFound(ctx, key, id)
 		}
-		// A previous attempt may have committed the swap before its connection broke: the
-		// table then already points where we wanted, which is that attempt's success.
-		if ambiguous && r.location.Valid && r.location.String == metadataLocation {
+		// The table in exactly the state this swap produces (at the new location, coming from
+		// the expected one) is this swap's success: typically an earlier attempt whose reply
+		// was lost, or a concurrent caller asking for the identical swap.
+		if r.location.Valid && r.location.String == metadataLocation &&
+			r.previous.Valid && r.previous.String == expectedLocation {
 			return nil
 		}
 		return apperr.Conflict("table %s in remote %q is not at the expected metadata location (it was changed concurrently)",
@@ -387,7 +389,7 @@ func (a *Adapter) DropTable(ctx context.Context, id catalog.Ident) error {
 		return err
 	}
 	return a.run(ctx, "drop table", func(ctx context.Context, sv schemaVersion, ambiguous bool) error {
-		res, err := a.db.ExecContext(ctx, a.q(`DELETE FROM iceberg_tables
+		res, err := a.exec(ctx, a.q(`DELETE FROM iceberg_tables
 			WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?`+typePredicate(sv)),
 			a.catalogName, key, id.Table)
 		if err != nil {
@@ -422,6 +424,7 @@ type queryer interface {
 type row struct {
 	found    bool
 	location sql.NullString
+	previous sql.NullString
 	kind     sql.NullString // iceberg_type; always NULL on V0
 }
 
@@ -430,13 +433,13 @@ func (r row) isTable() bool { return !r.kind.Valid || r.kind.String == icebergTy
 
 func (a *Adapter) selectRow(ctx context.Context, q queryer, sv schemaVersion, key, name string) (row, error) {
 	var r row
-	cols := "metadata_location, NULL"
+	cols := "metadata_location, previous_metadata_location, NULL"
 	if sv == schemaV1 {
-		cols = "metadata_location, iceberg_type"
+		cols = "metadata_location, previous_metadata_location, iceberg_type"
 	}
 	err := q.QueryRowContext(ctx, a.q(`SELECT `+cols+` FROM iceberg_tables
 		WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?`),
-		a.catalogName, key, name).Scan(&r.location, &r.kind)
+		a.catalogName, key, name).Scan(&r.location, &r.previous, &r.kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row{}, nil
 	}
@@ -456,6 +459,20 @@ func (a *Adapter) namespaceExists(ctx context.Context, q queryer, key string) (b
 		OR EXISTS (SELECT 1 FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?)`),
 		a.catalogName, key, a.catalogName, key).Scan(&ok)
 	return ok, err
+}
+
+// exec runs one write on a connection of its own instead of the pool's ExecContext:
+// database/sql silently re-executes a statement when the driver reports the connection bad,
+// and pgx reports a connection lost after the statement was sent that way. A compare-and-swap
+// or delete re-executed behind our back would turn its own success into a 409 or 404; here
+// the failure reaches run, which retries knowing the attempt may have been applied.
+func (a *Adapter) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c, err := a.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.ExecContext(ctx, query, args...)
 }
 
 // inTx runs fn in a read-write transaction. On SQLite the DSN makes it BEGIN IMMEDIATE (see
