@@ -340,7 +340,9 @@ func (a *Adapter) registerOutcome(r row, id catalog.Ident, loc string) error {
 
 // ReplaceTable re-points the table with a compare-and-swap on metadata_location, recording
 // the expected location as previous_metadata_location (what iceberg-go's and Java's commits
-// write). Always atomic.
+// write), so it interleaves safely with commits by those catalogs. Always atomic. A table
+// already in exactly the resulting state (at metadataLocation, previous expectedLocation)
+// counts as success, which makes a retried or repeated swap idempotent.
 func (a *Adapter) ReplaceTable(ctx context.Context, id catalog.Ident, expectedLocation, metadataLocation string, _ catalog.Provenance) (bool, error) {
 	key, err := validateIdent(id)
 	if err != nil {
