@@ -16,11 +16,129 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for IcebergRemoteType.
+const (
+	Glue IcebergRemoteType = "glue"
+	Hive IcebergRemoteType = "hive"
+	Rest IcebergRemoteType = "rest"
+	Sql  IcebergRemoteType = "sql"
+)
+
+// Valid indicates whether the value is a known member of the IcebergRemoteType enum.
+func (e IcebergRemoteType) Valid() bool {
+	switch e {
+	case Glue:
+		return true
+	case Hive:
+		return true
+	case Rest:
+		return true
+	case Sql:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergRemoteOperationOperation.
+const (
+	AutoPush IcebergRemoteOperationOperation = "auto-push"
+	Pull     IcebergRemoteOperationOperation = "pull"
+	Push     IcebergRemoteOperationOperation = "push"
+)
+
+// Valid indicates whether the value is a known member of the IcebergRemoteOperationOperation enum.
+func (e IcebergRemoteOperationOperation) Valid() bool {
+	switch e {
+	case AutoPush:
+		return true
+	case Pull:
+		return true
+	case Push:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergRemoteOperationOutcome.
+const (
+	IcebergRemoteOperationOutcomeFailed    IcebergRemoteOperationOutcome = "failed"
+	IcebergRemoteOperationOutcomeRunning   IcebergRemoteOperationOutcome = "running"
+	IcebergRemoteOperationOutcomeSucceeded IcebergRemoteOperationOutcome = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the IcebergRemoteOperationOutcome enum.
+func (e IcebergRemoteOperationOutcome) Valid() bool {
+	switch e {
+	case IcebergRemoteOperationOutcomeFailed:
+		return true
+	case IcebergRemoteOperationOutcomeRunning:
+		return true
+	case IcebergRemoteOperationOutcomeSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergSyncedTableState.
+const (
+	Diverged    IcebergSyncedTableState = "diverged"
+	InSync      IcebergSyncedTableState = "in_sync"
+	LakefsAhead IcebergSyncedTableState = "lakefs_ahead"
+	Missing     IcebergSyncedTableState = "missing"
+	RemoteAhead IcebergSyncedTableState = "remote_ahead"
+	Unknown     IcebergSyncedTableState = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the IcebergSyncedTableState enum.
+func (e IcebergSyncedTableState) Valid() bool {
+	switch e {
+	case Diverged:
+		return true
+	case InSync:
+		return true
+	case LakefsAhead:
+		return true
+	case Missing:
+		return true
+	case RemoteAhead:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergSyncedTableStatus.
+const (
+	IcebergSyncedTableStatusFailed  IcebergSyncedTableStatus = "failed"
+	IcebergSyncedTableStatusPending IcebergSyncedTableStatus = "pending"
+	IcebergSyncedTableStatusSynced  IcebergSyncedTableStatus = "synced"
+)
+
+// Valid indicates whether the value is a known member of the IcebergSyncedTableStatus enum.
+func (e IcebergSyncedTableStatus) Valid() bool {
+	switch e {
+	case IcebergSyncedTableStatusFailed:
+		return true
+	case IcebergSyncedTableStatusPending:
+		return true
+	case IcebergSyncedTableStatusSynced:
+		return true
+	default:
+		return false
+	}
+}
 
 // Error defines model for Error.
 type Error struct {
@@ -50,26 +168,105 @@ type IcebergLocalTable struct {
 // Example: ["accounting","tax"]
 type IcebergNamespaceRef = []string
 
+// IcebergPlan the answer to push or pull with dry_run=true
+type IcebergPlan struct {
+	Actions   []string           `json:"actions"`
+	Checks    []IcebergPlanCheck `json:"checks"`
+	DryRun    bool               `json:"dry_run"`
+	Message   string             `json:"message,omitempty"`
+	Operation string             `json:"operation"`
+
+	// Status the HTTP status the real call would answer (204 on success)
+	Status int `json:"status"`
+}
+
+// IcebergPlanCheck defines model for IcebergPlanCheck.
+type IcebergPlanCheck struct {
+	Message string `json:"message,omitempty"`
+	Name    string `json:"name"`
+	Ok      bool   `json:"ok"`
+}
+
 // IcebergPullRequest defines model for IcebergPullRequest.
 type IcebergPullRequest struct {
 	// CreateNamespace Creates namespace in local catalog if not exist
-	CreateNamespace *bool             `json:"create_namespace,omitempty"`
+	CreateNamespace bool              `json:"create_namespace,omitempty"`
 	Destination     IcebergLocalTable `json:"destination"`
 
 	// ForceUpdate Override exiting local table if exists
-	ForceUpdate *bool              `json:"force_update,omitempty"`
+	ForceUpdate bool               `json:"force_update,omitempty"`
 	Source      IcebergRemoteTable `json:"source"`
 }
 
 // IcebergPushRequest defines model for IcebergPushRequest.
 type IcebergPushRequest struct {
 	// CreateNamespace Creates namespace in remote catalog if not exist
-	CreateNamespace *bool              `json:"create_namespace,omitempty"`
+	CreateNamespace bool               `json:"create_namespace,omitempty"`
 	Destination     IcebergRemoteTable `json:"destination"`
 
 	// ForceUpdate Override exiting table in remote if exists
-	ForceUpdate *bool             `json:"force_update,omitempty"`
+	ForceUpdate bool              `json:"force_update,omitempty"`
 	Source      IcebergLocalTable `json:"source"`
+}
+
+// IcebergRemote defines model for IcebergRemote.
+type IcebergRemote struct {
+	Error string `json:"error,omitempty"`
+	Id    string `json:"id"`
+
+	// Ready false when the remote's adapter could not be created at start
+	Ready bool              `json:"ready"`
+	Type  IcebergRemoteType `json:"type"`
+}
+
+// IcebergRemoteType defines model for IcebergRemote.Type.
+type IcebergRemoteType string
+
+// IcebergRemoteList defines model for IcebergRemoteList.
+type IcebergRemoteList struct {
+	Results []IcebergRemote `json:"results"`
+}
+
+// IcebergRemoteOperation defines model for IcebergRemoteOperation.
+type IcebergRemoteOperation struct {
+	DurationMs       int64     `json:"duration_ms,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	FinishedAt       time.Time `json:"finished_at,omitempty"`
+	Id               int64     `json:"id"`
+	LakefsCommit     string    `json:"lakefs_commit,omitempty"`
+	MetadataLocation string    `json:"metadata_location,omitempty"`
+
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace   IcebergNamespaceRef             `json:"namespace,omitempty"`
+	Operation   IcebergRemoteOperationOperation `json:"operation"`
+	Outcome     IcebergRemoteOperationOutcome   `json:"outcome"`
+	ReferenceId string                          `json:"reference_id,omitempty"`
+
+	// RemoteNamespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	RemoteNamespace IcebergNamespaceRef `json:"remote_namespace,omitempty"`
+	RemoteTable     string              `json:"remote_table,omitempty"`
+	RepositoryId    string              `json:"repository_id,omitempty"`
+	RequestId       string              `json:"request_id,omitempty"`
+	StartedAt       time.Time           `json:"started_at"`
+	StatusCode      int                 `json:"status_code,omitempty"`
+	Table           string              `json:"table,omitempty"`
+	User            string              `json:"user,omitempty"`
+}
+
+// IcebergRemoteOperationOperation defines model for IcebergRemoteOperation.Operation.
+type IcebergRemoteOperationOperation string
+
+// IcebergRemoteOperationOutcome defines model for IcebergRemoteOperation.Outcome.
+type IcebergRemoteOperationOutcome string
+
+// IcebergRemoteOperationList defines model for IcebergRemoteOperationList.
+type IcebergRemoteOperationList struct {
+	Pagination Pagination               `json:"pagination"`
+	Results    []IcebergRemoteOperation `json:"results"`
 }
 
 // IcebergRemoteTable defines model for IcebergRemoteTable.
@@ -83,6 +280,77 @@ type IcebergRemoteTable struct {
 	Table string `json:"table"`
 }
 
+// IcebergSyncedTable defines model for IcebergSyncedTable.
+type IcebergSyncedTable struct {
+	CurrentLakefsLocation string `json:"current_lakefs_location,omitempty"`
+	CurrentRemoteLocation string `json:"current_remote_location,omitempty"`
+	Error                 string `json:"error,omitempty"`
+
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace      IcebergNamespaceRef `json:"namespace"`
+	Notes          string              `json:"notes,omitempty"`
+	PushedLocation string              `json:"pushed_location,omitempty"`
+
+	// ReferenceId reference of the last push or pull
+	ReferenceId string `json:"reference_id"`
+
+	// RemoteNamespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	RemoteNamespace IcebergNamespaceRef `json:"remote_namespace"`
+	RemoteTable     string              `json:"remote_table"`
+	RepositoryId    string              `json:"repository_id"`
+	ResolvedCommit  string              `json:"resolved_commit,omitempty"`
+	SnapshotId      string              `json:"snapshot_id,omitempty"`
+
+	// State live state, from the remote's and lakeFS's current metadata locations
+	State IcebergSyncedTableState `json:"state"`
+
+	// Status state of the last operation on the table
+	Status               IcebergSyncedTableStatus `json:"status"`
+	SyncedLakefsLocation string                   `json:"synced_lakefs_location,omitempty"`
+	SyncedRemoteLocation string                   `json:"synced_remote_location,omitempty"`
+	Table                string                   `json:"table"`
+	TableUuid            string                   `json:"table_uuid,omitempty"`
+	UpdatedAt            time.Time                `json:"updated_at,omitempty"`
+	UpdatedBy            string                   `json:"updated_by,omitempty"`
+}
+
+// IcebergSyncedTableState live state, from the remote's and lakeFS's current metadata locations
+type IcebergSyncedTableState string
+
+// IcebergSyncedTableStatus state of the last operation on the table
+type IcebergSyncedTableStatus string
+
+// IcebergSyncedTableList defines model for IcebergSyncedTableList.
+type IcebergSyncedTableList struct {
+	Pagination Pagination           `json:"pagination"`
+	Results    []IcebergSyncedTable `json:"results"`
+}
+
+// Pagination defines model for Pagination.
+type Pagination struct {
+	// HasMore Next page is available
+	HasMore bool `json:"has_more"`
+
+	// MaxPerPage Maximal number of entries per page
+	MaxPerPage int `json:"max_per_page"`
+
+	// NextOffset Token used to retrieve the next page
+	NextOffset string `json:"next_offset"`
+
+	// Results Number of values found in the results
+	Results int `json:"results"`
+}
+
+// PaginationAfter defines model for PaginationAfter.
+type PaginationAfter = string
+
+// PaginationAmount defines model for PaginationAmount.
+type PaginationAmount = int
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
@@ -95,6 +363,24 @@ type ServerError = Error
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
+// ListIcebergRemoteOperationsParams defines parameters for ListIcebergRemoteOperations.
+type ListIcebergRemoteOperationsParams struct {
+	// After return items after this value
+	After PaginationAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Amount how many items to return
+	Amount PaginationAmount `form:"amount,omitempty" json:"amount,omitempty"`
+}
+
+// ListIcebergRemoteTablesParams defines parameters for ListIcebergRemoteTables.
+type ListIcebergRemoteTablesParams struct {
+	// After return items after this value
+	After PaginationAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Amount how many items to return
+	Amount PaginationAmount `form:"amount,omitempty" json:"amount,omitempty"`
+}
+
 // PullIcebergTableJSONRequestBody defines body for PullIcebergTable for application/json ContentType.
 type PullIcebergTableJSONRequestBody = IcebergPullRequest
 
@@ -103,17 +389,38 @@ type PushIcebergTableJSONRequestBody = IcebergPushRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListIcebergRemotes list the configured remote catalogs (no secrets)
+	// (GET /iceberg/remotes)
+	ListIcebergRemotes(w http.ResponseWriter, r *http.Request)
+	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
+	// (GET /iceberg/remotes/{catalog}/operations)
+	ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams)
 	// PullIcebergTable take a table previously pushed from lakeFS into a remote catalog, and pull its state back into the originating lakeFS repository
 	// (POST /iceberg/remotes/{catalog}/pull)
 	PullIcebergTable(w http.ResponseWriter, r *http.Request, catalog string)
 	// PushIcebergTable register existing lakeFS table in remote catalog
 	// (POST /iceberg/remotes/{catalog}/push)
 	PushIcebergTable(w http.ResponseWriter, r *http.Request, catalog string)
+	// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
+	// (GET /iceberg/remotes/{catalog}/tables)
+	ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListIcebergRemotes list the configured remote catalogs (no secrets)
+// (GET /iceberg/remotes)
+func (_ Unimplemented) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
+// (GET /iceberg/remotes/{catalog}/operations)
+func (_ Unimplemented) ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // PullIcebergTable take a table previously pushed from lakeFS into a remote catalog, and pull its state back into the originating lakeFS repository
 // (POST /iceberg/remotes/{catalog}/pull)
@@ -127,6 +434,12 @@ func (_ Unimplemented) PushIcebergTable(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
+// (GET /iceberg/remotes/{catalog}/tables)
+func (_ Unimplemented) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ServerInterfaceWrapper converts contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler            ServerInterface
@@ -135,6 +448,75 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListIcebergRemotes operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemotes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIcebergRemoteOperations operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIcebergRemoteOperationsParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "amount", r.URL.Query(), &params.Amount, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "amount"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "amount", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemoteOperations(w, r, catalog, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // PullIcebergTable operation middleware
 func (siw *ServerInterfaceWrapper) PullIcebergTable(w http.ResponseWriter, r *http.Request) {
@@ -179,6 +561,61 @@ func (siw *ServerInterfaceWrapper) PushIcebergTable(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PushIcebergTable(w, r, catalog)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIcebergRemoteTables operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIcebergRemoteTablesParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "amount", r.URL.Query(), &params.Amount, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "amount"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "amount", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemoteTables(w, r, catalog, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -307,6 +744,15 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/iceberg/remotes/{catalog}/pull", wrapper.PullIcebergTable)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes", wrapper.ListIcebergRemotes)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes/{catalog}/tables", wrapper.ListIcebergRemoteTables)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes/{catalog}/operations", wrapper.ListIcebergRemoteOperations)
+	})
 
 	return r
 }
@@ -318,6 +764,140 @@ type NotFoundJSONResponse Error
 type ServerErrorJSONResponse Error
 
 type UnauthorizedJSONResponse Error
+
+type ListIcebergRemotesRequestObject struct {
+}
+
+type ListIcebergRemotesResponseObject interface {
+	VisitListIcebergRemotesResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemotes200JSONResponse IcebergRemoteList
+
+func (response ListIcebergRemotes200JSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemotes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemotes401JSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemotesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemotesdefaultJSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperationsRequestObject struct {
+	Catalog string `json:"catalog"`
+	Params  ListIcebergRemoteOperationsParams
+}
+
+type ListIcebergRemoteOperationsResponseObject interface {
+	VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemoteOperations200JSONResponse IcebergRemoteOperationList
+
+func (response ListIcebergRemoteOperations200JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListIcebergRemoteOperations400JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperations401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemoteOperations401JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperations404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListIcebergRemoteOperations404JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperationsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemoteOperationsdefaultJSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type PullIcebergTableRequestObject struct {
 	Catalog string `json:"catalog"`
@@ -471,14 +1051,105 @@ func (response PushIcebergTabledefaultJSONResponse) VisitPushIcebergTableRespons
 	return err
 }
 
+type ListIcebergRemoteTablesRequestObject struct {
+	Catalog string `json:"catalog"`
+	Params  ListIcebergRemoteTablesParams
+}
+
+type ListIcebergRemoteTablesResponseObject interface {
+	VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemoteTables200JSONResponse IcebergSyncedTableList
+
+func (response ListIcebergRemoteTables200JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTables400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListIcebergRemoteTables400JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemoteTables401JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTables404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListIcebergRemoteTables404JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTablesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemoteTablesdefaultJSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListIcebergRemotes list the configured remote catalogs (no secrets)
+	// (GET /iceberg/remotes)
+	ListIcebergRemotes(ctx context.Context, request ListIcebergRemotesRequestObject) (ListIcebergRemotesResponseObject, error)
+	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
+	// (GET /iceberg/remotes/{catalog}/operations)
+	ListIcebergRemoteOperations(ctx context.Context, request ListIcebergRemoteOperationsRequestObject) (ListIcebergRemoteOperationsResponseObject, error)
 	// PullIcebergTable take a table previously pushed from lakeFS into a remote catalog, and pull its state back into the originating lakeFS repository
 	// (POST /iceberg/remotes/{catalog}/pull)
 	PullIcebergTable(ctx context.Context, request PullIcebergTableRequestObject) (PullIcebergTableResponseObject, error)
 	// PushIcebergTable register existing lakeFS table in remote catalog
 	// (POST /iceberg/remotes/{catalog}/push)
 	PushIcebergTable(ctx context.Context, request PushIcebergTableRequestObject) (PushIcebergTableResponseObject, error)
+	// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
+	// (GET /iceberg/remotes/{catalog}/tables)
+	ListIcebergRemoteTables(ctx context.Context, request ListIcebergRemoteTablesRequestObject) (ListIcebergRemoteTablesResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -518,6 +1189,57 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListIcebergRemotes operation middleware
+func (sh *strictHandler) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+	var request ListIcebergRemotesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemotes(ctx, request.(ListIcebergRemotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemotes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemotesResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemotesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListIcebergRemoteOperations operation middleware
+func (sh *strictHandler) ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams) {
+	var request ListIcebergRemoteOperationsRequestObject
+
+	request.Catalog = catalog
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemoteOperations(ctx, request.(ListIcebergRemoteOperationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemoteOperations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemoteOperationsResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemoteOperationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // PullIcebergTable operation middleware
@@ -592,31 +1314,80 @@ func (sh *strictHandler) PushIcebergTable(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListIcebergRemoteTables operation middleware
+func (sh *strictHandler) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams) {
+	var request ListIcebergRemoteTablesRequestObject
+
+	request.Catalog = catalog
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemoteTables(ctx, request.(ListIcebergRemoteTablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemoteTables")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemoteTablesResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemoteTablesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fdbb9s2FP4rBLeHDlAtt+uT3tI2AbwVWZBk2ENgGDR1ZDGhSJY8cuIF+u8DL5blS51gTbqHvdm8HH7n",
-	"O9+56JFy3RitQKGjxSO14IxWDsKfj6y8hK8tOPT/uFYIKvxkxkjBGQqt8lunlV9zvIaG+V8/W6hoQX/K",
-	"N6bzuOvyU2u1pV3XZbQEx60w3ggt/Ftk/ViX0XONZ7pV5es/fAlOt5YDOddI4ptdRq/ALsHGS68OYaIQ",
-	"rGKSxFdJOpjRPxVrsdZW/A0/gImt1/x2uuEN9kwYqw1YFFEhDTjHFuB/bttytbZI0jaBByOZUEItCNZA",
-	"IBjLKK4M+LNohVqEFy18bYX1zt70tqf9QT2/BR7kMeEwB7v4ojmT12wuYR+aYg04wzg8xUeydb4+fwkV",
-	"DVAqsKA4zES5759kd3B2RfpDZPKZvJlbpnhNtCVcN43AX/Z99HaNdgK1XR03vD5FJp8PmcG117tqbjQC",
-	"CbvEU/AkzRue1kZ3Me5wcSQeWxwewLYmCzXRCjxRjbZAJCxBOqIrwsgQDjywxngvbyjjXLcKvQMe5oNH",
-	"IRCaEOp9cuICs5atBvAuWikHBW1bL9wCQ5htyaaEirUSaVEx6WA3Xz6FG24DmQhFpJck4QyZ1AsiKqI0",
-	"EngQDjeRmGstgSkaMxCFYtHis3Q60HyX0UpbDrPWlAyfgfiPJVgrSp+QwnOZ0Ea1iCridAeBxiL5TIxR",
-	"hQnkjt6SoW3Xj2jqonX1awfNxqx5xahtMfLdYUsB64G/YOiG8vrOyA19fvHy/Ir1b98lTyLw1gpcXXlY",
-	"0YU5c4LPfM/sm29g3i9vnq0RjQfMtb4T0B8XHm1co1kAQQsq0iAQTs0cOOe92tQzI36HUNBu73GG+g6C",
-	"/ObALNgzbRuGtKC//XVNswGcsLuPR4uSH0fTnziGxLFGHjfTn/i2GU+wUJXej6eI0X8bhe7I2zBApCaZ",
-	"pEHWmycXE/LGtK7OTStTWXO+2cBDGrBShjvfmaXgoBysxUgLemIYr4G8H41pRlsrE1uuyPP7+/sRC9sj",
-	"bRd5uuvyL5NPp+dXp2/fj8ajGhsZpClQwgHsJxcTmtElWBd9ezcaj8YhFAYUM4IW9NewlFHDsA4ay5OR",
-	"PBnJH5MLXfAx5BWzrAEE62hxk2Lg728ikK7QofDRtpANJsbdJJlm1OhYcn3ahmSflLSgvokm4q/7cSGU",
-	"54+6XL3YlHqgZXddzN3BF8r78YcDs2fLOThXtVKuiGcJylQQKqubpBbP+4fx+Fsw+lfywUdQuPLu6Svb",
-	"g7S/9OHpS/0XT+gvqR08dWn4mRKqVNs0zK5oQZHdAWHJb2NhKXTrAh+uhjIykdJIKNSE7TTBjDBVBvaI",
-	"QEccMgQyZ/wuHvdZqK1YhDbgB4ndsTVU04WXJE3SpVOP8KigXf2fCNrVP1LQm3HmXwo6BDAGFvX/RM4W",
-	"FsIh2DjnDBS3OwptpHFAfoM+HqQ1aKM30y7bbulxZattx6VB54wLgx54M/VCc8GPKN/j/SyeJKBKo4XC",
-	"vu/kzIh8+Y520+6fAAAA//8=",
+	"5Frfb9s48v9XBvx+ge0CSuzminsIcA/dbovLXa8btLm7hyRwxtLIYiORKknZ8RX+3w8k9Vuy7G6S3UXv",
+	"zZaG5Iczn/nBob6yUGa5FCSMZudfWY4KMzKk3L9LXHGBhkvxOjak7CNMU7l5m+Vm+y9MC2LnRhUUsIh0",
+	"qHhuRdk5U2QKJYAbyjSgHQom4RrWbkjAuBX6UpDasoAJzIidMyfGAqbDhDK0S5ltbl9oo7hYsd0uaOPJ",
+	"ZCGMlequnMgNZCi25dpGgseyb1E/TXvViGIsUsPOX87nAcvwgWdF5v7Zv1z4vycvgwofF4ZWpNjOIlSk",
+	"cyk0OfX9hNFH+lKQdkBDKQx5zJjnKQ/dRmaftQX+tYXg/xXF7Jz936wxzcy/1bO3Sslyqe7Gf8IIqsV2",
+	"AfsgzTtZiOj5F/5IWhYqJPggDfg1dwH7RGpNyg96dggXwpASmIJfFUrBgP1TYGESqfh/6DfQRGc1+7oc",
+	"YSesNZErmZMy3DMkI61xRUMe60QqA+VroIc8RS64WIFJCMhNFow4iKIvBVd2s9f13Le1oFx+ptDR4yKk",
+	"JanVexlieoXLlIbQrIfoHEM6pI9yrg+V/EeKmYMSkyIR0oJHw/2leE/vPkEtBBc/w4ulQhEmIBWEMsu4",
+	"+XG4RztvLjU3Um2nJ66k4OLnsWlMtes+mzNpCNxbcEHikJobPVWT9jH2dDFhj44OR7BVyjISpCCrqEwq",
+	"gpTWlGqQMSC04dADZrnd5TXDMLSRzm7AwnywKFyIHAm0NT5UCrcteJcpiiEsy0gUemODvIS80M6CeZGm",
+	"sOEmgUhtF6oQf7GJggU9lmFoZ3E/j4cTJhTed8ccQVCL/o0dOTZlCbK1/FLKlFDYly0vHWCzm0GviZG3",
+	"2qAp9LjO/np1dQlewHm1IkwhRKs2WaRRpdMXZ/NXIAXoIgxJ65ZPNImny8gGUrOvWmlBrfIa3QQhG51N",
+	"ha7Btn12HdPW/ZiGRzyKOdkpZEWatpJrF1uoCA0tOiGszusxpnpQsbxxI3TjPsAFpDY8QogGU7kCHoOQ",
+	"BuiBa9MYoUWTiLQpy5MjKdmKv7uAxVKFtCjyCM0RiH9Zk1I8ssmBW78u0frIxWOPU48C9Qn7SIw+IpYg",
+	"e5YqJ+pufdJoOnluoykfwZ/Rah2NPNpspcFq4E9ouja9Hmk5v+eh0aiqawau7pPzSPrGaDsMiE5XsElI",
+	"lLHQLveDBowwt8eH0IVEa8klgWdKBGhs/FTjdvVPvjIStl6/tpW5FVz5E4j+krKAJXzdro/2ZHiXwp1I",
+	"Bf+got7zMYYr0kVqvjlxlbofZK0ezGr2g+B+aaesLsKo8G8WHlwsVYbGp5o/vxrJPMEEAWIuuE4oWqDp",
+	"zGX95MTwsdKqYs0R69o6L9YLXyiOrp+RwQgNLmxg3JuhH1vmdvJ/xTVbBNlSp0gty7Aw8sQ9uh3ZsSxM",
+	"KLMuVQshfKXmkj5FZBkYI08pGp2jX2uPCFjDLx5f07tp6tr5cHE+IuHC/77Xzp+/kTO+jFmEMmqDanFl",
+	"P95CkxpvNQwCQLuqqmzWwXu8341Hh7xubhyyTtMG8Rp9RFRpYsGh8NKCFxwfa57pcPmMp7eJLX3aipCi",
+	"PVsKC6VImEUZmCaDTiVb+tOk7P4A+1glCmlo/MBlgxVF07imz/fNwV7GLqOnqE3ncDh+tv/jhCkt0zVF",
+	"UwlGC8x1IqdimRkhacrX5M59FECsZNYreEQEvofxg4aSJ1ClMqgsYovDKltwsdBbEbJ635gQ2ohVMrH6",
+	"G/E1qZVLJRnX2ieYQtwLuRGjWWXf4dVh79i1jo32oGqfVo2QCqN2nmNTIonIrzyRzrz0UZ5Uih7jSPvp",
+	"4N4simKPHX1p/205qRqz3B5OLwPW9xh8oJ8UjLagPPmOOeO3otofIjG1o+yTJaXLzh66+0tQLzKpRlz1",
+	"Az0YyHFFwDXgGnlaanekR4QPi5zUIh9t5/4DH3iGKYgiW5KyvkPCKE4aclJuBda6XJiPFbyCHsxCxrGm",
+	"kWuPK3lPAgpNUXnloTitybmiqPYwHnBrE/V2XgN1dzYaYlmIyB5TfbTyw6Yx92xVq7mnrAZFd5NDM1p/",
+	"p7BQ3Gw/Wc548y1R83CBhUnqHr6zjX3c7DkxJnepV8p7TrW4uxTyz5pbIV7eJziphSatPcEqKub87+S6",
+	"hp83ZmGs6h0OQkXqXRUe/vbvq+peycFxb4d4JI/CaTS1xBQSjVk6PU0tsX8aq2AuYjmkA/eueeLjkoaT",
+	"Mva7Xnvpt1C9fH15AS9sqp+5JrCLSO4qjh7Ke5qyOaN/PL0RN8KKlnM4r3c50A7tPlTUJMY64egAChEm",
+	"KFYUncJVwjVoUmse0o3AVEvAMKTc+A6ru/yD+ooT7tqt6Tubu5bSJOdAayvnGqagCruGkCbhYgVc31Sr",
+	"BQ5mq/nNNZzN577njXB3maK4gxdWwLdeAy/su69gEjRlo3dJN8LgPYlmyoNt4R9PoS7dNRhcrSi6EXel",
+	"CU6spoU1sr5zijMtxbiuSsTdyNMbS4OUhyQ0VYU5O2evcwwTgrPTua0RVFoSVp/PZpvN5hTd61OpVrNy",
+	"rJ69v3jz9sOntydnp/PTxGSpi93cpDRCn9eXFyxga1La0+vl6fx0Xp6mBeacnbM/uUcBy9Ekzs1n5SSz",
+	"chL7bOVjYc2Gi4idM5vEOmcQzXr3smfz+ZPdBg7bPiM3g92epLY7fTV/uW/qGuuse6MYNK3FQwPb168u",
+	"bBZZhmrrqk9tHK9CKWK+KhRFvZaphhdCgqZQkfHXDbjSTZ3SJhe7tZP3LTP7Ws60mzV+ery5Gl478zff",
+	"I1yP77oRmfW/V9gF3zLEfwuwu/2t2NLtB4zQpqU9x5j5YcO3Pjn4tSR7NX91eFD9fcHTsNJFxiLiBlK5",
+	"slWHO4HqOhPY+kMB9pgagKANaQMxV767P8XUAZlcmrTxpUmS5cSsXbn4D1z2f5ZyO+0C7qzb+7LmCRcP",
+	"WC71iFtd9vInq1tvP0nfgH9KQrdv43bDD2HOPKV6x0h/oRkXabp1RrbFq0v17lSs6q73d018vCfAct+5",
+	"ojWXhXb60AlFXhNlmcWFkSMuULkIcKN9WwGWGN57cetXUnEf4sQKBl9HDJ3mYEx3nezfg9DdKvG5Cd3c",
+	"VP5KQjsDesO6M9n/Ap0Vrbi2pbW7wmwxrn/L2VDjW+nnjxPHlxNXXv57LSX63ZuRMsL3yMpz2PfOwLq+",
+	"LY+dlR+OhU53VDMJcQW+KbsVIVSNs9+plmj1ONzErRbD9a0lYbvd4Z90Whr+Uaur4B+0+gPXt5aX2mnQ",
+	"g58+63tJIBHlkruPZf2BcIY5n61fst3t7r8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
