@@ -35,6 +35,7 @@ type Service interface {
 	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
 	ListTables(ctx context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
+	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.

@@ -64,6 +64,16 @@ func (s *recordingService) Pull(ctx context.Context, catalog string, req apigen.
 	return s.plan("pull", dryRun), s.err
 }
 
+func (s *recordingService) AutoPush(_ context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, "hook "+ev.EventType+" "+ev.RepositoryId+"@"+ev.BranchId)
+	if s.err != nil {
+		return []apigen.IcebergAutoPushResult{{Remote: "glue", Status: apperr.StatusOf(s.err), Message: apperr.PublicMessage(s.err)}}, nil
+	}
+	return []apigen.IcebergAutoPushResult{{Remote: "glue", Status: 204}}, nil
+}
+
 func (s *recordingService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
 	return []apigen.IcebergRemote{{Id: "glue", Type: "glue", Ready: true}}, s.err
 }
@@ -370,13 +380,24 @@ func TestDryRunAndListings(t *testing.T) {
 		`tables glue after="" amount=100`,
 		`tables glue after="x" amount=1000`,
 		`operations glue after="17" amount=5`,
-	}, svc.pages)
+	}, svc.pages[:3])
 
 	for _, bad := range []string{"/api/v1/iceberg/remotes/glue/tables?amount=1001", "/api/v1/iceberg/remotes/glue/tables?amount=ten",
 		"/api/v1/iceberg/remotes/glue/operations?after=abc"} {
 		r = do(t, srv, "GET", bad, "", "")
 		assert.Equal(t, 400, r.status, bad)
 	}
+
+	hook := `{"event_type":"post-commit","repository_id":"repo1","branch_id":"main","commit_id":"abc","extra":1}`
+	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", hook)
+	assert.Equal(t, 200, r.status, r.body)
+	assert.JSONEq(t, `{"results":[{"remote":"glue","destination_namespace":null,"destination_table":"","status":204}]}`, r.body)
+	svc.err = apperr.Conflict("nope")
+	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", hook)
+	assert.Equal(t, 502, r.status, "a failed automatic push is reported to lakeFS")
+	svc.err = nil
+	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", `{"repository_id":"repo1"}`)
+	assert.Equal(t, 400, r.status, "event_type is required")
 
 	unauth := newServer(t, api.Options{Service: svc})
 	r = do(t, unauth, "GET", "/api/v1/iceberg/remotes", "", "")

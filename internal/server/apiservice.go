@@ -88,6 +88,20 @@ func (a apiService) ListOperations(ctx context.Context, catalogID, after string,
 	return out, nil
 }
 
+func (a apiService) AutoPush(ctx context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
+	results, err := a.svc.AutoPush(ctx, remotes.HookEvent{EventType: ev.EventType, RepositoryID: ev.RepositoryId,
+		BranchID: ev.BranchId, CommitID: ev.CommitId})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]apigen.IcebergAutoPushResult, 0, len(results))
+	for _, r := range results {
+		out = append(out, apigen.IcebergAutoPushResult{Remote: r.Remote, Namespace: r.Namespace, Table: r.Table,
+			DestinationNamespace: r.DestinationNamespace, DestinationTable: r.DestinationTable, Status: r.Status, Message: r.Message})
+	}
+	return out, nil
+}
+
 func operation(op state.Operation) apigen.IcebergRemoteOperation {
 	return apigen.IcebergRemoteOperation{
 		Id: op.ID, Operation: apigen.IcebergRemoteOperationOperation(op.Operation), User: op.User, RequestId: op.RequestID,

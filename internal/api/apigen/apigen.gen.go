@@ -146,6 +146,31 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// IcebergAutoPushResult defines model for IcebergAutoPushResult.
+type IcebergAutoPushResult struct {
+	// DestinationNamespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	DestinationNamespace IcebergNamespaceRef `json:"destination_namespace"`
+	DestinationTable     string              `json:"destination_table"`
+	Message              string              `json:"message,omitempty"`
+
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace IcebergNamespaceRef `json:"namespace,omitempty"`
+	Remote    string              `json:"remote"`
+
+	// Status 204 when pushed (or already in place), else the push's error status
+	Status int    `json:"status"`
+	Table  string `json:"table,omitempty"`
+}
+
+// IcebergAutoPushResultList defines model for IcebergAutoPushResultList.
+type IcebergAutoPushResultList struct {
+	Results []IcebergAutoPushResult `json:"results"`
+}
+
 // IcebergLocalTable defines model for IcebergLocalTable.
 type IcebergLocalTable struct {
 	// Namespace Reference to one or more levels of a namespace
@@ -330,6 +355,19 @@ type IcebergSyncedTableList struct {
 	Results    []IcebergSyncedTable `json:"results"`
 }
 
+// LakeFSHookEvent the body lakeFS sends to a webhook (actions), of which these fields are used
+type LakeFSHookEvent struct {
+	ActionName string `json:"action_name,omitempty"`
+	BranchId   string `json:"branch_id,omitempty"`
+	CommitId   string `json:"commit_id,omitempty"`
+
+	// EventType post-commit and post-merge trigger pushes; other events are acknowledged and ignored
+	EventType    string `json:"event_type"`
+	HookId       string `json:"hook_id,omitempty"`
+	RepositoryId string `json:"repository_id"`
+	SourceRef    string `json:"source_ref,omitempty"`
+}
+
 // Pagination defines model for Pagination.
 type Pagination struct {
 	// HasMore Next page is available
@@ -381,6 +419,9 @@ type ListIcebergRemoteTablesParams struct {
 	Amount PaginationAmount `form:"amount,omitempty" json:"amount,omitempty"`
 }
 
+// IcebergRemotesLakeFSHookJSONRequestBody defines body for IcebergRemotesLakeFSHook for application/json ContentType.
+type IcebergRemotesLakeFSHookJSONRequestBody = LakeFSHookEvent
+
 // PullIcebergTableJSONRequestBody defines body for PullIcebergTable for application/json ContentType.
 type PullIcebergTableJSONRequestBody = IcebergPullRequest
 
@@ -392,6 +433,9 @@ type ServerInterface interface {
 	// ListIcebergRemotes list the configured remote catalogs (no secrets)
 	// (GET /iceberg/remotes)
 	ListIcebergRemotes(w http.ResponseWriter, r *http.Request)
+	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// (POST /iceberg/remotes/hooks/lakefs)
+	IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request)
 	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
 	// (GET /iceberg/remotes/{catalog}/operations)
 	ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams)
@@ -413,6 +457,12 @@ type Unimplemented struct{}
 // ListIcebergRemotes list the configured remote catalogs (no secrets)
 // (GET /iceberg/remotes)
 func (_ Unimplemented) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+// (POST /iceberg/remotes/hooks/lakefs)
+func (_ Unimplemented) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -454,6 +504,20 @@ func (siw *ServerInterfaceWrapper) ListIcebergRemotes(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListIcebergRemotes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IcebergRemotesLakeFSHook operation middleware
+func (siw *ServerInterfaceWrapper) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IcebergRemotesLakeFSHook(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -753,6 +817,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/iceberg/remotes/{catalog}/operations", wrapper.ListIcebergRemoteOperations)
 	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/iceberg/remotes/hooks/lakefs", wrapper.IcebergRemotesLakeFSHook)
+	})
 
 	return r
 }
@@ -806,6 +873,87 @@ type ListIcebergRemotesdefaultJSONResponse struct {
 }
 
 func (response ListIcebergRemotesdefaultJSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHookRequestObject struct {
+	Body *IcebergRemotesLakeFSHookJSONRequestBody
+}
+
+type IcebergRemotesLakeFSHookResponseObject interface {
+	VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error
+}
+
+type IcebergRemotesLakeFSHook200JSONResponse IcebergAutoPushResultList
+
+func (response IcebergRemotesLakeFSHook200JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response IcebergRemotesLakeFSHook400JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response IcebergRemotesLakeFSHook401JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHook502JSONResponse IcebergAutoPushResultList
+
+func (response IcebergRemotesLakeFSHook502JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHookdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response IcebergRemotesLakeFSHookdefaultJSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1138,6 +1286,9 @@ type StrictServerInterface interface {
 	// ListIcebergRemotes list the configured remote catalogs (no secrets)
 	// (GET /iceberg/remotes)
 	ListIcebergRemotes(ctx context.Context, request ListIcebergRemotesRequestObject) (ListIcebergRemotesResponseObject, error)
+	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// (POST /iceberg/remotes/hooks/lakefs)
+	IcebergRemotesLakeFSHook(ctx context.Context, request IcebergRemotesLakeFSHookRequestObject) (IcebergRemotesLakeFSHookResponseObject, error)
 	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
 	// (GET /iceberg/remotes/{catalog}/operations)
 	ListIcebergRemoteOperations(ctx context.Context, request ListIcebergRemoteOperationsRequestObject) (ListIcebergRemoteOperationsResponseObject, error)
@@ -1208,6 +1359,40 @@ func (sh *strictHandler) ListIcebergRemotes(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListIcebergRemotesResponseObject); ok {
 		if err := validResponse.VisitListIcebergRemotesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IcebergRemotesLakeFSHook operation middleware
+func (sh *strictHandler) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
+	var request IcebergRemotesLakeFSHookRequestObject
+
+	var body IcebergRemotesLakeFSHookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IcebergRemotesLakeFSHook(ctx, request.(IcebergRemotesLakeFSHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IcebergRemotesLakeFSHook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IcebergRemotesLakeFSHookResponseObject); ok {
+		if err := validResponse.VisitIcebergRemotesLakeFSHookResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -1346,48 +1531,57 @@ func (sh *strictHandler) ListIcebergRemoteTables(w http.ResponseWriter, r *http.
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Frfb9s48v9XBvx+ge0CSuzminsIcA/dbovLXa8btLm7hyRwxtLIYiORKknZ8RX+3w8k9Vuy7G6S3UXv",
-	"zZaG5Iczn/nBob6yUGa5FCSMZudfWY4KMzKk3L9LXHGBhkvxOjak7CNMU7l5m+Vm+y9MC2LnRhUUsIh0",
-	"qHhuRdk5U2QKJYAbyjSgHQom4RrWbkjAuBX6UpDasoAJzIidMyfGAqbDhDK0S5ltbl9oo7hYsd0uaOPJ",
-	"ZCGMlequnMgNZCi25dpGgseyb1E/TXvViGIsUsPOX87nAcvwgWdF5v7Zv1z4vycvgwofF4ZWpNjOIlSk",
-	"cyk0OfX9hNFH+lKQdkBDKQx5zJjnKQ/dRmaftQX+tYXg/xXF7Jz936wxzcy/1bO3Sslyqe7Gf8IIqsV2",
-	"AfsgzTtZiOj5F/5IWhYqJPggDfg1dwH7RGpNyg96dggXwpASmIJfFUrBgP1TYGESqfh/6DfQRGc1+7oc",
-	"YSesNZErmZMy3DMkI61xRUMe60QqA+VroIc8RS64WIFJCMhNFow4iKIvBVd2s9f13Le1oFx+ptDR4yKk",
-	"JanVexlieoXLlIbQrIfoHEM6pI9yrg+V/EeKmYMSkyIR0oJHw/2leE/vPkEtBBc/w4ulQhEmIBWEMsu4",
-	"+XG4RztvLjU3Um2nJ66k4OLnsWlMtes+mzNpCNxbcEHikJobPVWT9jH2dDFhj44OR7BVyjISpCCrqEwq",
-	"gpTWlGqQMSC04dADZrnd5TXDMLSRzm7AwnywKFyIHAm0NT5UCrcteJcpiiEsy0gUemODvIS80M6CeZGm",
-	"sOEmgUhtF6oQf7GJggU9lmFoZ3E/j4cTJhTed8ccQVCL/o0dOTZlCbK1/FLKlFDYly0vHWCzm0GviZG3",
-	"2qAp9LjO/np1dQlewHm1IkwhRKs2WaRRpdMXZ/NXIAXoIgxJ65ZPNImny8gGUrOvWmlBrfIa3QQhG51N",
-	"ha7Btn12HdPW/ZiGRzyKOdkpZEWatpJrF1uoCA0tOiGszusxpnpQsbxxI3TjPsAFpDY8QogGU7kCHoOQ",
-	"BuiBa9MYoUWTiLQpy5MjKdmKv7uAxVKFtCjyCM0RiH9Zk1I8ssmBW78u0frIxWOPU48C9Qn7SIw+IpYg",
-	"e5YqJ+pufdJoOnluoykfwZ/Rah2NPNpspcFq4E9ouja9Hmk5v+eh0aiqawau7pPzSPrGaDsMiE5XsElI",
-	"lLHQLveDBowwt8eH0IVEa8klgWdKBGhs/FTjdvVPvjIStl6/tpW5FVz5E4j+krKAJXzdro/2ZHiXwp1I",
-	"Bf+got7zMYYr0kVqvjlxlbofZK0ezGr2g+B+aaesLsKo8G8WHlwsVYbGp5o/vxrJPMEEAWIuuE4oWqDp",
-	"zGX95MTwsdKqYs0R69o6L9YLXyiOrp+RwQgNLmxg3JuhH1vmdvJ/xTVbBNlSp0gty7Aw8sQ9uh3ZsSxM",
-	"KLMuVQshfKXmkj5FZBkYI08pGp2jX2uPCFjDLx5f07tp6tr5cHE+IuHC/77Xzp+/kTO+jFmEMmqDanFl",
-	"P95CkxpvNQwCQLuqqmzWwXu8341Hh7xubhyyTtMG8Rp9RFRpYsGh8NKCFxwfa57pcPmMp7eJLX3aipCi",
-	"PVsKC6VImEUZmCaDTiVb+tOk7P4A+1glCmlo/MBlgxVF07imz/fNwV7GLqOnqE3ncDh+tv/jhCkt0zVF",
-	"UwlGC8x1IqdimRkhacrX5M59FECsZNYreEQEvofxg4aSJ1ClMqgsYovDKltwsdBbEbJ635gQ2ohVMrH6",
-	"G/E1qZVLJRnX2ieYQtwLuRGjWWXf4dVh79i1jo32oGqfVo2QCqN2nmNTIonIrzyRzrz0UZ5Uih7jSPvp",
-	"4N4simKPHX1p/205qRqz3B5OLwPW9xh8oJ8UjLagPPmOOeO3otofIjG1o+yTJaXLzh66+0tQLzKpRlz1",
-	"Az0YyHFFwDXgGnlaanekR4QPi5zUIh9t5/4DH3iGKYgiW5KyvkPCKE4aclJuBda6XJiPFbyCHsxCxrGm",
-	"kWuPK3lPAgpNUXnloTitybmiqPYwHnBrE/V2XgN1dzYaYlmIyB5TfbTyw6Yx92xVq7mnrAZFd5NDM1p/",
-	"p7BQ3Gw/Wc548y1R83CBhUnqHr6zjX3c7DkxJnepV8p7TrW4uxTyz5pbIV7eJziphSatPcEqKub87+S6",
-	"hp83ZmGs6h0OQkXqXRUe/vbvq+peycFxb4d4JI/CaTS1xBQSjVk6PU0tsX8aq2AuYjmkA/eueeLjkoaT",
-	"Mva7Xnvpt1C9fH15AS9sqp+5JrCLSO4qjh7Ke5qyOaN/PL0RN8KKlnM4r3c50A7tPlTUJMY64egAChEm",
-	"KFYUncJVwjVoUmse0o3AVEvAMKTc+A6ru/yD+ooT7tqt6Tubu5bSJOdAayvnGqagCruGkCbhYgVc31Sr",
-	"BQ5mq/nNNZzN577njXB3maK4gxdWwLdeAy/su69gEjRlo3dJN8LgPYlmyoNt4R9PoS7dNRhcrSi6EXel",
-	"CU6spoU1sr5zijMtxbiuSsTdyNMbS4OUhyQ0VYU5O2evcwwTgrPTua0RVFoSVp/PZpvN5hTd61OpVrNy",
-	"rJ69v3jz9sOntydnp/PTxGSpi93cpDRCn9eXFyxga1La0+vl6fx0Xp6mBeacnbM/uUcBy9Ekzs1n5SSz",
-	"chL7bOVjYc2Gi4idM5vEOmcQzXr3smfz+ZPdBg7bPiM3g92epLY7fTV/uW/qGuuse6MYNK3FQwPb168u",
-	"bBZZhmrrqk9tHK9CKWK+KhRFvZaphhdCgqZQkfHXDbjSTZ3SJhe7tZP3LTP7Ws60mzV+ery5Gl478zff",
-	"I1yP77oRmfW/V9gF3zLEfwuwu/2t2NLtB4zQpqU9x5j5YcO3Pjn4tSR7NX91eFD9fcHTsNJFxiLiBlK5",
-	"slWHO4HqOhPY+kMB9pgagKANaQMxV767P8XUAZlcmrTxpUmS5cSsXbn4D1z2f5ZyO+0C7qzb+7LmCRcP",
-	"WC71iFtd9vInq1tvP0nfgH9KQrdv43bDD2HOPKV6x0h/oRkXabp1RrbFq0v17lSs6q73d018vCfAct+5",
-	"ojWXhXb60AlFXhNlmcWFkSMuULkIcKN9WwGWGN57cetXUnEf4sQKBl9HDJ3mYEx3nezfg9DdKvG5Cd3c",
-	"VP5KQjsDesO6M9n/Ap0Vrbi2pbW7wmwxrn/L2VDjW+nnjxPHlxNXXv57LSX63ZuRMsL3yMpz2PfOwLq+",
-	"LY+dlR+OhU53VDMJcQW+KbsVIVSNs9+plmj1ONzErRbD9a0lYbvd4Z90Whr+Uaur4B+0+gPXt5aX2mnQ",
-	"g58+63tJIBHlkruPZf2BcIY5n61fst3t7r8BAAD//w==",
+	"5Frfc+O28f9Xdvj9zpw9Q0s699IHd/rgJJeJ2+vFc+e2D2cPDyJXImIS4AGgZPVG/3tnAZAiKeiHYzvJ",
+	"pG8SCQKL3c9+9gfwNUplWUmBwujo4mtUMcVKNKjsv2s254IZLsXlzKCiR6wo5PJtWZnVv1hRY3RhVI1x",
+	"lKFOFa9oaHQRKTS1EsANlhoYfQom5xoW9pM44jToS41qFcWRYCVGF5EdFsWRTnMsGS1lVhW90EZxMY/W",
+	"67grTylrYWhUf+VcLqFkYuXXNhKcLLsWddN0V81wxurCRBevJ5M4KtkDL+vS/qO/XLi/Z6/jRj4uDM5R",
+	"RWuSUKGupNBo1fctyz7glxq1FTSVwqCTmVVVwVO7kfHPmgT/2pHg/xXOoovo/8Yb04zdWz1+q5T0S/U3",
+	"/i3LoFlsHUfvpflB1iJ7+YU/oJa1ShHeSwNuzXUcfUS1QOU+enERroRBJVgBblXwA+Pon4LVJpeK/wd/",
+	"BU30VqPX/guasNVEpWSFynCHkBK1ZnPcxrHOpTLgXwM+VAXjgos5mBwB7WRxwEEUfqm5os1+aue+awfK",
+	"6c+YWnhcpThFNb+sjbyudf4BtYX8ULwMtfEOl5DH6IqleEg/fu73zfgPOIucrtq5DJsWGHDxuKuQrXdP",
+	"lUBhKU14am2YqfW2Gc4nb2CZo4Cq1jlmcCIVsEIhy1bABVQFS/E0Biw0WsvQsFfaGQj8pNtEEUe7FDAw",
+	"oZc43mGIkFLbvRxt9ndcB0yv7Dv701LpkTofIGrdCsGUYqvABt0qe4R9J1NW3DT66gv5dETMUKFIMeHZ",
+	"tvELdo8/fIR2EFx9DydTxUSag1SQyrLk5nTbD2neSmpupFrtn7gZBVffh6ZpUTJkXEIF2LdgA9khKuhC",
+	"poFJX8aBLvbYo6fDgGyNsowEKZAUVUqFUOACCw1yBgy64uADKyva5aeIpSlFY9oAiflAUrTY21ZOD1et",
+	"eNcFE9tikW8yoZeUiEjrpSRYVRcFLLnJIVOrRNXir5TMRPEAZSylWfqucFCcNMf0/tHuQ9J/R1+GpvRC",
+	"dpafSlkgE4eIkzbDnCYewX2ksx9vbq49j1l+U8gKSBmpTdZF1uj0hHhSCtB1mqLWpwHOGyByI9JmX63S",
+	"4lblx7DZRmf7wmswmoS1dR/ScMCjIjt2n2R1UXQSwL5sqUJmsB9W29xzxgq9lVV/Z7/QG/ehEFQQPULK",
+	"DCvkHPgMhDSAD8TpcQAmnYBxJCQ7/LuOo5lUKSZ1lTFzhMQ/LVApnlECw8mvvbSOufjMyamDgrqk8kgZ",
+	"HSN6IQeW8hP1t77XaBS9XtZoLq6/pNV6Gnmy2bzBWsGf0XRdeD3Rch/a/K5vNGxy7y1Xd8E5EL5Zttom",
+	"RKsrlw46LqTlXmlgGauoxE0tJZIlpwgOKRkwQ/ypwnZ1T75GKKimtOkQDZy7Kll/KaI4yvmim8PviPA2",
+	"hNshjfgHFfWseZ/X/TPke26mn7oha1CU1O5N4oSbSVUy40LNn98Es+3dAJhxwSmxT5jpzUV+cmZ4KLVq",
+	"UHPEupTnzXTiEsUd5Y5hGTMsIWLcGaGfmub24n+DNUqCKNWpC0IZq408s4/uAjuWtUll2YdqLYTL1GzQ",
+	"xwwJgTPGC8yCcwxz7cAAMnzyPFXenhJzKzkPjLD0v+u19edHYsalMUkqs65QR1SEcVRrVIdLRUsA3ayq",
+	"sVlP3uP9LswOVduAO2SdTavOafQJrLLhgkP00hEvPp5rXqi4fMHqbc+WPq5EitmOLaW1UihM4olpL+k0",
+	"Y70/7R27m2CfqkQhDYYLLteR2S/X/vp+U9jLmY3oBdOmVxyGa/vfD01pWSww2xdgtGCVzuU+LjMBkBZ8",
+	"gbbuwxhmSpaDhEdk4HoYrzR4nEATyqCxCCWHTbTgItErkUbtvlmOjBjLI7H5m/EFqrkNJSXX2gWYWtwL",
+	"uRTBqLKreLWy9+zaciMVqvS0aYQ0MmrrORQSUWRu5T3hzI0+ypP80GMcaTcc7JukrnfY0aX2j4tJzTfT",
+	"1bGdyF7vsYfgA/2kONiCcuA7psbvsNrvIjB1WfbZgtI761I/Snn/doGhwy1C7VRmK+98oFFk9oyLwRKn",
+	"uZT3cOI7J6cxgX+Z8zQnsGuEGcci08AUQq0dzgNdrmRnW8Q1PnfxiKOgXW+R9pM01U5/U5XU5sx9bonF",
+	"/i+JBcAoPp+jcs13/ReQJkcFdjK3EZYSMxSYzanSEhnwuZAKsxDaST27mfQQ17paNFGu57nfVzq7HU4d",
+	"Mvt1D7p9o+RMJ6VUAbW9xwcDFZsjcA1swXjhnSrQGmQPSYUqqYInTf9gD7xkBYi6nKIi1KAwiqOGilRP",
+	"33TOPSehOkfgg0nkbKYxANobeY/CQs6fxiqOC3daIpo9hONs65mDnbeC2uNkDTNZk+mbqtx9tl/mgcVa",
+	"NQ+UtZGiv8ltMxJEMK0VN6uPRBXOfFOmeZqw2uTt8aK1DT3e7Dk3pnI+JO85tsPtebV7tjmw5v6o045K",
+	"NGrteKVhoIr/HW2z+OelSQyp3sqBTKH6oYkKf/v3TXPkbcWxb7flkTxL90vTjtgniWZlsX+adsTuaUjB",
+	"XMzkNhy4Y+QzF440nPmQbxnS0zU0Ly+vr+CE6GRse/82EFkGxQd/hOx7cvp0dCtuBQ31c1iydwxVF0X/",
+	"ocJNPtTmGTqGWqQ5E3PMRnCTcw0a1YKneCtYoSWwNMXKuMa6vZcA7e0L+Nw9kfhMKctUmvyCyE+twPbJ",
+	"QdW0hpAm52IOXN82q8VWzM6ZB9dwPpm4ow4Gn68LJj7DCQ1wHffYDXahA0zOjO/vT/FWGHaPYjPlwdOA",
+	"0xG0FZsGw+ZzzG7FZ2+CM9K0ICPrz1ZxpqMY20zLuP1ydEswKHiKQmNTj0UX0WXF0hzhfDSh1FAVHrD6",
+	"YjxeLpcjZl+PpJqP/bd6/O7qu7fvP749Ox9NRrkpCxuyuSkwAJ/L66sojhaotIPX69FkNPFNFMEqHl1E",
+	"f7KP4qhiJrduPvaTjP0k9GzuuLBFw1UWXUSUu/RKTx0NroycTybPdlFhu9sXuLTQb0Vr2umbyetdU7ey",
+	"jvuXHeJNR/nQh92bIZY267JkamWLDm0srlIpZnxeK8wGnXINJ0KCxlShcadMbK436WkXXNEdTT60zJiy",
+	"AD12WbsNt1IHYta1TThiYE4eG9Cp1LFZSuyd0FXw1ln8KokXc+RX+3Q3YrWRCbHIrdD1lNaY2oilehN3",
+	"ToLJzVyqFYPCs0pyeyLq+u30Q3X6B/pWnHRb+6fOxa2bth4ll6Khw3tcjeCSlnPNabs+ONbQDZOMbsWl",
+	"dWRPGjkKv2NbGrftvhi+mZy711IguFoJTvxS1lokCGn8lb4VnhxiJyJ94WKrTTNa3WRerchtrrdkK8cD",
+	"fT/q+9Amb47a3t230nXwn8WRhon5evuq1wv4beCWRsB/nWW29Me1v7LiHHpy2C87l9V+KQd8Mzn/bZTA",
+	"DBRoi3zh7uB4ND4TMZETl8zw1M4d25CHGUxXwBrPauovKaBb0Iw75cwvoauvnlHW401acXx02YRhG602",
+	"Nzs/hXWxGTIe3vxcx4/5xN2qXN/9WsGt37UOAKSjvV/RH95M3hz+qL2p+TxYtYlcnXFDDExFkiue28TV",
+	"BR82CKwxCFyiNjDjyp1B70PqFphsVk/p0Can9xNH3ULLXRXefcH3br8L2I7s4I7yMy4et8lA362uB+n+",
+	"CwWZwJ2RYJx5E2h2ums3s7ooVtbIbRiwvVvVns3+oYHP7hGY33elcMFlrYtVc3PTasKTNRe2ZzZ0gcZF",
+	"gBvtmt8wZem9G05+JRV3FCfmsHWHb9tpDnK6PW/9LQDdL2pfGtCb+zS/ENDWgD7dlv8jcFY459qg2iT+",
+	"HnHDuzgbaDwWfq6EOD6duHHj/6ipxPCMIZBGuJMcX3v90RHYluO+S9b4YYg6m7KTK3BHhyuRQnO88xvl",
+	"Ep2WrJ240xH9dEcg7HZn3ZNeB9Y96jRB3YNOO/PTHeFSWw064fe3Jt1IQJHZsr7tX41ZxceL19H6bv3f",
+	"AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
