@@ -178,6 +178,9 @@ type SQLRemote struct {
 
 type HiveRemote struct {
 	URI string `yaml:"uri"`
+	// Warehouse is the root under which new databases get their location
+	// (<warehouse>/<db>.db): the metastore refuses a database without one.
+	Warehouse string `yaml:"warehouse"`
 }
 
 // LocationMap rewrites a location prefix on the way to a remote (and back on pull).

@@ -7,7 +7,6 @@ package lakefs
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +52,11 @@ func New(cfg config.LakeFS, creds Credentials, httpClient *http.Client) (*Client
 		return nil, errors.New("lakefs: endpoint is required")
 	}
 	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{Timeout: cfg.Timeout, MaxRetries: cfg.MaxRetries})
+		timeout := cfg.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second // never wait forever on lakeFS
+		}
+		httpClient = httpclient.New(httpclient.Options{Timeout: timeout, MaxRetries: cfg.MaxRetries})
 	}
 	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient)}
 	if creds != nil {
@@ -487,10 +490,4 @@ func transportError(op string, err error) error {
 	default:
 		return apperr.Wrap(http.StatusServiceUnavailable, err, "lakeFS: %s: lakeFS is unreachable", op)
 	}
-}
-
-// BasicAuthHeader returns the Authorization value for a lakeFS access key (for tests and
-// callers that forward credentials as headers).
-func BasicAuthHeader(accessKeyID, secretAccessKey string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(accessKeyID+":"+secretAccessKey))
 }

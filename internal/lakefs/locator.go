@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/iceberg-go/table"
+	"github.com/google/uuid"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
@@ -64,7 +65,7 @@ type TableState struct {
 	SizeBytes      int64
 	Checksum       string
 
-	TableUUID         string
+	TableUUID         string // "" for format v1 metadata without table-uuid (optional in v1)
 	CurrentSnapshotID *int64
 	FormatVersion     int
 	Metadata          table.Metadata
@@ -83,6 +84,11 @@ type TableWrite struct {
 	Metadata        map[string]string
 	// CreateNamespace stages the namespace marker too when it is missing (pointer layout).
 	CreateNamespace bool
+	// IfMetadataLocation, when set, makes the write conditional: the table's current metadata
+	// location on the branch (staged changes included) must be this one, else 409. It
+	// narrows the window in which someone else may re-point the table unnoticed (lakeFS
+	// offers no conditional commit, so it cannot close it).
+	IfMetadataLocation string
 }
 
 // Locator reads and writes Iceberg tables stored in lakeFS repositories.
@@ -97,6 +103,9 @@ type Locator struct {
 // NewLocator returns a locator. layoutFor gives the layout of a repository
 // (config.Config.LayoutFor).
 func NewLocator(c *Client, layoutFor func(repo string) config.TablesLayout) *Locator {
+	if layoutFor == nil {
+		layoutFor = func(string) config.TablesLayout { return config.TablesLayout{Layout: LayoutPointer} }
+	}
 	return &Locator{c: c, layoutFor: layoutFor, resetTimeout: 30 * time.Second}
 }
 
@@ -184,13 +193,7 @@ func (l *Locator) ReadTable(ctx context.Context, ref TableRef) (*TableState, err
 	if resolved.IsBranch {
 		readRef = ref.Reference
 	}
-	var st *TableState
-	switch p.layout {
-	case LayoutPointer:
-		st, err = l.readPointer(ctx, ref, readRef, p)
-	default:
-		st, err = l.readHadoop(ctx, ref, readRef, p)
-	}
+	st, err := l.read(ctx, ref, readRef, p, resolved.IsBranch)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +207,41 @@ func (l *Locator) notFound(ref TableRef, cause error) error {
 	return apperr.Wrap(http.StatusNotFound, cause, "table %s not found in repository %q at reference %q", ref, ref.Repository, ref.Reference)
 }
 
-func (l *Locator) readPointer(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
+// read locates the table's current metadata object and loads it. On a branch the table may
+// be re-pointed between the stat and the read of its content; the stat is repeated after the
+// read and the whole read retried (a few times) when the two disagree, so that the returned
+// location, size and checksum always describe the metadata returned.
+func (l *Locator) read(ctx context.Context, ref TableRef, readRef string, p tablePaths, isBranch bool) (*TableState, error) {
+	const attempts = 3
+	for i := 0; ; i++ {
+		st, err := l.locate(ctx, ref, readRef, p)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.load(ctx, ref, readRef, st); err != nil {
+			return nil, err
+		}
+		if !isBranch {
+			return st, nil
+		}
+		again, err := l.locate(ctx, ref, readRef, p)
+		if err != nil {
+			return nil, err
+		}
+		if again.Path == st.Path && again.MetadataLocation == st.MetadataLocation && again.SizeBytes == st.SizeBytes {
+			return st, nil
+		}
+		if i+1 == attempts {
+			return nil, apperr.Conflict("table %s keeps changing on branch %q: try again", ref, ref.Reference)
+		}
+	}
+}
+
+// locate finds the object holding the table's current metadata, without reading it.
+func (l *Locator) locate(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
+	if p.layout == LayoutHadoop {
+		return l.locateHadoop(ctx, ref, readRef, p)
+	}
 	obj, err := l.c.StatObject(ctx, ref.Repository, readRef, p.pointer)
 	if err != nil {
 		if apperr.Is(err, http.StatusNotFound) {
@@ -212,13 +249,13 @@ func (l *Locator) readPointer(ctx context.Context, ref TableRef, readRef string,
 		}
 		return nil, err
 	}
-	st := &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum}
-	return st, l.load(ctx, ref, readRef, st)
+	return &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum}, nil
 }
 
 var versionFileRE = regexp.MustCompile(`^v([0-9]+)(\.gz)?\.metadata\.json$`)
 
-func (l *Locator) readHadoop(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
+// locateHadoop follows version-hint.text to v<N>.metadata.json (or v<N>.gz.metadata.json).
+func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
 	var obj *Object
 	version := 0
 	hint, err := l.c.GetObject(ctx, ref.Repository, readRef, p.metadataDir+versionHintFile, 1024)
@@ -241,8 +278,9 @@ func (l *Locator) readHadoop(ctx context.Context, ref TableRef, readRef string, 
 	}
 	if obj == nil {
 		// No usable hint (missing, unparsable or naming a missing file): like Iceberg's
-		// HadoopTableOperations, take the highest v<N> present.
-		objs, lerr := l.c.ListObjects(ctx, ref.Repository, readRef, p.metadataDir)
+		// HadoopTableOperations, take the highest v<N> present. Listing only "v*" skips the
+		// manifest lists and other files that share the folder.
+		objs, lerr := l.c.ListObjects(ctx, ref.Repository, readRef, p.metadataDir+"v")
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -261,8 +299,7 @@ func (l *Locator) readHadoop(ctx context.Context, ref TableRef, readRef string, 
 			return nil, l.notFound(ref, nil)
 		}
 	}
-	st := &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}
-	return st, l.load(ctx, ref, readRef, st)
+	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}, nil
 }
 
 // load reads and parses the metadata object at st.Path.
@@ -279,7 +316,9 @@ func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, st *Ta
 		return apperr.Wrap(http.StatusBadRequest, err, "%s (table %s) is not Iceberg table metadata", st.Path, ref)
 	}
 	st.Metadata = md
-	st.TableUUID = md.TableUUID().String()
+	if id := md.TableUUID(); id != uuid.Nil {
+		st.TableUUID = id.String()
+	}
 	st.FormatVersion = md.Version()
 	if s := md.CurrentSnapshot(); s != nil {
 		id := s.SnapshotID
@@ -312,8 +351,8 @@ func ParseMetadata(raw []byte) (table.Metadata, error) {
 	if err != nil {
 		return nil, err
 	}
-	if md.TableUUID().String() == "00000000-0000-0000-0000-000000000000" || md.Location() == "" {
-		return nil, errors.New("missing table-uuid or location")
+	if md.Location() == "" {
+		return nil, errors.New("missing location")
 	}
 	return md, nil
 }
@@ -384,6 +423,22 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	}
 	repo, branch := ref.Repository, ref.Reference
 
+	cur, err := l.locate(ctx, ref, branch, p)
+	switch {
+	case err == nil:
+	case apperr.Is(err, http.StatusNotFound):
+		cur = nil
+	default:
+		return "", err
+	}
+	if w.IfMetadataLocation != "" && (cur == nil || cur.MetadataLocation != w.IfMetadataLocation) {
+		now := "no table"
+		if cur != nil {
+			now = cur.MetadataLocation
+		}
+		return "", apperr.Conflict("table %s on branch %q changed: it is now %s, expected %s", ref, branch, now, w.IfMetadataLocation)
+	}
+
 	// The plan: which paths get what.
 	var (
 		links      []string // paths staged by StageObject (the metadata file)
@@ -405,12 +460,8 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 		}
 	default:
 		version := 0
-		cur, err := l.readHadoop(ctx, ref, branch, p)
-		switch {
-		case err == nil:
+		if cur != nil {
 			version = cur.Version
-		case !apperr.Is(err, http.StatusNotFound):
-			return "", err
 		}
 		name := fmt.Sprintf("v%d.metadata.json", version+1)
 		if strings.HasSuffix(w.PhysicalAddress, ".gz.metadata.json") {
@@ -443,17 +494,19 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 		l.unstage(ctx, repo, branch, staged)
 		return "", cause
 	}
+	// Each path counts as staged before its call: a call that times out may still have
+	// staged it.
 	if markerPath != "" {
+		staged = append(staged, markerPath)
 		if _, err := l.c.UploadObject(ctx, repo, branch, markerPath, []byte("{}"), true); err != nil {
 			if !apperr.Is(err, http.StatusPreconditionFailed) {
 				return fail(err)
 			}
-		} else {
-			staged = append(staged, markerPath)
+			// Someone else's marker appeared meanwhile: not ours to reset.
+			staged = staged[:len(staged)-1]
 		}
 	}
 	for _, lp := range links {
-		// Mark it staged before the call: a call that times out may still have staged it.
 		staged = append(staged, lp)
 		if _, err := l.c.StageObject(ctx, repo, branch, lp, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
 			return fail(err)

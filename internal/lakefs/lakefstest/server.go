@@ -1,6 +1,7 @@
 // Package lakefstest is an in-process lakeFS stand-in for tests: an httptest server with
 // in-memory repositories, branches, tags, commits, staging and objects at physical addresses,
-// lakeFS-style authentication (basic auth access keys and HS256 JWTs) with per-user
+// lakeFS-style authentication (basic auth access keys, HS256 JWTs and the login session
+// cookie) with per-user
 // read-only/deny access, fault injection and a pluggable pre-commit hook.
 //
 // It cannot drift from the real API unnoticed: every request and every response is validated
@@ -39,6 +40,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/gorilla/securecookie"
 )
 
 // Access is what a user may do.
@@ -87,6 +89,7 @@ type Server struct {
 	users    map[string]*user // by user id
 	blocks   map[string][]byte
 	counts   map[string]int
+	headers  map[string]http.Header
 	faults   map[string][]fault
 	tampers  map[string]func(status int, header http.Header, body []byte) (int, []byte)
 	hook     func(HookEvent) error
@@ -176,7 +179,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	s := &Server{
 		t: t, opts: opts, router: router, closed: make(chan struct{}),
 		repos: map[string]*repo{}, keys: map[string]*user{}, users: map[string]*user{},
-		blocks: map[string][]byte{}, counts: map[string]int{}, faults: map[string][]fault{},
+		blocks: map[string][]byte{}, counts: map[string]int{}, headers: map[string]http.Header{}, faults: map[string][]fault{},
 		tampers:  map[string]func(int, http.Header, []byte) (int, []byte){},
 		clockSec: time.Now().Unix(),
 	}
@@ -223,6 +226,26 @@ func (s *Server) Token(userID string, ttl time.Duration) string {
 		s.t.Fatalf("lakefstest: sign token: %v", err)
 	}
 	return signed
+}
+
+// SessionCookieName is lakeFS's login session cookie (cookie_auth).
+const SessionCookieName = "internal_auth_session"
+
+// sessionCodec is lakeFS's cookie store codec: HMAC-SHA256 keyed by the JWT secret, no
+// encryption, 30-day max age.
+func (s *Server) sessionCodec() *securecookie.SecureCookie {
+	return securecookie.New(s.opts.JWTSecret, nil).MaxAge(30 * 24 * 3600)
+}
+
+// SessionCookie returns a login session cookie for a user as lakeFS's UI sets it: a
+// securecookie holding the gob-encoded session values {"token": <login JWT>}.
+func (s *Server) SessionCookie(userID string, ttl time.Duration) *http.Cookie {
+	values := map[any]any{"token": s.Token(userID, ttl)}
+	enc, err := s.sessionCodec().Encode(SessionCookieName, values)
+	if err != nil {
+		s.t.Fatalf("lakefstest: encode session cookie: %v", err)
+	}
+	return &http.Cookie{Name: SessionCookieName, Value: enc, Path: "/"}
 }
 
 // CreateRepository creates a repository with a default branch holding an initial empty
@@ -351,6 +374,7 @@ func (s *Server) Staged(repoName, branchName string) []string {
 }
 
 // SetPreCommitHook installs a pre-commit hook; a non-nil error refuses the commit with 412.
+// The hook runs under the server's lock: it must not call the Server's methods.
 func (s *Server) SetPreCommitHook(h func(HookEvent) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -363,6 +387,14 @@ func (s *Server) Calls(operationID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.counts[operationID]
+}
+
+// LastRequestHeader returns the headers of the last request of an operation (nil if none),
+// e.g. to check that credentials and the request id are forwarded.
+func (s *Server) LastRequestHeader(operationID string) http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.headers[operationID].Clone()
 }
 
 // FailNext makes the next n calls of an operation answer status with a lakeFS error body.
@@ -434,6 +466,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	op := route.Operation.OperationID
 	s.count(op)
+	s.mu.Lock()
+	s.headers[op] = r.Header.Clone()
+	s.mu.Unlock()
 	for k, v := range pathParams {
 		if u, err := url.PathUnescape(v); err == nil {
 			pathParams[k] = u
@@ -444,15 +479,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		AuthenticationFunc:    presenceAuth,
 	}
 	reqInput := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: filterOpts}
-	if err := openapi3filter.ValidateRequest(r.Context(), reqInput); err != nil {
-		var secErr *openapi3filter.SecurityRequirementsError
-		if errors.As(err, &secErr) {
+	err = openapi3filter.ValidateRequest(r.Context(), reqInput)
+	var secErr *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &secErr) {
+		// kin-openapi checks security first; lakeFS rejects a malformed request (400) before
+		// authenticating, so validate the rest of the request before answering 401.
+		rest := *filterOpts
+		rest.AuthenticationFunc = func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }
+		restInput := *reqInput
+		restInput.Options = &rest
+		if err = openapi3filter.ValidateRequest(r.Context(), &restInput); err == nil {
 			// No credential at all: a lakeFS answer, not a contract violation.
 			s.respond(w, r, op, reqInput, filterOpts, func(w http.ResponseWriter) {
 				writeErr(w, http.StatusUnauthorized, "error authenticating request")
 			})
 			return
 		}
+	}
+	if err != nil {
 		s.opts.Errorf("lakefstest: request %s %s (%s) violates the lakeFS API contract: %v", r.Method, r.URL.Path, op, err)
 		writeErr(w, http.StatusBadRequest, "request does not match the lakeFS API: %v", err)
 		return
@@ -562,21 +606,13 @@ func (s *Server) takeFault(op string) (fault, bool) {
 }
 
 // authenticate returns the user, or writes lakeFS's 401 and returns nil. The first
-// credential present decides (lakeFS's order: bearer token, then basic auth).
+// credential present decides, in lakeFS's order: bearer token, basic auth, session cookie.
+// (The OIDC and SAML session cookies are not supported: they count as absent.)
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*user, bool) {
 	authz := r.Header.Get("Authorization")
 	if scheme, tok, ok := strings.Cut(authz, " "); ok && strings.EqualFold(scheme, "bearer") {
-		claims := jwt.MapClaims{}
-		_, err := jwt.ParseWithClaims(strings.TrimSpace(tok), claims, func(*jwt.Token) (any, error) { return s.opts.JWTSecret, nil },
-			jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}), jwt.WithExpirationRequired())
-		if err == nil {
-			sub, _ := claims.GetSubject()
-			s.mu.Lock()
-			u := s.users[sub]
-			s.mu.Unlock()
-			if u != nil {
-				return u, true
-			}
+		if u := s.userFromToken(tok); u != nil {
+			return u, true
 		}
 		writeErr(w, http.StatusUnauthorized, "error authenticating request")
 		return nil, false
@@ -591,8 +627,44 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*user, bo
 		writeErr(w, http.StatusUnauthorized, "error authenticating request")
 		return nil, false
 	}
+	if tok, ok := s.sessionToken(r); ok {
+		if u := s.userFromToken(tok); u != nil {
+			return u, true
+		}
+		writeErr(w, http.StatusUnauthorized, "error authenticating request")
+		return nil, false
+	}
 	writeErr(w, http.StatusUnauthorized, "error authenticating request")
 	return nil, false
+}
+
+// sessionToken decodes the session cookie. A cookie that does not decode counts as absent,
+// as in lakeFS.
+func (s *Server) sessionToken(r *http.Request) (string, bool) {
+	ck, err := r.Cookie(SessionCookieName)
+	if err != nil {
+		return "", false
+	}
+	values := map[any]any{}
+	if s.sessionCodec().Decode(SessionCookieName, ck.Value, &values) != nil {
+		return "", false
+	}
+	tok, _ := values["token"].(string)
+	return tok, true
+}
+
+// userFromToken validates a lakeFS login JWT and returns its (known) user.
+func (s *Server) userFromToken(tok string) *user {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(strings.TrimSpace(tok), claims, func(*jwt.Token) (any, error) { return s.opts.JWTSecret, nil },
+		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}), jwt.WithExpirationRequired())
+	if err != nil {
+		return nil
+	}
+	sub, _ := claims.GetSubject()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.users[sub]
 }
 
 var writeOps = map[string]bool{
@@ -750,7 +822,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, pp ma
 }
 
 func (s *Server) getCurrentUser(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") == "" {
+	if _, hasSession := s.sessionToken(r); r.Header.Get("Authorization") == "" && !hasSession {
 		// lakeFS answers 200 with an empty user when no credentials reach it.
 		writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{"id": "", "creation_date": 0}})
 		return
