@@ -251,8 +251,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // readLakeFS reads the table on a reference as the service's locator does.
 func (e *env) readLakeFS(ref string, ns []string, name string) *lakefs.TableState {
-	layout := config.Defaults().LayoutFor(repo)
-	layout.Layout, layout.WarehousePrefix = e.layout, "warehouse"
+	layout := config.TablesLayout{Layout: e.layout, PointerPrefix: "_lakefs_tables/iceberg", WarehousePrefix: "warehouse"}
 	loc := lakefs.NewLocator(e.client, func(string) config.TablesLayout { return layout })
 	st, err := loc.ReadTable(ctx(e.t), lakefs.TableRef{Repository: repo, Reference: ref, Namespace: ns, Table: name})
 	require.NoError(e.t, err)
