@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api/apigen"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -17,6 +20,43 @@ type handlers struct {
 
 var _ apigen.StrictServerInterface = (*handlers)(nil)
 
+// DefaultPageSize is the page size when a listing does not ask for one (lakeFS's default).
+const DefaultPageSize = 100
+
+type dryRunKey struct{}
+
+// dryRunFlag reads the dry_run query parameter (our addition to lakeFS's push and pull,
+// which cannot appear in their lakeFS-identical spec) onto the context.
+func dryRunFlag(next apigen.StrictHandlerFunc, _ string) apigen.StrictHandlerFunc {
+	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
+		if v := r.URL.Query().Get("dry_run"); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, apperr.BadRequest("dry_run: must be true or false (got %q)", v)
+			}
+			ctx = context.WithValue(ctx, dryRunKey{}, on)
+		}
+		return next(ctx, w, r, req)
+	}
+}
+
+func isDryRun(ctx context.Context) bool {
+	on, _ := ctx.Value(dryRunKey{}).(bool)
+	return on
+}
+
+// planResponse answers a dry run: 200 with the plan.
+type planResponse struct{ plan *apigen.IcebergPlan }
+
+func (p planResponse) write(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return json.NewEncoder(w).Encode(p.plan)
+}
+
+func (p planResponse) VisitPushIcebergTableResponse(w http.ResponseWriter) error { return p.write(w) }
+func (p planResponse) VisitPullIcebergTableResponse(w http.ResponseWriter) error { return p.write(w) }
+
 func (h *handlers) PushIcebergTable(ctx context.Context, req apigen.PushIcebergTableRequestObject) (apigen.PushIcebergTableResponseObject, error) {
 	if req.Body == nil {
 		return nil, apperr.BadRequest("missing request body")
@@ -27,7 +67,12 @@ func (h *handlers) PushIcebergTable(ctx context.Context, req apigen.PushIcebergT
 	if h.svc == nil {
 		return nil, apperr.NotImplemented("push is not available: no service configured")
 	}
-	if err := h.svc.Push(ctx, req.Catalog, *req.Body); err != nil {
+	dry := isDryRun(ctx)
+	plan, err := h.svc.Push(ctx, req.Catalog, *req.Body, dry)
+	if dry && plan != nil {
+		return planResponse{plan}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return apigen.PushIcebergTable204Response{}, nil
@@ -43,10 +88,83 @@ func (h *handlers) PullIcebergTable(ctx context.Context, req apigen.PullIcebergT
 	if h.svc == nil {
 		return nil, apperr.NotImplemented("pull is not available: no service configured")
 	}
-	if err := h.svc.Pull(ctx, req.Catalog, *req.Body); err != nil {
+	dry := isDryRun(ctx)
+	plan, err := h.svc.Pull(ctx, req.Catalog, *req.Body, dry)
+	if dry && plan != nil {
+		return planResponse{plan}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return apigen.PullIcebergTable204Response{}, nil
+}
+
+func (h *handlers) ListIcebergRemotes(ctx context.Context, _ apigen.ListIcebergRemotesRequestObject) (apigen.ListIcebergRemotesResponseObject, error) {
+	if h.svc == nil {
+		return nil, apperr.NotImplemented("no service configured")
+	}
+	remotes, err := h.svc.ListRemotes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.ListIcebergRemotes200JSONResponse{Results: remotes}, nil
+}
+
+func (h *handlers) ListIcebergRemoteTables(ctx context.Context, req apigen.ListIcebergRemoteTablesRequestObject) (apigen.ListIcebergRemoteTablesResponseObject, error) {
+	if h.svc == nil {
+		return nil, apperr.NotImplemented("no service configured")
+	}
+	list, err := h.svc.ListTables(ctx, req.Catalog, req.Params.After, pageSize(req.Params.Amount))
+	if err != nil {
+		return nil, err
+	}
+	return apigen.ListIcebergRemoteTables200JSONResponse(list), nil
+}
+
+func (h *handlers) ListIcebergRemoteOperations(ctx context.Context, req apigen.ListIcebergRemoteOperationsRequestObject) (apigen.ListIcebergRemoteOperationsResponseObject, error) {
+	if h.svc == nil {
+		return nil, apperr.NotImplemented("no service configured")
+	}
+	if req.Params.After != "" {
+		if _, err := strconv.ParseInt(req.Params.After, 10, 64); err != nil {
+			return nil, apperr.BadRequest("after: must be an operation id from next_offset (got %q)", req.Params.After)
+		}
+	}
+	list, err := h.svc.ListOperations(ctx, req.Catalog, req.Params.After, pageSize(req.Params.Amount))
+	if err != nil {
+		return nil, err
+	}
+	return apigen.ListIcebergRemoteOperations200JSONResponse(list), nil
+}
+
+func (h *handlers) IcebergRemotesLakeFSHook(ctx context.Context, req apigen.IcebergRemotesLakeFSHookRequestObject) (apigen.IcebergRemotesLakeFSHookResponseObject, error) {
+	if req.Body == nil {
+		return nil, apperr.BadRequest("missing request body")
+	}
+	if h.svc == nil {
+		return nil, apperr.NotImplemented("no service configured")
+	}
+	results, err := h.svc.AutoPush(ctx, *req.Body)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		if r.Status != http.StatusNoContent {
+			return apigen.IcebergRemotesLakeFSHook502JSONResponse{Results: results}, nil
+		}
+	}
+	return apigen.IcebergRemotesLakeFSHook200JSONResponse{Results: results}, nil
+}
+
+// pageSize applies lakeFS's amount rules: absent or 0 → 100, -1 → the maximum (1000).
+func pageSize(amount int) int {
+	switch {
+	case amount == 0:
+		return DefaultPageSize
+	case amount < 0 || amount > 1000:
+		return 1000
+	}
+	return amount
 }
 
 func validatePush(b *apigen.IcebergPushRequest) error {

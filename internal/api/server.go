@@ -27,10 +27,15 @@ const BaseURL = "/api/v1"
 // DefaultMaxBodyBytes bounds request bodies (1 MiB).
 const DefaultMaxBodyBytes = 1 << 20
 
-// Service is what the handlers need from the push/pull service.
+// Service is what the handlers need from the push/pull service. Push and Pull return the
+// plan of what was (or, with dryRun, would be) done; err is the operation's failure.
 type Service interface {
-	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest) error
-	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest) error
+	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error)
+	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error)
+	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
+	ListTables(ctx context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error)
+	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
+	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.
@@ -81,7 +86,7 @@ func NewHandler(o Options) (http.Handler, error) {
 	root.Route(BaseURL, func(r chi.Router) {
 		r.NotFound(notFound)
 		r.MethodNotAllowed(methodNotAllowed(root))
-		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, nil, apigen.StrictHTTPServerOptions{
+		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag}, apigen.StrictHTTPServerOptions{
 			RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 				apperr.WriteStatus(w, http.StatusBadRequest, err.Error())
 			},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,31 +24,72 @@ import (
 // recordingService stands in for the push/pull service: it records what the handlers pass
 // and answers with a configurable error.
 type recordingService struct {
-	mu     sync.Mutex
-	pushes []apigen.IcebergPushRequest
-	pulls  []apigen.IcebergPullRequest
-	users  []string
-	err    error
-	panic  bool
+	mu      sync.Mutex
+	pushes  []apigen.IcebergPushRequest
+	pulls   []apigen.IcebergPullRequest
+	users   []string
+	dryRuns []bool
+	pages   []string
+	err     error
+	panic   bool
 }
 
-func (s *recordingService) Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest) error {
+func (s *recordingService) plan(op string, dryRun bool) *apigen.IcebergPlan {
+	p := &apigen.IcebergPlan{Operation: op, DryRun: dryRun, Status: 204,
+		Checks: []apigen.IcebergPlanCheck{{Name: "remote_catalog", Ok: true}}, Actions: []string{op + " it"}}
+	if s.err != nil {
+		p.Status, p.Message = apperr.StatusOf(s.err), apperr.PublicMessage(s.err)
+	}
+	return p
+}
+
+func (s *recordingService) Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.panic {
 		panic("boom: secret-looking detail")
 	}
 	s.pushes = append(s.pushes, req)
+	s.dryRuns = append(s.dryRuns, dryRun)
 	s.users = append(s.users, requestctx.User(ctx)+"@"+catalog)
-	return s.err
+	return s.plan("push", dryRun), s.err
 }
 
-func (s *recordingService) Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest) error {
+func (s *recordingService) Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pulls = append(s.pulls, req)
+	s.dryRuns = append(s.dryRuns, dryRun)
 	s.users = append(s.users, requestctx.User(ctx)+"@"+catalog)
-	return s.err
+	return s.plan("pull", dryRun), s.err
+}
+
+func (s *recordingService) AutoPush(_ context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, "hook "+ev.EventType+" "+ev.RepositoryId+"@"+ev.BranchId)
+	if s.err != nil {
+		return []apigen.IcebergAutoPushResult{{Remote: "glue", Status: apperr.StatusOf(s.err), Message: apperr.PublicMessage(s.err)}}, nil
+	}
+	return []apigen.IcebergAutoPushResult{{Remote: "glue", Status: 204}}, nil
+}
+
+func (s *recordingService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
+	return []apigen.IcebergRemote{{Id: "glue", Type: "glue", Ready: true}}, s.err
+}
+
+func (s *recordingService) ListTables(_ context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, fmt.Sprintf("tables %s after=%q amount=%d", catalog, after, amount))
+	return apigen.IcebergSyncedTableList{Results: []apigen.IcebergSyncedTable{}}, s.err
+}
+
+func (s *recordingService) ListOperations(_ context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, fmt.Sprintf("operations %s after=%q amount=%d", catalog, after, amount))
+	return apigen.IcebergRemoteOperationList{Results: []apigen.IcebergRemoteOperation{}}, s.err
 }
 
 // allowAs is an authentication middleware that authenticates every request as user.
@@ -275,8 +317,9 @@ func TestSuccessAndServiceErrors(t *testing.T) {
 	assert.NotEqual(t, "bad id with spaces", r.header.Get("X-Request-ID"))
 	assert.Len(t, r.header.Get("X-Request-ID"), 36, "a generated UUID replaces an unusable id")
 	require.Len(t, svc.pulls, 1)
-	require.NotNil(t, svc.pulls[0].ForceUpdate)
-	assert.True(t, *svc.pulls[0].ForceUpdate)
+	assert.True(t, svc.pulls[0].ForceUpdate)
+	assert.True(t, svc.pulls[0].CreateNamespace)
+	assert.Equal(t, []bool{false, false}, svc.dryRuns)
 	assert.Equal(t, "etl-42", svc.pulls[0].Destination.ReferenceId)
 
 	svc.err = apperr.Conflict("table analytics.events already exists")
@@ -295,4 +338,68 @@ func TestSuccessAndServiceErrors(t *testing.T) {
 	assert.Equal(t, "internal server error", r.message(t))
 	assert.NotContains(t, r.body, "secret-looking")
 	assert.NotContains(t, r.body, "goroutine")
+}
+
+func TestDryRunAndListings(t *testing.T) {
+	svc := &recordingService{}
+	srv := newServer(t, api.Options{Service: svc, Authenticate: allowAs("alice")})
+
+	r := do(t, srv, "POST", pushPath+"?dry_run=true", "application/json", validPush)
+	assert.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	var plan apigen.IcebergPlan
+	require.NoError(t, json.Unmarshal([]byte(r.body), &plan))
+	assert.True(t, plan.DryRun)
+	assert.Equal(t, 204, plan.Status)
+
+	// A dry run of an operation that would fail still answers 200, with the would-be status.
+	svc.err = apperr.Conflict("table exists")
+	r = do(t, srv, "POST", pullPath+"?dry_run=1", "application/json", validPull)
+	assert.Equal(t, 200, r.status, r.body)
+	require.NoError(t, json.Unmarshal([]byte(r.body), &plan))
+	assert.Equal(t, 409, plan.Status)
+	assert.Equal(t, "table exists", plan.Message)
+	svc.err = nil
+
+	r = do(t, srv, "POST", pushPath+"?dry_run=maybe", "application/json", validPush)
+	assert.Equal(t, 400, r.status)
+	assert.Contains(t, r.message(t), "dry_run")
+	assert.Equal(t, []bool{true, true}, svc.dryRuns, "an invalid dry_run never reaches the service")
+
+	r = do(t, srv, "GET", "/api/v1/iceberg/remotes", "", "")
+	assert.Equal(t, 200, r.status)
+	assert.JSONEq(t, `{"results":[{"id":"glue","type":"glue","ready":true}]}`, r.body)
+
+	r = do(t, srv, "GET", "/api/v1/iceberg/remotes/glue/tables", "", "")
+	assert.Equal(t, 200, r.status, r.body)
+	r = do(t, srv, "GET", "/api/v1/iceberg/remotes/glue/tables?after=x&amount=-1", "", "")
+	assert.Equal(t, 200, r.status, r.body)
+	r = do(t, srv, "GET", "/api/v1/iceberg/remotes/glue/operations?after=17&amount=5", "", "")
+	assert.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, []string{
+		`tables glue after="" amount=100`,
+		`tables glue after="x" amount=1000`,
+		`operations glue after="17" amount=5`,
+	}, svc.pages[:3])
+
+	for _, bad := range []string{"/api/v1/iceberg/remotes/glue/tables?amount=1001", "/api/v1/iceberg/remotes/glue/tables?amount=ten",
+		"/api/v1/iceberg/remotes/glue/operations?after=abc"} {
+		r = do(t, srv, "GET", bad, "", "")
+		assert.Equal(t, 400, r.status, bad)
+	}
+
+	hook := `{"event_type":"post-commit","repository_id":"repo1","branch_id":"main","commit_id":"abc","extra":1}`
+	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", hook)
+	assert.Equal(t, 200, r.status, r.body)
+	assert.JSONEq(t, `{"results":[{"remote":"glue","destination_namespace":null,"destination_table":"","status":204}]}`, r.body)
+	svc.err = apperr.Conflict("nope")
+	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", hook)
+	assert.Equal(t, 502, r.status, "a failed automatic push is reported to lakeFS")
+	svc.err = nil
+	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", `{"repository_id":"repo1"}`)
+	assert.Equal(t, 400, r.status, "event_type is required")
+
+	unauth := newServer(t, api.Options{Service: svc})
+	r = do(t, unauth, "GET", "/api/v1/iceberg/remotes", "", "")
+	assert.Equal(t, 401, r.status, "the additions need authentication too")
 }

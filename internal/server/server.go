@@ -1,7 +1,7 @@
 // Package server assembles the service from its configuration: logger, state store,
-// authentication, the push/pull service and the HTTP handler, and runs the HTTP server
-// until its context ends, then shuts down gracefully (in-flight requests finish, the store
-// is closed).
+// authentication, lakeFS client, remote catalog adapters, object-store access, the
+// push/pull service and the HTTP handler; Run serves it until its context ends, then shuts
+// down gracefully (in-flight requests finish, the store is closed).
 package server
 
 import (
@@ -16,9 +16,14 @@ import (
 	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/authn"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/registry"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
@@ -33,14 +38,33 @@ func NewLogger(cfg config.Logging, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// Run serves until ctx ends. onListen, if not nil, is called with the bound address once
-// the server accepts connections.
-func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen func(addr string)) error {
+// App is the assembled service.
+type App struct {
+	Handler http.Handler
+	Service *remotes.Service
+	Store   state.Store
+	remotes []registry.Entry
+}
+
+// Close releases the store and the remote catalog connections.
+func (a *App) Close() error {
+	registry.Close(a.remotes)
+	return a.Store.Close()
+}
+
+// New assembles the service from cfg.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	store, err := state.Open(ctx, cfg.State, logger)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
+	app := &App{Store: store}
+	ok := false
+	defer func() {
+		if !ok {
+			app.Close()
+		}
+	}()
 
 	lakeFSHTTP := httpclient.New(httpclient.Options{
 		Timeout:    cfg.LakeFS.Timeout,
@@ -53,30 +77,111 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen 
 		Logger: logger,
 	})
 	if err != nil {
-		return fmt.Errorf("auth: %w", err)
+		return nil, fmt.Errorf("auth: %w", err)
 	}
 	if cfg.Auth.Encrypt.SecretKey == "" {
 		logger.Warn("auth.encrypt.secret_key is not set: only lakeFS access keys (basic auth) are accepted; " +
 			"set it to lakeFS's auth.encrypt.secret_key to accept lakeFS tokens and session cookies")
 	}
 
-	handler, err := api.NewHandler(api.Options{
+	lakeFSClient, err := lakefs.New(cfg.LakeFS, lakeFSCredentials(cfg.LakeFS), lakeFSHTTP)
+	if err != nil {
+		return nil, err
+	}
+	locator := lakefs.NewLocator(lakeFSClient, cfg.LayoutFor)
+
+	objects, err := objstore.New(cfg.ObjectStore, objstore.Options{Timeout: cfg.LakeFS.Timeout, MaxRetries: cfg.LakeFS.MaxRetries, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("object_store: %w", err)
+	}
+
+	app.remotes = registry.Open(ctx, cfg.IcebergCatalog.Remotes, logger)
+	var rs []*remotes.Remote
+	for _, e := range app.remotes {
+		rs = append(rs, &remotes.Remote{Config: e.Config, Adapter: e.Adapter, StartErr: e.Err})
+	}
+	app.Service = remotes.New(remotes.Options{
+		Remotes:      rs,
+		LakeFS:       remotes.NewLakeFS(lakeFSClient, locator),
+		Reader:       remotes.NewMetadataReader(objects),
+		Store:        store,
+		Logger:       logger,
+		CheckAllowed: authn.CheckAllowed,
+	})
+
+	app.Handler, err = api.NewHandler(api.Options{
 		Logger:       logger,
 		Authenticate: authenticator.Middleware,
+		Service:      apiService{svc: app.Service},
 		Ready: []api.ReadyCheck{
 			{Name: "state", Check: store.Ping},
+			{Name: "lakefs", Check: lakeFSReady(cfg.LakeFS)},
+			{Name: "remotes", Check: app.Service.Ready},
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return app, nil
+}
+
+// lakeFSCredentials chooses, per call, whose credential goes to lakeFS: the caller's own
+// (forward mode, so lakeFS RBAC decides) or the service's key (service mode, and calls made
+// for webhooks, which carry no user credential).
+func lakeFSCredentials(cfg config.LakeFS) lakefs.Credentials {
+	service := lakefs.ServiceCredentials(cfg.AccessKeyID, cfg.SecretAccessKey)
+	return func(ctx context.Context, req *http.Request) error {
+		if cfg.Credentials == "service" || remotes.IsServiceIdentity(ctx) {
+			if cfg.AccessKeyID == "" {
+				return apperr.New(http.StatusInternalServerError,
+					"this call needs the service's own lakeFS key: set lakefs.access_key_id and lakefs.secret_access_key")
+			}
+			return service(ctx, req)
+		}
+		if err := authn.ApplyCredential(ctx, req); err != nil {
+			return apperr.Unauthorized("%s", apperr.MsgAuthenticationFailed)
+		}
+		return nil
+	}
+}
+
+// lakeFSReady checks lakeFS answers its health check (no credentials needed).
+func lakeFSReady(cfg config.LakeFS) func(ctx context.Context) error {
+	client := httpclient.New(httpclient.Options{Timeout: 2 * time.Second})
+	url := strings.TrimRight(cfg.Endpoint, "/") + "/healthcheck"
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return apperr.New(http.StatusServiceUnavailable, "lakeFS is not reachable at %s", cfg.Endpoint)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			return apperr.New(http.StatusServiceUnavailable, "lakeFS health check answered %d", resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+// Run serves until ctx ends. onListen, if not nil, is called with the bound address once
+// the server accepts connections.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen func(addr string)) error {
+	app, err := New(ctx, cfg, logger)
+	if err != nil {
 		return err
 	}
+	defer app.Close()
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen_address: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           app.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      10 * time.Minute, // a pull may wait on lakeFS and the remote

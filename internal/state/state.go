@@ -61,6 +61,8 @@ type SyncRecord struct {
 	PushedLocation string // metadata location registered by the last push
 	RemoteLocation string // remote's metadata location at the last sync
 	LakeFSLocation string // table's metadata location in lakeFS at the last sync
+	TableUUID      string // Iceberg table-uuid of the synced metadata
+	SnapshotID     string // current snapshot id at the last sync ("" when none)
 	// Operation state.
 	Status  string
 	Pending string // JSON intent of an operation in flight ("" when none)

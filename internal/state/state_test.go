@@ -111,6 +111,8 @@ func newRecord(catalog string, ns []string, table string) state.SyncRecord {
 		LakeFSLocation: "s3://bucket/" + table + "/metadata/00001-x.metadata.json",
 		Status:         state.StatusSynced,
 		UpdatedBy:      "alice",
+		TableUUID:      "9c12d441-03fe-4693-9a96-a0705ddf69c1",
+		SnapshotID:     "3051729675574597004",
 	}
 }
 
@@ -131,6 +133,8 @@ func testSyncRecordLifecycle(t *testing.T, s state.Store) {
 	assert.Equal(t, rec.LocalNamespace, got.LocalNamespace)
 	assert.Equal(t, rec.PushedLocation, got.PushedLocation)
 	assert.Equal(t, "alice", got.UpdatedBy)
+	assert.Equal(t, rec.TableUUID, got.TableUUID)
+	assert.Equal(t, rec.SnapshotID, got.SnapshotID)
 	assert.WithinDuration(t, rec.CreatedAt, got.CreatedAt, time.Millisecond)
 
 	// Same table name in another namespace or catalog is a different record.
@@ -139,7 +143,7 @@ func testSyncRecordLifecycle(t *testing.T, s state.Store) {
 	_, err = s.GetSyncRecord(c, state.TableKey{Catalog: "rest", Namespace: rec.Namespace, Table: "events"})
 	require.ErrorIs(t, err, state.ErrNotFound)
 
-	got.Status, got.Pending, got.RemoteLocation = state.StatusPending, `{"op":"pull"}`, "s3://new"
+	got.Status, got.Pending, got.RemoteLocation, got.SnapshotID = state.StatusPending, `{"op":"pull"}`, "s3://new", "42"
 	require.NoError(t, s.UpdateSyncRecord(c, &got))
 	assert.EqualValues(t, 2, got.Version)
 
@@ -152,6 +156,7 @@ func testSyncRecordLifecycle(t *testing.T, s state.Store) {
 	assert.Equal(t, state.StatusPending, again.Status)
 	assert.Equal(t, `{"op":"pull"}`, again.Pending)
 	assert.Equal(t, "s3://new", again.RemoteLocation)
+	assert.Equal(t, "42", again.SnapshotID)
 	assert.Empty(t, again.Notes, "the stale update must not have been applied")
 
 	missing := newRecord("glue", []string{"x"}, "nope")

@@ -16,16 +16,159 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for IcebergRemoteType.
+const (
+	Glue IcebergRemoteType = "glue"
+	Hive IcebergRemoteType = "hive"
+	Rest IcebergRemoteType = "rest"
+	Sql  IcebergRemoteType = "sql"
+)
+
+// Valid indicates whether the value is a known member of the IcebergRemoteType enum.
+func (e IcebergRemoteType) Valid() bool {
+	switch e {
+	case Glue:
+		return true
+	case Hive:
+		return true
+	case Rest:
+		return true
+	case Sql:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergRemoteOperationOperation.
+const (
+	AutoPush IcebergRemoteOperationOperation = "auto-push"
+	Pull     IcebergRemoteOperationOperation = "pull"
+	Push     IcebergRemoteOperationOperation = "push"
+)
+
+// Valid indicates whether the value is a known member of the IcebergRemoteOperationOperation enum.
+func (e IcebergRemoteOperationOperation) Valid() bool {
+	switch e {
+	case AutoPush:
+		return true
+	case Pull:
+		return true
+	case Push:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergRemoteOperationOutcome.
+const (
+	IcebergRemoteOperationOutcomeFailed    IcebergRemoteOperationOutcome = "failed"
+	IcebergRemoteOperationOutcomeRunning   IcebergRemoteOperationOutcome = "running"
+	IcebergRemoteOperationOutcomeSucceeded IcebergRemoteOperationOutcome = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the IcebergRemoteOperationOutcome enum.
+func (e IcebergRemoteOperationOutcome) Valid() bool {
+	switch e {
+	case IcebergRemoteOperationOutcomeFailed:
+		return true
+	case IcebergRemoteOperationOutcomeRunning:
+		return true
+	case IcebergRemoteOperationOutcomeSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergSyncedTableState.
+const (
+	Diverged    IcebergSyncedTableState = "diverged"
+	InSync      IcebergSyncedTableState = "in_sync"
+	LakefsAhead IcebergSyncedTableState = "lakefs_ahead"
+	Missing     IcebergSyncedTableState = "missing"
+	RemoteAhead IcebergSyncedTableState = "remote_ahead"
+	Unknown     IcebergSyncedTableState = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the IcebergSyncedTableState enum.
+func (e IcebergSyncedTableState) Valid() bool {
+	switch e {
+	case Diverged:
+		return true
+	case InSync:
+		return true
+	case LakefsAhead:
+		return true
+	case Missing:
+		return true
+	case RemoteAhead:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergSyncedTableStatus.
+const (
+	IcebergSyncedTableStatusFailed  IcebergSyncedTableStatus = "failed"
+	IcebergSyncedTableStatusPending IcebergSyncedTableStatus = "pending"
+	IcebergSyncedTableStatusSynced  IcebergSyncedTableStatus = "synced"
+)
+
+// Valid indicates whether the value is a known member of the IcebergSyncedTableStatus enum.
+func (e IcebergSyncedTableStatus) Valid() bool {
+	switch e {
+	case IcebergSyncedTableStatusFailed:
+		return true
+	case IcebergSyncedTableStatusPending:
+		return true
+	case IcebergSyncedTableStatusSynced:
+		return true
+	default:
+		return false
+	}
+}
+
 // Error defines model for Error.
 type Error struct {
 	// Message short message explaining the error
 	Message string `json:"message"`
+}
+
+// IcebergAutoPushResult defines model for IcebergAutoPushResult.
+type IcebergAutoPushResult struct {
+	// DestinationNamespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	DestinationNamespace IcebergNamespaceRef `json:"destination_namespace"`
+	DestinationTable     string              `json:"destination_table"`
+	Message              string              `json:"message,omitempty"`
+
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace IcebergNamespaceRef `json:"namespace,omitempty"`
+	Remote    string              `json:"remote"`
+
+	// Status 204 when pushed (or already in place), else the push's error status
+	Status int    `json:"status"`
+	Table  string `json:"table,omitempty"`
+}
+
+// IcebergAutoPushResultList defines model for IcebergAutoPushResultList.
+type IcebergAutoPushResultList struct {
+	Results []IcebergAutoPushResult `json:"results"`
 }
 
 // IcebergLocalTable defines model for IcebergLocalTable.
@@ -50,26 +193,105 @@ type IcebergLocalTable struct {
 // Example: ["accounting","tax"]
 type IcebergNamespaceRef = []string
 
+// IcebergPlan the answer to push or pull with dry_run=true
+type IcebergPlan struct {
+	Actions   []string           `json:"actions"`
+	Checks    []IcebergPlanCheck `json:"checks"`
+	DryRun    bool               `json:"dry_run"`
+	Message   string             `json:"message,omitempty"`
+	Operation string             `json:"operation"`
+
+	// Status the HTTP status the real call would answer (204 on success)
+	Status int `json:"status"`
+}
+
+// IcebergPlanCheck defines model for IcebergPlanCheck.
+type IcebergPlanCheck struct {
+	Message string `json:"message,omitempty"`
+	Name    string `json:"name"`
+	Ok      bool   `json:"ok"`
+}
+
 // IcebergPullRequest defines model for IcebergPullRequest.
 type IcebergPullRequest struct {
 	// CreateNamespace Creates namespace in local catalog if not exist
-	CreateNamespace *bool             `json:"create_namespace,omitempty"`
+	CreateNamespace bool              `json:"create_namespace,omitempty"`
 	Destination     IcebergLocalTable `json:"destination"`
 
 	// ForceUpdate Override exiting local table if exists
-	ForceUpdate *bool              `json:"force_update,omitempty"`
+	ForceUpdate bool               `json:"force_update,omitempty"`
 	Source      IcebergRemoteTable `json:"source"`
 }
 
 // IcebergPushRequest defines model for IcebergPushRequest.
 type IcebergPushRequest struct {
 	// CreateNamespace Creates namespace in remote catalog if not exist
-	CreateNamespace *bool              `json:"create_namespace,omitempty"`
+	CreateNamespace bool               `json:"create_namespace,omitempty"`
 	Destination     IcebergRemoteTable `json:"destination"`
 
 	// ForceUpdate Override exiting table in remote if exists
-	ForceUpdate *bool             `json:"force_update,omitempty"`
+	ForceUpdate bool              `json:"force_update,omitempty"`
 	Source      IcebergLocalTable `json:"source"`
+}
+
+// IcebergRemote defines model for IcebergRemote.
+type IcebergRemote struct {
+	Error string `json:"error,omitempty"`
+	Id    string `json:"id"`
+
+	// Ready false when the remote's adapter could not be created at start
+	Ready bool              `json:"ready"`
+	Type  IcebergRemoteType `json:"type"`
+}
+
+// IcebergRemoteType defines model for IcebergRemote.Type.
+type IcebergRemoteType string
+
+// IcebergRemoteList defines model for IcebergRemoteList.
+type IcebergRemoteList struct {
+	Results []IcebergRemote `json:"results"`
+}
+
+// IcebergRemoteOperation defines model for IcebergRemoteOperation.
+type IcebergRemoteOperation struct {
+	DurationMs       int64     `json:"duration_ms,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	FinishedAt       time.Time `json:"finished_at,omitempty"`
+	Id               int64     `json:"id"`
+	LakefsCommit     string    `json:"lakefs_commit,omitempty"`
+	MetadataLocation string    `json:"metadata_location,omitempty"`
+
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace   IcebergNamespaceRef             `json:"namespace,omitempty"`
+	Operation   IcebergRemoteOperationOperation `json:"operation"`
+	Outcome     IcebergRemoteOperationOutcome   `json:"outcome"`
+	ReferenceId string                          `json:"reference_id,omitempty"`
+
+	// RemoteNamespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	RemoteNamespace IcebergNamespaceRef `json:"remote_namespace,omitempty"`
+	RemoteTable     string              `json:"remote_table,omitempty"`
+	RepositoryId    string              `json:"repository_id,omitempty"`
+	RequestId       string              `json:"request_id,omitempty"`
+	StartedAt       time.Time           `json:"started_at"`
+	StatusCode      int                 `json:"status_code,omitempty"`
+	Table           string              `json:"table,omitempty"`
+	User            string              `json:"user,omitempty"`
+}
+
+// IcebergRemoteOperationOperation defines model for IcebergRemoteOperation.Operation.
+type IcebergRemoteOperationOperation string
+
+// IcebergRemoteOperationOutcome defines model for IcebergRemoteOperation.Outcome.
+type IcebergRemoteOperationOutcome string
+
+// IcebergRemoteOperationList defines model for IcebergRemoteOperationList.
+type IcebergRemoteOperationList struct {
+	Pagination Pagination               `json:"pagination"`
+	Results    []IcebergRemoteOperation `json:"results"`
 }
 
 // IcebergRemoteTable defines model for IcebergRemoteTable.
@@ -83,6 +305,90 @@ type IcebergRemoteTable struct {
 	Table string `json:"table"`
 }
 
+// IcebergSyncedTable defines model for IcebergSyncedTable.
+type IcebergSyncedTable struct {
+	CurrentLakefsLocation string `json:"current_lakefs_location,omitempty"`
+	CurrentRemoteLocation string `json:"current_remote_location,omitempty"`
+	Error                 string `json:"error,omitempty"`
+
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace      IcebergNamespaceRef `json:"namespace"`
+	Notes          string              `json:"notes,omitempty"`
+	PushedLocation string              `json:"pushed_location,omitempty"`
+
+	// ReferenceId reference of the last push or pull
+	ReferenceId string `json:"reference_id"`
+
+	// RemoteNamespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	RemoteNamespace IcebergNamespaceRef `json:"remote_namespace"`
+	RemoteTable     string              `json:"remote_table"`
+	RepositoryId    string              `json:"repository_id"`
+	ResolvedCommit  string              `json:"resolved_commit,omitempty"`
+	SnapshotId      string              `json:"snapshot_id,omitempty"`
+
+	// State live state, from the remote's and lakeFS's current metadata locations
+	State IcebergSyncedTableState `json:"state"`
+
+	// Status state of the last operation on the table
+	Status               IcebergSyncedTableStatus `json:"status"`
+	SyncedLakefsLocation string                   `json:"synced_lakefs_location,omitempty"`
+	SyncedRemoteLocation string                   `json:"synced_remote_location,omitempty"`
+	Table                string                   `json:"table"`
+	TableUuid            string                   `json:"table_uuid,omitempty"`
+	UpdatedAt            time.Time                `json:"updated_at,omitempty"`
+	UpdatedBy            string                   `json:"updated_by,omitempty"`
+}
+
+// IcebergSyncedTableState live state, from the remote's and lakeFS's current metadata locations
+type IcebergSyncedTableState string
+
+// IcebergSyncedTableStatus state of the last operation on the table
+type IcebergSyncedTableStatus string
+
+// IcebergSyncedTableList defines model for IcebergSyncedTableList.
+type IcebergSyncedTableList struct {
+	Pagination Pagination           `json:"pagination"`
+	Results    []IcebergSyncedTable `json:"results"`
+}
+
+// LakeFSHookEvent the body lakeFS sends to a webhook (actions), of which these fields are used
+type LakeFSHookEvent struct {
+	ActionName string `json:"action_name,omitempty"`
+	BranchId   string `json:"branch_id,omitempty"`
+	CommitId   string `json:"commit_id,omitempty"`
+
+	// EventType post-commit and post-merge trigger pushes; other events are acknowledged and ignored
+	EventType    string `json:"event_type"`
+	HookId       string `json:"hook_id,omitempty"`
+	RepositoryId string `json:"repository_id"`
+	SourceRef    string `json:"source_ref,omitempty"`
+}
+
+// Pagination defines model for Pagination.
+type Pagination struct {
+	// HasMore Next page is available
+	HasMore bool `json:"has_more"`
+
+	// MaxPerPage Maximal number of entries per page
+	MaxPerPage int `json:"max_per_page"`
+
+	// NextOffset Token used to retrieve the next page
+	NextOffset string `json:"next_offset"`
+
+	// Results Number of values found in the results
+	Results int `json:"results"`
+}
+
+// PaginationAfter defines model for PaginationAfter.
+type PaginationAfter = string
+
+// PaginationAmount defines model for PaginationAmount.
+type PaginationAmount = int
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
@@ -95,6 +401,27 @@ type ServerError = Error
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
+// ListIcebergRemoteOperationsParams defines parameters for ListIcebergRemoteOperations.
+type ListIcebergRemoteOperationsParams struct {
+	// After return items after this value
+	After PaginationAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Amount how many items to return
+	Amount PaginationAmount `form:"amount,omitempty" json:"amount,omitempty"`
+}
+
+// ListIcebergRemoteTablesParams defines parameters for ListIcebergRemoteTables.
+type ListIcebergRemoteTablesParams struct {
+	// After return items after this value
+	After PaginationAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Amount how many items to return
+	Amount PaginationAmount `form:"amount,omitempty" json:"amount,omitempty"`
+}
+
+// IcebergRemotesLakeFSHookJSONRequestBody defines body for IcebergRemotesLakeFSHook for application/json ContentType.
+type IcebergRemotesLakeFSHookJSONRequestBody = LakeFSHookEvent
+
 // PullIcebergTableJSONRequestBody defines body for PullIcebergTable for application/json ContentType.
 type PullIcebergTableJSONRequestBody = IcebergPullRequest
 
@@ -103,17 +430,47 @@ type PushIcebergTableJSONRequestBody = IcebergPushRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListIcebergRemotes list the configured remote catalogs (no secrets)
+	// (GET /iceberg/remotes)
+	ListIcebergRemotes(w http.ResponseWriter, r *http.Request)
+	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// (POST /iceberg/remotes/hooks/lakefs)
+	IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request)
+	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
+	// (GET /iceberg/remotes/{catalog}/operations)
+	ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams)
 	// PullIcebergTable take a table previously pushed from lakeFS into a remote catalog, and pull its state back into the originating lakeFS repository
 	// (POST /iceberg/remotes/{catalog}/pull)
 	PullIcebergTable(w http.ResponseWriter, r *http.Request, catalog string)
 	// PushIcebergTable register existing lakeFS table in remote catalog
 	// (POST /iceberg/remotes/{catalog}/push)
 	PushIcebergTable(w http.ResponseWriter, r *http.Request, catalog string)
+	// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
+	// (GET /iceberg/remotes/{catalog}/tables)
+	ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListIcebergRemotes list the configured remote catalogs (no secrets)
+// (GET /iceberg/remotes)
+func (_ Unimplemented) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+// (POST /iceberg/remotes/hooks/lakefs)
+func (_ Unimplemented) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
+// (GET /iceberg/remotes/{catalog}/operations)
+func (_ Unimplemented) ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // PullIcebergTable take a table previously pushed from lakeFS into a remote catalog, and pull its state back into the originating lakeFS repository
 // (POST /iceberg/remotes/{catalog}/pull)
@@ -127,6 +484,12 @@ func (_ Unimplemented) PushIcebergTable(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
+// (GET /iceberg/remotes/{catalog}/tables)
+func (_ Unimplemented) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ServerInterfaceWrapper converts contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler            ServerInterface
@@ -135,6 +498,89 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListIcebergRemotes operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemotes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// IcebergRemotesLakeFSHook operation middleware
+func (siw *ServerInterfaceWrapper) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IcebergRemotesLakeFSHook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIcebergRemoteOperations operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIcebergRemoteOperationsParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "amount", r.URL.Query(), &params.Amount, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "amount"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "amount", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemoteOperations(w, r, catalog, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // PullIcebergTable operation middleware
 func (siw *ServerInterfaceWrapper) PullIcebergTable(w http.ResponseWriter, r *http.Request) {
@@ -179,6 +625,61 @@ func (siw *ServerInterfaceWrapper) PushIcebergTable(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PushIcebergTable(w, r, catalog)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListIcebergRemoteTables operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIcebergRemoteTablesParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "amount", r.URL.Query(), &params.Amount, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "amount"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "amount", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemoteTables(w, r, catalog, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -307,6 +808,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/iceberg/remotes/{catalog}/pull", wrapper.PullIcebergTable)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes", wrapper.ListIcebergRemotes)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes/{catalog}/tables", wrapper.ListIcebergRemoteTables)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes/{catalog}/operations", wrapper.ListIcebergRemoteOperations)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/iceberg/remotes/hooks/lakefs", wrapper.IcebergRemotesLakeFSHook)
+	})
 
 	return r
 }
@@ -318,6 +831,221 @@ type NotFoundJSONResponse Error
 type ServerErrorJSONResponse Error
 
 type UnauthorizedJSONResponse Error
+
+type ListIcebergRemotesRequestObject struct {
+}
+
+type ListIcebergRemotesResponseObject interface {
+	VisitListIcebergRemotesResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemotes200JSONResponse IcebergRemoteList
+
+func (response ListIcebergRemotes200JSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemotes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemotes401JSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemotesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemotesdefaultJSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHookRequestObject struct {
+	Body *IcebergRemotesLakeFSHookJSONRequestBody
+}
+
+type IcebergRemotesLakeFSHookResponseObject interface {
+	VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error
+}
+
+type IcebergRemotesLakeFSHook200JSONResponse IcebergAutoPushResultList
+
+func (response IcebergRemotesLakeFSHook200JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response IcebergRemotesLakeFSHook400JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response IcebergRemotesLakeFSHook401JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHook502JSONResponse IcebergAutoPushResultList
+
+func (response IcebergRemotesLakeFSHook502JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IcebergRemotesLakeFSHookdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response IcebergRemotesLakeFSHookdefaultJSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperationsRequestObject struct {
+	Catalog string `json:"catalog"`
+	Params  ListIcebergRemoteOperationsParams
+}
+
+type ListIcebergRemoteOperationsResponseObject interface {
+	VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemoteOperations200JSONResponse IcebergRemoteOperationList
+
+func (response ListIcebergRemoteOperations200JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListIcebergRemoteOperations400JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperations401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemoteOperations401JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperations404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListIcebergRemoteOperations404JSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteOperationsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemoteOperationsdefaultJSONResponse) VisitListIcebergRemoteOperationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type PullIcebergTableRequestObject struct {
 	Catalog string `json:"catalog"`
@@ -471,14 +1199,108 @@ func (response PushIcebergTabledefaultJSONResponse) VisitPushIcebergTableRespons
 	return err
 }
 
+type ListIcebergRemoteTablesRequestObject struct {
+	Catalog string `json:"catalog"`
+	Params  ListIcebergRemoteTablesParams
+}
+
+type ListIcebergRemoteTablesResponseObject interface {
+	VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemoteTables200JSONResponse IcebergSyncedTableList
+
+func (response ListIcebergRemoteTables200JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTables400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListIcebergRemoteTables400JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemoteTables401JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTables404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListIcebergRemoteTables404JSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteTablesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemoteTablesdefaultJSONResponse) VisitListIcebergRemoteTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListIcebergRemotes list the configured remote catalogs (no secrets)
+	// (GET /iceberg/remotes)
+	ListIcebergRemotes(ctx context.Context, request ListIcebergRemotesRequestObject) (ListIcebergRemotesResponseObject, error)
+	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// (POST /iceberg/remotes/hooks/lakefs)
+	IcebergRemotesLakeFSHook(ctx context.Context, request IcebergRemotesLakeFSHookRequestObject) (IcebergRemotesLakeFSHookResponseObject, error)
+	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
+	// (GET /iceberg/remotes/{catalog}/operations)
+	ListIcebergRemoteOperations(ctx context.Context, request ListIcebergRemoteOperationsRequestObject) (ListIcebergRemoteOperationsResponseObject, error)
 	// PullIcebergTable take a table previously pushed from lakeFS into a remote catalog, and pull its state back into the originating lakeFS repository
 	// (POST /iceberg/remotes/{catalog}/pull)
 	PullIcebergTable(ctx context.Context, request PullIcebergTableRequestObject) (PullIcebergTableResponseObject, error)
 	// PushIcebergTable register existing lakeFS table in remote catalog
 	// (POST /iceberg/remotes/{catalog}/push)
 	PushIcebergTable(ctx context.Context, request PushIcebergTableRequestObject) (PushIcebergTableResponseObject, error)
+	// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
+	// (GET /iceberg/remotes/{catalog}/tables)
+	ListIcebergRemoteTables(ctx context.Context, request ListIcebergRemoteTablesRequestObject) (ListIcebergRemoteTablesResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -518,6 +1340,91 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListIcebergRemotes operation middleware
+func (sh *strictHandler) ListIcebergRemotes(w http.ResponseWriter, r *http.Request) {
+	var request ListIcebergRemotesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemotes(ctx, request.(ListIcebergRemotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemotes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemotesResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemotesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// IcebergRemotesLakeFSHook operation middleware
+func (sh *strictHandler) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
+	var request IcebergRemotesLakeFSHookRequestObject
+
+	var body IcebergRemotesLakeFSHookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IcebergRemotesLakeFSHook(ctx, request.(IcebergRemotesLakeFSHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IcebergRemotesLakeFSHook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IcebergRemotesLakeFSHookResponseObject); ok {
+		if err := validResponse.VisitIcebergRemotesLakeFSHookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListIcebergRemoteOperations operation middleware
+func (sh *strictHandler) ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams) {
+	var request ListIcebergRemoteOperationsRequestObject
+
+	request.Catalog = catalog
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemoteOperations(ctx, request.(ListIcebergRemoteOperationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemoteOperations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemoteOperationsResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemoteOperationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // PullIcebergTable operation middleware
@@ -592,31 +1499,89 @@ func (sh *strictHandler) PushIcebergTable(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListIcebergRemoteTables operation middleware
+func (sh *strictHandler) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams) {
+	var request ListIcebergRemoteTablesRequestObject
+
+	request.Catalog = catalog
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemoteTables(ctx, request.(ListIcebergRemoteTablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemoteTables")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemoteTablesResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemoteTablesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fdbb9s2FP4rBLeHDlAtt+uT3tI2AbwVWZBk2ENgGDR1ZDGhSJY8cuIF+u8DL5blS51gTbqHvdm8HH7n",
-	"O9+56JFy3RitQKGjxSO14IxWDsKfj6y8hK8tOPT/uFYIKvxkxkjBGQqt8lunlV9zvIaG+V8/W6hoQX/K",
-	"N6bzuOvyU2u1pV3XZbQEx60w3ggt/Ftk/ViX0XONZ7pV5es/fAlOt5YDOddI4ptdRq/ALsHGS68OYaIQ",
-	"rGKSxFdJOpjRPxVrsdZW/A0/gImt1/x2uuEN9kwYqw1YFFEhDTjHFuB/bttytbZI0jaBByOZUEItCNZA",
-	"IBjLKK4M+LNohVqEFy18bYX1zt70tqf9QT2/BR7kMeEwB7v4ojmT12wuYR+aYg04wzg8xUeydb4+fwkV",
-	"DVAqsKA4zES5759kd3B2RfpDZPKZvJlbpnhNtCVcN43AX/Z99HaNdgK1XR03vD5FJp8PmcG117tqbjQC",
-	"CbvEU/AkzRue1kZ3Me5wcSQeWxwewLYmCzXRCjxRjbZAJCxBOqIrwsgQDjywxngvbyjjXLcKvQMe5oNH",
-	"IRCaEOp9cuICs5atBvAuWikHBW1bL9wCQ5htyaaEirUSaVEx6WA3Xz6FG24DmQhFpJck4QyZ1AsiKqI0",
-	"EngQDjeRmGstgSkaMxCFYtHis3Q60HyX0UpbDrPWlAyfgfiPJVgrSp+QwnOZ0Ea1iCridAeBxiL5TIxR",
-	"hQnkjt6SoW3Xj2jqonX1awfNxqx5xahtMfLdYUsB64G/YOiG8vrOyA19fvHy/Ir1b98lTyLw1gpcXXlY",
-	"0YU5c4LPfM/sm29g3i9vnq0RjQfMtb4T0B8XHm1co1kAQQsq0iAQTs0cOOe92tQzI36HUNBu73GG+g6C",
-	"/ObALNgzbRuGtKC//XVNswGcsLuPR4uSH0fTnziGxLFGHjfTn/i2GU+wUJXej6eI0X8bhe7I2zBApCaZ",
-	"pEHWmycXE/LGtK7OTStTWXO+2cBDGrBShjvfmaXgoBysxUgLemIYr4G8H41pRlsrE1uuyPP7+/sRC9sj",
-	"bRd5uuvyL5NPp+dXp2/fj8ajGhsZpClQwgHsJxcTmtElWBd9ezcaj8YhFAYUM4IW9NewlFHDsA4ay5OR",
-	"PBnJH5MLXfAx5BWzrAEE62hxk2Lg728ikK7QofDRtpANJsbdJJlm1OhYcn3ahmSflLSgvokm4q/7cSGU",
-	"54+6XL3YlHqgZXddzN3BF8r78YcDs2fLOThXtVKuiGcJylQQKqubpBbP+4fx+Fsw+lfywUdQuPLu6Svb",
-	"g7S/9OHpS/0XT+gvqR08dWn4mRKqVNs0zK5oQZHdAWHJb2NhKXTrAh+uhjIykdJIKNSE7TTBjDBVBvaI",
-	"QEccMgQyZ/wuHvdZqK1YhDbgB4ndsTVU04WXJE3SpVOP8KigXf2fCNrVP1LQm3HmXwo6BDAGFvX/RM4W",
-	"FsIh2DjnDBS3OwptpHFAfoM+HqQ1aKM30y7bbulxZattx6VB54wLgx54M/VCc8GPKN/j/SyeJKBKo4XC",
-	"vu/kzIh8+Y520+6fAAAA//8=",
+	"5Frfc+O28f9Xdvj9zpw9Q0s699IHd/rgJJeJ2+vFc+e2D2cPDyJXImIS4AGgZPVG/3tnAZAiKeiHYzvJ",
+	"pG8SCQKL3c9+9gfwNUplWUmBwujo4mtUMcVKNKjsv2s254IZLsXlzKCiR6wo5PJtWZnVv1hRY3RhVI1x",
+	"lKFOFa9oaHQRKTS1EsANlhoYfQom5xoW9pM44jToS41qFcWRYCVGF5EdFsWRTnMsGS1lVhW90EZxMY/W",
+	"67grTylrYWhUf+VcLqFkYuXXNhKcLLsWddN0V81wxurCRBevJ5M4KtkDL+vS/qO/XLi/Z6/jRj4uDM5R",
+	"RWuSUKGupNBo1fctyz7glxq1FTSVwqCTmVVVwVO7kfHPmgT/2pHg/xXOoovo/8Yb04zdWz1+q5T0S/U3",
+	"/i3LoFlsHUfvpflB1iJ7+YU/oJa1ShHeSwNuzXUcfUS1QOU+enERroRBJVgBblXwA+Pon4LVJpeK/wd/",
+	"BU30VqPX/guasNVEpWSFynCHkBK1ZnPcxrHOpTLgXwM+VAXjgos5mBwB7WRxwEEUfqm5os1+aue+awfK",
+	"6c+YWnhcpThFNb+sjbyudf4BtYX8ULwMtfEOl5DH6IqleEg/fu73zfgPOIucrtq5DJsWGHDxuKuQrXdP",
+	"lUBhKU14am2YqfW2Gc4nb2CZo4Cq1jlmcCIVsEIhy1bABVQFS/E0Biw0WsvQsFfaGQj8pNtEEUe7FDAw",
+	"oZc43mGIkFLbvRxt9ndcB0yv7Dv701LpkTofIGrdCsGUYqvABt0qe4R9J1NW3DT66gv5dETMUKFIMeHZ",
+	"tvELdo8/fIR2EFx9DydTxUSag1SQyrLk5nTbD2neSmpupFrtn7gZBVffh6ZpUTJkXEIF2LdgA9khKuhC",
+	"poFJX8aBLvbYo6fDgGyNsowEKZAUVUqFUOACCw1yBgy64uADKyva5aeIpSlFY9oAiflAUrTY21ZOD1et",
+	"eNcFE9tikW8yoZeUiEjrpSRYVRcFLLnJIVOrRNXir5TMRPEAZSylWfqucFCcNMf0/tHuQ9J/R1+GpvRC",
+	"dpafSlkgE4eIkzbDnCYewX2ksx9vbq49j1l+U8gKSBmpTdZF1uj0hHhSCtB1mqLWpwHOGyByI9JmX63S",
+	"4lblx7DZRmf7wmswmoS1dR/ScMCjIjt2n2R1UXQSwL5sqUJmsB9W29xzxgq9lVV/Z7/QG/ehEFQQPULK",
+	"DCvkHPgMhDSAD8TpcQAmnYBxJCQ7/LuOo5lUKSZ1lTFzhMQ/LVApnlECw8mvvbSOufjMyamDgrqk8kgZ",
+	"HSN6IQeW8hP1t77XaBS9XtZoLq6/pNV6Gnmy2bzBWsGf0XRdeD3Rch/a/K5vNGxy7y1Xd8E5EL5Zttom",
+	"RKsrlw46LqTlXmlgGauoxE0tJZIlpwgOKRkwQ/ypwnZ1T75GKKimtOkQDZy7Kll/KaI4yvmim8PviPA2",
+	"hNshjfgHFfWseZ/X/TPke26mn7oha1CU1O5N4oSbSVUy40LNn98Es+3dAJhxwSmxT5jpzUV+cmZ4KLVq",
+	"UHPEupTnzXTiEsUd5Y5hGTMsIWLcGaGfmub24n+DNUqCKNWpC0IZq408s4/uAjuWtUll2YdqLYTL1GzQ",
+	"xwwJgTPGC8yCcwxz7cAAMnzyPFXenhJzKzkPjLD0v+u19edHYsalMUkqs65QR1SEcVRrVIdLRUsA3ayq",
+	"sVlP3uP9LswOVduAO2SdTavOafQJrLLhgkP00hEvPp5rXqi4fMHqbc+WPq5EitmOLaW1UihM4olpL+k0",
+	"Y70/7R27m2CfqkQhDYYLLteR2S/X/vp+U9jLmY3oBdOmVxyGa/vfD01pWSww2xdgtGCVzuU+LjMBkBZ8",
+	"gbbuwxhmSpaDhEdk4HoYrzR4nEATyqCxCCWHTbTgItErkUbtvlmOjBjLI7H5m/EFqrkNJSXX2gWYWtwL",
+	"uRTBqLKreLWy9+zaciMVqvS0aYQ0MmrrORQSUWRu5T3hzI0+ypP80GMcaTcc7JukrnfY0aX2j4tJzTfT",
+	"1bGdyF7vsYfgA/2kONiCcuA7psbvsNrvIjB1WfbZgtI761I/Snn/doGhwy1C7VRmK+98oFFk9oyLwRKn",
+	"uZT3cOI7J6cxgX+Z8zQnsGuEGcci08AUQq0dzgNdrmRnW8Q1PnfxiKOgXW+R9pM01U5/U5XU5sx9bonF",
+	"/i+JBcAoPp+jcs13/ReQJkcFdjK3EZYSMxSYzanSEhnwuZAKsxDaST27mfQQ17paNFGu57nfVzq7HU4d",
+	"Mvt1D7p9o+RMJ6VUAbW9xwcDFZsjcA1swXjhnSrQGmQPSYUqqYInTf9gD7xkBYi6nKIi1KAwiqOGilRP",
+	"33TOPSehOkfgg0nkbKYxANobeY/CQs6fxiqOC3daIpo9hONs65mDnbeC2uNkDTNZk+mbqtx9tl/mgcVa",
+	"NQ+UtZGiv8ltMxJEMK0VN6uPRBXOfFOmeZqw2uTt8aK1DT3e7Dk3pnI+JO85tsPtebV7tjmw5v6o045K",
+	"NGrteKVhoIr/HW2z+OelSQyp3sqBTKH6oYkKf/v3TXPkbcWxb7flkTxL90vTjtgniWZlsX+adsTuaUjB",
+	"XMzkNhy4Y+QzF440nPmQbxnS0zU0Ly+vr+CE6GRse/82EFkGxQd/hOx7cvp0dCtuBQ31c1iydwxVF0X/",
+	"ocJNPtTmGTqGWqQ5E3PMRnCTcw0a1YKneCtYoSWwNMXKuMa6vZcA7e0L+Nw9kfhMKctUmvyCyE+twPbJ",
+	"QdW0hpAm52IOXN82q8VWzM6ZB9dwPpm4ow4Gn68LJj7DCQ1wHffYDXahA0zOjO/vT/FWGHaPYjPlwdOA",
+	"0xG0FZsGw+ZzzG7FZ2+CM9K0ICPrz1ZxpqMY20zLuP1ydEswKHiKQmNTj0UX0WXF0hzhfDSh1FAVHrD6",
+	"YjxeLpcjZl+PpJqP/bd6/O7qu7fvP749Ox9NRrkpCxuyuSkwAJ/L66sojhaotIPX69FkNPFNFMEqHl1E",
+	"f7KP4qhiJrduPvaTjP0k9GzuuLBFw1UWXUSUu/RKTx0NroycTybPdlFhu9sXuLTQb0Vr2umbyetdU7ey",
+	"jvuXHeJNR/nQh92bIZY267JkamWLDm0srlIpZnxeK8wGnXINJ0KCxlShcadMbK436WkXXNEdTT60zJiy",
+	"AD12WbsNt1IHYta1TThiYE4eG9Cp1LFZSuyd0FXw1ln8KokXc+RX+3Q3YrWRCbHIrdD1lNaY2oilehN3",
+	"ToLJzVyqFYPCs0pyeyLq+u30Q3X6B/pWnHRb+6fOxa2bth4ll6Khw3tcjeCSlnPNabs+ONbQDZOMbsWl",
+	"dWRPGjkKv2NbGrftvhi+mZy711IguFoJTvxS1lokCGn8lb4VnhxiJyJ94WKrTTNa3WRerchtrrdkK8cD",
+	"fT/q+9Amb47a3t230nXwn8WRhon5evuq1wv4beCWRsB/nWW29Me1v7LiHHpy2C87l9V+KQd8Mzn/bZTA",
+	"DBRoi3zh7uB4ND4TMZETl8zw1M4d25CHGUxXwBrPauovKaBb0Iw75cwvoauvnlHW401acXx02YRhG602",
+	"Nzs/hXWxGTIe3vxcx4/5xN2qXN/9WsGt37UOAKSjvV/RH95M3hz+qL2p+TxYtYlcnXFDDExFkiue28TV",
+	"BR82CKwxCFyiNjDjyp1B70PqFphsVk/p0Can9xNH3ULLXRXefcH3br8L2I7s4I7yMy4et8lA362uB+n+",
+	"CwWZwJ2RYJx5E2h2ums3s7ooVtbIbRiwvVvVns3+oYHP7hGY33elcMFlrYtVc3PTasKTNRe2ZzZ0gcZF",
+	"gBvtmt8wZem9G05+JRV3FCfmsHWHb9tpDnK6PW/9LQDdL2pfGtCb+zS/ENDWgD7dlv8jcFY459qg2iT+",
+	"HnHDuzgbaDwWfq6EOD6duHHj/6ipxPCMIZBGuJMcX3v90RHYluO+S9b4YYg6m7KTK3BHhyuRQnO88xvl",
+	"Ep2WrJ240xH9dEcg7HZn3ZNeB9Y96jRB3YNOO/PTHeFSWw064fe3Jt1IQJHZsr7tX41ZxceL19H6bv3f",
+	"AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,0 +1,64 @@
+// Package registry turns the configured remotes (iceberg_catalog.remotes[]) into catalog
+// adapters, once at start. A remote that fails to start does not stop the others: it is
+// reported not ready, and operations on it answer 503 with the reason.
+package registry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+)
+
+// Entry is one configured remote: its adapter, or why it could not be created.
+type Entry struct {
+	Config  config.Remote
+	Adapter catalog.Adapter // nil when Err is set
+	Err     error
+}
+
+// Open creates an adapter per remote, wrapped with the remote's location map.
+func Open(ctx context.Context, remotes []config.Remote, logger *slog.Logger) []Entry {
+	entries := make([]Entry, 0, len(remotes))
+	for _, rc := range remotes {
+		a, err := open(ctx, rc, logger)
+		if err != nil {
+			logger.Error("remote catalog could not start; it reports not ready", "remote", rc.ID, "type", rc.Type, "error", err)
+			entries = append(entries, Entry{Config: rc, Err: err})
+			continue
+		}
+		logger.Info("remote catalog ready", "remote", rc.ID, "type", rc.Type)
+		entries = append(entries, Entry{Config: rc, Adapter: catalog.WithLocationMap(a, catalog.LocationMap(rc.LocationMap))})
+	}
+	return entries
+}
+
+func open(ctx context.Context, rc config.Remote, logger *slog.Logger) (catalog.Adapter, error) {
+	switch rc.Type {
+	case "sql":
+		return sqlcat.New(ctx, rc.SQL, sqlcat.Options{RemoteID: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries})
+	case "rest":
+		return restcat.New(ctx, rc.REST, restcat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries, Logger: logger})
+	case "glue":
+		return gluecat.New(ctx, rc.Glue, gluecat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries, Logger: logger})
+	case "hive":
+		return hivecat.New(ctx, rc.Hive, hivecat.Options{Name: rc.ID, Timeout: rc.Timeout})
+	default:
+		return nil, fmt.Errorf("unknown remote type %q", rc.Type)
+	}
+}
+
+// Close closes every adapter.
+func Close(entries []Entry) {
+	for _, e := range entries {
+		if e.Adapter != nil {
+			_ = e.Adapter.Close()
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package remotes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+// intent is written into the sync record (Pending) before an operation touches the remote
+// or lakeFS, and cleared when it finishes. If the process dies in between, the next
+// operation on the table finds the intent and reconciles the record with what the remote
+// and lakeFS actually show (DESIGN section 7).
+type intent struct {
+	Op        string `json:"op"` // push | pull
+	RequestID string `json:"request_id,omitempty"`
+	User      string `json:"user,omitempty"`
+	// push: the remote went (or not) from PrevRemote ("" = no table) to Location.
+	Location   string `json:"location,omitempty"`
+	PrevRemote string `json:"prev_remote,omitempty"`
+	// push: what the record becomes once the push is known to have happened.
+	Repository     string   `json:"repository,omitempty"`
+	Reference      string   `json:"reference,omitempty"`
+	LocalNamespace []string `json:"local_namespace,omitempty"`
+	LocalTable     string   `json:"local_table,omitempty"`
+	Commit         string   `json:"commit,omitempty"`
+	TableUUID      string   `json:"table_uuid,omitempty"`
+	SnapshotID     string   `json:"snapshot_id,omitempty"`
+	// pull: lakeFS's table on Branch went (or not) from PrevLakeFS to Location.
+	Branch     string `json:"branch,omitempty"`
+	PrevLakeFS string `json:"prev_lakefs,omitempty"`
+}
+
+func (in intent) encode() string {
+	raw, _ := json.Marshal(in)
+	return string(raw)
+}
+
+// reconcile settles a record left pending by an operation that did not finish. It returns
+// the settled record. The rule is "whatever the backends show is the truth": if the
+// remote (push) or the branch (pull) shows the intended new location, the operation
+// happened and the record takes its new state; otherwise it did not, and the record keeps
+// its old state. Staged-but-uncommitted pull changes are discarded first, so lakeFS never
+// keeps a half-written pull.
+func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord) (state.SyncRecord, error) {
+	if rec.Pending == "" {
+		return rec, nil
+	}
+	var in intent
+	if err := json.Unmarshal([]byte(rec.Pending), &in); err != nil {
+		s.logger.WarnContext(ctx, "discarding unreadable intent", "catalog", rec.Catalog, "table", dotted(rec.Namespace, rec.Table))
+		rec.Pending = ""
+		return rec, s.store.UpdateSyncRecord(ctx, &rec)
+	}
+	id := catalog.Ident{Namespace: rec.Namespace, Table: rec.Table}
+	switch in.Op {
+	case "push":
+		cur, err := r.Adapter.LoadTable(ctx, id)
+		switch {
+		case err == nil && cur == in.Location:
+			rec.Repository, rec.Reference = in.Repository, in.Reference
+			rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
+			rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = in.Commit, in.TableUUID, in.SnapshotID
+			rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location, in.Location
+			rec.Status = state.StatusSynced
+		case err == nil || apperr.Is(err, http.StatusNotFound):
+			// Not applied (or replaced by someone else since): the record keeps its state.
+			if rec.PushedLocation == "" {
+				rec.Status = state.StatusFailed
+			} else {
+				rec.Status = state.StatusSynced
+			}
+		default:
+			return rec, err // remote unreachable: cannot tell yet
+		}
+	case "pull":
+		ref := lakefs.TableRef{Repository: rec.Repository, Reference: in.Branch, Namespace: rec.LocalNamespace, Table: rec.LocalTable}
+		staged, err := s.lakefs.StagedTable(ctx, ref)
+		if err != nil {
+			return rec, err
+		}
+		if staged {
+			if err := s.lakefs.DiscardStagedTable(ctx, ref); err != nil {
+				return rec, err
+			}
+		}
+		st, err := s.lakefs.ReadTable(ctx, ref)
+		switch {
+		case err == nil && st.MetadataLocation == in.Location:
+			rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location
+			rec.Reference, rec.ResolvedCommit = in.Branch, st.ResolvedCommit
+			rec.TableUUID, rec.SnapshotID = st.TableUUID, snapshotString(st.CurrentSnapshotID)
+		case err == nil || apperr.Is(err, http.StatusNotFound):
+		default:
+			return rec, err
+		}
+		rec.Status = state.StatusSynced
+	}
+	s.logger.InfoContext(ctx, "reconciled an unfinished operation", "catalog", rec.Catalog,
+		"table", dotted(rec.Namespace, rec.Table), "op", in.Op, "request_id", in.RequestID, "status", rec.Status)
+	rec.Pending = ""
+	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
+		return rec, err
+	}
+	return rec, nil
+}
+
+// storeError maps state-store failures to caller-visible errors.
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, state.ErrVersionConflict) {
+		return apperr.Wrap(http.StatusConflict, err, "the table's sync record changed concurrently; retry")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apperr.Wrap(http.StatusGatewayTimeout, err, "state store did not answer in time")
+	}
+	return apperr.Wrap(http.StatusInternalServerError, err, "state store failed")
+}

@@ -1,0 +1,222 @@
+package remotes
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/requestctx"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+// PullRequest brings remote table Source of Catalog back onto branch Destination.
+type PullRequest struct {
+	Catalog         string
+	Source          catalog.Ident
+	Destination     lakefs.TableRef
+	ForceUpdate     bool
+	CreateNamespace bool
+	DryRun          bool
+}
+
+// Pull performs (or, with DryRun, plans) a pull.
+func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err error) {
+	plan = &Plan{Operation: "pull", DryRun: req.DryRun}
+	defer func() { plan.finish(err) }()
+
+	r, err := s.remote(ctx, req.Catalog)
+	if err != nil {
+		return plan, plan.fail("remote_catalog", err)
+	}
+	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
+
+	dst := req.Destination
+	resolved, err := s.lakefs.ResolveRef(ctx, dst.Repository, dst.Reference)
+	if err != nil {
+		return plan, plan.fail("destination_branch", err)
+	}
+	if !resolved.IsBranch {
+		return plan, plan.fail("destination_branch", apperr.BadRequest(
+			"reference_id %q is not a branch: pull commits onto a branch of repository %q", dst.Reference, dst.Repository))
+	}
+	plan.pass("destination_branch", "branch %q of %q (head %s)", dst.Reference, dst.Repository, resolved.CommitID)
+
+	key := state.TableKey{Catalog: req.Catalog, Namespace: req.Source.Namespace, Table: req.Source.Table}
+	unlock, err := s.store.LockTable(ctx, key)
+	if err != nil {
+		return plan, storeError(err)
+	}
+	defer unlock()
+
+	var op *state.Operation
+	if !req.DryRun {
+		op = s.startOperation(ctx, "pull", key, dst, req)
+		defer func() { s.finishOperation(ctx, op, err) }()
+	}
+
+	rec, found, err := s.loadRecord(ctx, r, key, !req.DryRun)
+	if err != nil {
+		return plan, err
+	}
+	if !found || rec.PushedLocation == "" {
+		return plan, plan.fail("sync_record", apperr.NotFound(
+			"table %s in remote catalog %q was never pushed from lakeFS: push it first", req.Source, req.Catalog))
+	}
+	if rec.Repository != dst.Repository || !slices.Equal(rec.LocalNamespace, dst.Namespace) || rec.LocalTable != dst.Table {
+		return plan, plan.fail("sync_record", apperr.Conflict(
+			"table %s in remote catalog %q was pushed from %s in repository %q: pull brings it back into its originating repository and table",
+			req.Source, req.Catalog, dotted(rec.LocalNamespace, rec.LocalTable), rec.Repository))
+	}
+	plan.pass("sync_record", "pushed from %s/%s at %s; last synced remote metadata %s", rec.Repository, rec.Reference, rec.ResolvedCommit, rec.RemoteLocation)
+
+	remoteLoc, err := r.Adapter.LoadTable(ctx, req.Source)
+	if err != nil {
+		if apperr.Is(err, http.StatusNotFound) {
+			err = apperr.Wrap(http.StatusNotFound, err, "table %s not found in remote catalog %q", req.Source, req.Catalog)
+		}
+		return plan, plan.fail("remote_table", err)
+	}
+
+	cur, err := s.lakefs.ReadTable(ctx, dst)
+	curLoc := ""
+	switch {
+	case err == nil:
+		curLoc = cur.MetadataLocation
+	case apperr.Is(err, http.StatusNotFound):
+	default:
+		return plan, plan.fail("lakefs_table", err)
+	}
+
+	if remoteLoc == rec.RemoteLocation || remoteLoc == curLoc {
+		plan.pass("remote_table", "remote table is at %s, already synced: nothing to pull", remoteLoc)
+		return plan, nil
+	}
+	plan.pass("remote_table", "remote table moved from %s to %s", rec.RemoteLocation, remoteLoc)
+
+	md, err := s.reader.ReadMetadata(ctx, remoteLoc)
+	if err != nil {
+		return plan, plan.fail("remote_metadata", err)
+	}
+	if err := s.checkLineage(r, rec, remoteLoc, md); err != nil {
+		return plan, plan.fail("lineage", err)
+	}
+	newSnapshot := snapshotString(currentSnapshotID(md))
+	plan.pass("lineage", "remote metadata descends from the synced state (table-uuid %s, snapshot %s)", md.Metadata.TableUUID(), newSnapshot)
+
+	switch {
+	case curLoc == rec.LakeFSLocation:
+		plan.pass("lakefs_table", "table on branch %q is still at the synced state", dst.Reference)
+	case !req.ForceUpdate:
+		now := curLoc
+		if now == "" {
+			now = "missing"
+		}
+		return plan, plan.fail("lakefs_table", apperr.Conflict(
+			"both sides changed: table %s on branch %q is now %s, not the synced %s (set force_update to overwrite the lakeFS side)",
+			dst, dst.Reference, now, rec.LakeFSLocation))
+	default:
+		plan.pass("lakefs_table", "table on branch %q changed since the last sync; force_update overwrites it", dst.Reference)
+	}
+	if curLoc == "" {
+		exists, err := s.lakefs.NamespaceExists(ctx, dst.Repository, dst.Reference, dst.Namespace)
+		if err != nil {
+			return plan, plan.fail("lakefs_namespace", err)
+		}
+		if !exists && !req.CreateNamespace {
+			return plan, plan.fail("lakefs_namespace", apperr.NotFound(
+				"namespace %s not found on branch %q (set create_namespace to create it)", dotted(dst.Namespace[:len(dst.Namespace)-1], dst.Namespace[len(dst.Namespace)-1]), dst.Reference))
+		}
+		if !exists {
+			plan.action("create namespace %s on branch %q", dotted(dst.Namespace[:len(dst.Namespace)-1], dst.Namespace[len(dst.Namespace)-1]), dst.Reference)
+		}
+	}
+	if path, err := s.lakefs.UnrelatedChanges(ctx, dst); err != nil {
+		return plan, plan.fail("uncommitted_changes", err)
+	} else if path != "" {
+		return plan, plan.fail("uncommitted_changes", apperr.Conflict(
+			"branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first", dst.Reference, dst, path))
+	}
+	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
+
+	message := fmt.Sprintf("Pull iceberg table %s from %s", dotted(dst.Namespace, dst.Table), req.Catalog)
+	plan.action("link %s (%d bytes) as table %s on branch %q and commit %q", remoteLoc, md.SizeBytes, dst, dst.Reference, message)
+	if req.DryRun {
+		return plan, nil
+	}
+
+	user := requestctx.User(ctx)
+	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
+		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc}
+	prevStatus := rec.Status
+	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
+		return plan, err
+	}
+	commitID, err := s.lakefs.WriteTable(ctx, dst, lakefs.TableWrite{
+		PhysicalAddress: remoteLoc,
+		SizeBytes:       md.SizeBytes,
+		Checksum:        md.Checksum,
+		Message:         message,
+		Metadata: map[string]string{
+			"iceberg_remote_catalog":    req.Catalog,
+			"iceberg_remote_type":       r.Config.Type,
+			"iceberg_remote_table":      req.Source.String(),
+			"iceberg_metadata_location": remoteLoc,
+			"iceberg_snapshot_id":       newSnapshot,
+			"iceberg_table_uuid":        md.Metadata.TableUUID().String(),
+			"iceberg_remotes_user":      user,
+		},
+		CreateNamespace: req.CreateNamespace,
+	})
+	if err != nil {
+		s.settleAfterFailure(ctx, r, rec, prevStatus)
+		return plan, err
+	}
+	if op != nil {
+		op.LakeFSCommit, op.MetadataLoc = commitID, remoteLoc
+	}
+	rec.RemoteLocation, rec.LakeFSLocation = remoteLoc, remoteLoc
+	rec.Reference, rec.ResolvedCommit = dst.Reference, commitID
+	rec.TableUUID, rec.SnapshotID = md.Metadata.TableUUID().String(), newSnapshot
+	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusSynced, "", user
+	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
+		return plan, storeError(err)
+	}
+	return plan, nil
+}
+
+// checkLineage refuses remote metadata that does not descend from the synced state: same
+// table UUID, and either the synced metadata file is in its metadata log or the synced
+// snapshot is among its snapshots (DESIGN section 6, step 4).
+func (s *Service) checkLineage(r *Remote, rec state.SyncRecord, remoteLoc string, md *RemoteMetadata) error {
+	uuid := md.Metadata.TableUUID().String()
+	if rec.TableUUID != "" && uuid != rec.TableUUID {
+		return apperr.Conflict("remote table %s was replaced by an unrelated table (table-uuid %s, synced %s)",
+			dotted(rec.Namespace, rec.Table), uuid, rec.TableUUID)
+	}
+	synced := []string{rec.RemoteLocation, catalog.LocationMap(r.Config.LocationMap).ToRemote(rec.RemoteLocation)}
+	for entry := range md.Metadata.PreviousFiles() {
+		if slices.Contains(synced, entry.MetadataFile) {
+			return nil
+		}
+	}
+	if rec.SnapshotID != "" {
+		if id, err := strconv.ParseInt(rec.SnapshotID, 10, 64); err == nil && md.Metadata.SnapshotByID(id) != nil {
+			return nil
+		}
+	}
+	return apperr.Conflict("remote metadata %s does not descend from the synced state %s (neither its metadata log nor its snapshots contain it)",
+		remoteLoc, rec.RemoteLocation)
+}
+
+func currentSnapshotID(md *RemoteMetadata) *int64 {
+	if snap := md.Metadata.CurrentSnapshot(); snap != nil {
+		id := snap.SnapshotID
+		return &id
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+package remotes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/requestctx"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+// PushRequest registers the lakeFS table Source in remote Catalog as Destination.
+type PushRequest struct {
+	Catalog         string
+	Source          lakefs.TableRef
+	Destination     catalog.Ident
+	ForceUpdate     bool
+	CreateNamespace bool
+	DryRun          bool
+	// Operation names the audit row ("push", or "auto-push" for webhooks).
+	Operation string
+}
+
+// settleTimeout bounds the clean-up that runs after a failure, even when the caller's
+// context is already done.
+const settleTimeout = 30 * time.Second
+
+// Push performs (or, with DryRun, plans) a push. The returned plan lists the checks and
+// actions; err is the operation's failure (nil on success).
+func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err error) {
+	if req.Operation == "" {
+		req.Operation = "push"
+	}
+	plan = &Plan{Operation: req.Operation, DryRun: req.DryRun}
+	defer func() { plan.finish(err) }()
+
+	r, err := s.remote(ctx, req.Catalog)
+	if err != nil {
+		return plan, plan.fail("remote_catalog", err)
+	}
+	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
+
+	key := state.TableKey{Catalog: req.Catalog, Namespace: req.Destination.Namespace, Table: req.Destination.Table}
+	unlock, err := s.store.LockTable(ctx, key)
+	if err != nil {
+		return plan, storeError(err)
+	}
+	defer unlock()
+
+	var op *state.Operation
+	if !req.DryRun {
+		op = s.startOperation(ctx, req.Operation, key, req.Source, req)
+		defer func() { s.finishOperation(ctx, op, err) }()
+	}
+
+	rec, found, err := s.loadRecord(ctx, r, key, !req.DryRun)
+	if err != nil {
+		return plan, err
+	}
+
+	st, err := s.lakefs.ReadTable(ctx, req.Source)
+	if err != nil {
+		return plan, plan.fail("lakefs_table", err)
+	}
+	loc := st.MetadataLocation
+	if op != nil {
+		op.MetadataLoc, op.LakeFSCommit = loc, st.ResolvedCommit
+	}
+	plan.pass("lakefs_table", "table %s at %q (commit %s): metadata %s, Iceberg format v%d, table-uuid %s",
+		req.Source, req.Source.Reference, st.ResolvedCommit, loc, st.FormatVersion, st.TableUUID)
+	notes := ""
+	if !icebergFileName(loc) {
+		notes = "the metadata file's name is not an Iceberg writer's (NNNNN-<uuid>.metadata.json): remote writers may be unable to commit"
+		plan.pass("metadata_file_name", "warning: %s", notes)
+	}
+
+	id := req.Destination
+	nsExists, err := r.Adapter.NamespaceExists(ctx, id.Namespace)
+	if err != nil {
+		return plan, plan.fail("remote_namespace", err)
+	}
+	if !nsExists {
+		if !req.CreateNamespace {
+			return plan, plan.fail("remote_namespace", apperr.NotFound(
+				"namespace %s not found in remote catalog %q (set create_namespace to create it)", dotted(id.Namespace[:len(id.Namespace)-1], id.Namespace[len(id.Namespace)-1]), req.Catalog))
+		}
+		plan.action("create namespace %s in %q", dotted(id.Namespace[:len(id.Namespace)-1], id.Namespace[len(id.Namespace)-1]), req.Catalog)
+	} else {
+		plan.pass("remote_namespace", "namespace exists")
+	}
+
+	cur := ""
+	if nsExists {
+		cur, err = r.Adapter.LoadTable(ctx, id)
+		if err != nil && !apperr.Is(err, http.StatusNotFound) {
+			return plan, plan.fail("remote_table", err)
+		}
+	}
+	switch {
+	case cur == "":
+		plan.pass("remote_table", "table %s does not exist in %q", id, req.Catalog)
+		plan.action("register %s in %q at %s", id, req.Catalog, loc)
+	case cur == loc:
+		plan.pass("remote_table", "table %s already points at %s: nothing to change", id, loc)
+	case !req.ForceUpdate:
+		return plan, plan.fail("remote_table", apperr.Conflict(
+			"table %s already exists in remote catalog %q (at %s); set force_update to re-point it", id, req.Catalog, cur))
+	default:
+		plan.pass("remote_table", "table %s exists at %s; force_update re-points it", id, cur)
+		plan.action("re-point %s in %q from %s to %s", id, req.Catalog, cur, loc)
+	}
+	if req.DryRun {
+		return plan, nil
+	}
+
+	user := requestctx.User(ctx)
+	in := intent{
+		Op: "push", RequestID: requestctx.RequestID(ctx), User: user,
+		Location: loc, PrevRemote: cur,
+		Repository: req.Source.Repository, Reference: req.Source.Reference,
+		LocalNamespace: req.Source.Namespace, LocalTable: req.Source.Table,
+		Commit: st.ResolvedCommit, TableUUID: st.TableUUID, SnapshotID: snapshotString(st.CurrentSnapshotID),
+	}
+	prevStatus := rec.Status
+	if err := s.writeIntent(ctx, &rec, found, in); err != nil {
+		return plan, err
+	}
+
+	prov := catalog.Provenance{Repository: req.Source.Repository, Reference: req.Source.Reference, Commit: st.ResolvedCommit}
+	atomic := true
+	err = func() error {
+		if !nsExists {
+			if err := r.Adapter.CreateNamespace(ctx, id.Namespace); err != nil {
+				return err
+			}
+		}
+		switch {
+		case cur == "":
+			return r.Adapter.RegisterTable(ctx, id, loc, prov)
+		case cur != loc:
+			var err error
+			atomic, err = r.Adapter.ReplaceTable(ctx, id, cur, loc, prov)
+			return err
+		}
+		return nil
+	}()
+	if err != nil {
+		s.settleAfterFailure(ctx, r, rec, prevStatus)
+		return plan, err
+	}
+	if !atomic {
+		notes = joinNotes(notes, "the last re-point was not atomic (the remote refused overwrite: dropped, then registered)")
+	}
+
+	rec.Repository, rec.Reference = req.Source.Repository, req.Source.Reference
+	rec.LocalNamespace, rec.LocalTable = req.Source.Namespace, req.Source.Table
+	rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID)
+	rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = loc, loc, loc
+	rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy = state.StatusSynced, "", notes, user
+	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
+		// The remote changed; the intent still says so and the next operation settles it.
+		return plan, storeError(err)
+	}
+	return plan, nil
+}
+
+// loadRecord returns the table's sync record (settling a pending one when settle is true).
+func (s *Service) loadRecord(ctx context.Context, r *Remote, key state.TableKey, settle bool) (state.SyncRecord, bool, error) {
+	rec, err := s.store.GetSyncRecord(ctx, key)
+	if errors.Is(err, state.ErrNotFound) {
+		return state.SyncRecord{TableKey: key}, false, nil
+	}
+	if err != nil {
+		return rec, false, storeError(err)
+	}
+	if settle && rec.Pending != "" {
+		rec, err = s.reconcile(ctx, r, rec)
+		if err != nil {
+			return rec, true, err
+		}
+	}
+	return rec, true, nil
+}
+
+// writeIntent records the intent before any backend is touched.
+func (s *Service) writeIntent(ctx context.Context, rec *state.SyncRecord, found bool, in intent) error {
+	rec.Pending, rec.Status = in.encode(), state.StatusPending
+	rec.UpdatedBy = in.User
+	if !found {
+		rec.Repository, rec.Reference = in.Repository, in.Reference
+		rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
+		return storeError(s.store.CreateSyncRecord(ctx, rec))
+	}
+	return storeError(s.store.UpdateSyncRecord(ctx, rec))
+}
+
+// settleAfterFailure tries to settle the record right away after a failed backend call:
+// the call may or may not have taken effect (a timeout), so the backends are asked. When
+// they cannot be asked either, the intent stays for the next operation to settle.
+func (s *Service) settleAfterFailure(ctx context.Context, r *Remote, rec state.SyncRecord, prevStatus string) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	if _, err := s.reconcile(sctx, r, rec); err != nil {
+		s.logger.WarnContext(ctx, "operation failed and could not be settled yet; the next operation on the table will",
+			"catalog", rec.Catalog, "table", dotted(rec.Namespace, rec.Table), "error", err, "previous_status", prevStatus)
+	}
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// startOperation appends the running audit row. A failure to write it is logged, not
+// fatal: the audit log must not make the service unavailable.
+func (s *Service) startOperation(ctx context.Context, name string, key state.TableKey, local lakefs.TableRef, req any) *state.Operation {
+	raw, _ := json.Marshal(req)
+	op := &state.Operation{
+		Catalog: key.Catalog, Operation: name, User: requestctx.User(ctx), RequestID: requestctx.RequestID(ctx),
+		RemoteNS: key.Namespace, RemoteTable: key.Table,
+		Repository: local.Repository, Reference: local.Reference, LocalNS: local.Namespace, LocalTable: local.Table,
+		Request: string(raw), StartedAt: s.now().UTC(),
+	}
+	if err := s.store.StartOperation(ctx, op); err != nil {
+		s.logger.ErrorContext(ctx, "could not write audit row", "error", err)
+		return nil
+	}
+	return op
+}
+
+func (s *Service) finishOperation(ctx context.Context, op *state.Operation, err error) {
+	if op == nil {
+		return
+	}
+	op.FinishedAt = s.now().UTC()
+	if err != nil {
+		op.StatusCode, op.Outcome, op.Error = apperr.StatusOf(err), state.OutcomeFailed, apperr.PublicMessage(err)
+	} else {
+		op.StatusCode, op.Outcome = http.StatusNoContent, state.OutcomeSucceeded
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	if ferr := s.store.FinishOperation(fctx, op); ferr != nil {
+		s.logger.ErrorContext(ctx, "could not finish audit row", "error", ferr, "operation_id", op.ID)
+	}
+}

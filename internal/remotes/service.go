@@ -1,0 +1,235 @@
+// Package remotes is the push/pull service (DESIGN sections 5–7): it reads a table's
+// metadata in lakeFS, registers it in a remote catalog, and brings the remote's newer state
+// back onto the originating lakeFS branch, with a sync record and an audit row per
+// operation, crash-consistent intents, and per-table serialization.
+//
+// The service talks to its three backends through narrow interfaces (LakeFS, a
+// catalog.Adapter per remote, MetadataReader) so each can be a real client or a stand-in.
+package remotes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+// LakeFS is what the service needs from lakeFS (implemented by *lakefs.Locator plus a few
+// client calls, see NewLakeFS).
+type LakeFS interface {
+	ResolveRef(ctx context.Context, repo, ref string) (*lakefs.ResolvedRef, error)
+	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
+	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
+	// StagedTable reports whether the table's own path has uncommitted changes on branch.
+	StagedTable(ctx context.Context, ref lakefs.TableRef) (bool, error)
+	// DiscardStagedTable resets the table's own uncommitted changes on branch.
+	DiscardStagedTable(ctx context.Context, ref lakefs.TableRef) error
+	// UnrelatedChanges returns a path changed on the branch outside the table ("" if none).
+	UnrelatedChanges(ctx context.Context, ref lakefs.TableRef) (string, error)
+}
+
+// RemoteMetadata is a metadata file read from the object store.
+type RemoteMetadata struct {
+	SizeBytes int64
+	Checksum  string
+	Metadata  table.Metadata
+}
+
+// MetadataReader reads and parses a metadata file the remote points at (pull).
+type MetadataReader interface {
+	ReadMetadata(ctx context.Context, location string) (*RemoteMetadata, error)
+}
+
+// Remote is a configured remote catalog with its adapter (nil when it failed to start).
+type Remote struct {
+	Config  config.Remote
+	Adapter catalog.Adapter
+	// StartErr is why the adapter could not be created; operations answer 503 with it.
+	StartErr error
+}
+
+// Service performs push and pull.
+type Service struct {
+	remotes      map[string]*Remote
+	order        []string
+	lakefs       LakeFS
+	reader       MetadataReader
+	store        state.Store
+	logger       *slog.Logger
+	checkAllowed func(ctx context.Context, remote config.Remote) error
+	now          func() time.Time
+}
+
+// Options configure a Service.
+type Options struct {
+	Remotes []*Remote
+	LakeFS  LakeFS
+	Reader  MetadataReader
+	Store   state.Store
+	Logger  *slog.Logger
+	// CheckAllowed enforces a remote's allowed_users (authn.CheckAllowed); nil allows all.
+	CheckAllowed func(ctx context.Context, remote config.Remote) error
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	s := &Service{
+		remotes:      map[string]*Remote{},
+		lakefs:       o.LakeFS,
+		reader:       o.Reader,
+		store:        o.Store,
+		logger:       o.Logger,
+		checkAllowed: o.CheckAllowed,
+		now:          time.Now,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	for _, r := range o.Remotes {
+		s.remotes[r.Config.ID] = r
+		s.order = append(s.order, r.Config.ID)
+	}
+	return s
+}
+
+// RemoteInfo is a configured remote as listed to callers (no secrets).
+type RemoteInfo struct {
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	Ready bool   `json:"ready"`
+	Error string `json:"error,omitempty"`
+}
+
+// ListRemotes returns the configured remotes in configuration order.
+func (s *Service) ListRemotes() []RemoteInfo {
+	out := make([]RemoteInfo, 0, len(s.order))
+	for _, id := range s.order {
+		r := s.remotes[id]
+		info := RemoteInfo{ID: id, Type: r.Config.Type, Ready: r.Adapter != nil}
+		if r.StartErr != nil {
+			info.Error = apperr.PublicMessage(r.StartErr)
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// remote returns the adapter of catalog after checking the caller may use it.
+func (s *Service) remote(ctx context.Context, id string) (*Remote, error) {
+	r, ok := s.remotes[id]
+	if !ok {
+		return nil, apperr.NotFound("remote catalog %q not found", id)
+	}
+	if s.checkAllowed != nil {
+		if err := s.checkAllowed(ctx, r.Config); err != nil {
+			return nil, err
+		}
+	}
+	if r.Adapter == nil {
+		return nil, apperr.Wrap(http.StatusServiceUnavailable, r.StartErr, "remote catalog %q is not available: %s", id, apperr.PublicMessage(r.StartErr))
+	}
+	return r, nil
+}
+
+// Ready reports, per remote, whether it answers (for /_ready).
+func (s *Service) Ready(ctx context.Context) error {
+	var errs []error
+	for _, id := range s.order {
+		r := s.remotes[id]
+		if r.Adapter == nil {
+			errs = append(errs, fmt.Errorf("remote %s: not started", id))
+			continue
+		}
+		if err := r.Adapter.Ping(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("remote %s: %s", id, apperr.PublicMessage(err)))
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.New(http.StatusServiceUnavailable, "%v", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Check is one safety check of an operation, as shown by a dry run.
+type Check struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message,omitempty"`
+}
+
+// Plan is what an operation did or, in a dry run, would do.
+type Plan struct {
+	Operation string   `json:"operation"`
+	DryRun    bool     `json:"dry_run"`
+	Checks    []Check  `json:"checks"`
+	Actions   []string `json:"actions"`
+	// Status is the HTTP status the operation answers (or would answer): 204 on success.
+	Status  int    `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+func (p *Plan) pass(name, format string, args ...any) {
+	p.Checks = append(p.Checks, Check{Name: name, OK: true, Message: fmt.Sprintf(format, args...)})
+}
+
+// fail records a failed check and returns err unchanged.
+func (p *Plan) fail(name string, err error) error {
+	p.Checks = append(p.Checks, Check{Name: name, OK: false, Message: apperr.PublicMessage(err)})
+	return err
+}
+
+func (p *Plan) action(format string, args ...any) {
+	p.Actions = append(p.Actions, fmt.Sprintf(format, args...))
+}
+
+// finish sets the plan's outcome from err.
+func (p *Plan) finish(err error) {
+	if err == nil {
+		p.Status = http.StatusNoContent
+		return
+	}
+	p.Status, p.Message = apperr.StatusOf(err), apperr.PublicMessage(err)
+}
+
+func sameNamespace(a, b []string) bool { return slices.Equal(a, b) }
+
+func dotted(ns []string, table string) string {
+	return strings.Join(append(slices.Clone(ns), table), ".")
+}
+
+// snapshotString renders a snapshot id for records and commit metadata ("" for none).
+func snapshotString(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	return fmt.Sprint(*id)
+}
+
+// icebergFileName reports whether a metadata location ends in a name Iceberg writers
+// produce (NNNNN-<uuid>.metadata.json or v<N>.metadata.json, optionally .gz); writers that
+// derive the next file name from the current one need it (DESIGN section 4).
+func icebergFileName(location string) bool {
+	name := location[strings.LastIndex(location, "/")+1:]
+	name = strings.TrimSuffix(strings.TrimSuffix(name, ".metadata.json"), ".gz")
+	if name == location[strings.LastIndex(location, "/")+1:] {
+		return false // no .metadata.json suffix
+	}
+	if strings.HasPrefix(name, "v") {
+		return name != "v" && strings.Trim(name[1:], "0123456789") == ""
+	}
+	num, rest, ok := strings.Cut(name, "-")
+	return ok && num != "" && strings.Trim(num, "0123456789") == "" && len(rest) == 36
+}
