@@ -46,10 +46,20 @@ func TestStartsWithDefaults(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, 200, resp.StatusCode)
 
+	// Without a lakeFS beside it the server runs but is not ready; the state store and the
+	// default local remote are.
 	resp, err = client.Get(base + "/_ready")
 	require.NoError(t, err)
+	var ready struct {
+		Status string
+		Checks map[string]string
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ready))
 	resp.Body.Close()
-	assert.Equal(t, 200, resp.StatusCode, "SQLite state is reachable")
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, "ok", ready.Checks["state"])
+	assert.Equal(t, "ok", ready.Checks["remotes"], "the default local SQL remote starts")
+	assert.Contains(t, ready.Checks["lakefs"], "not reachable")
 
 	body := `{"source":{"repository_id":"repo1","reference_id":"main","namespace":["a"],"table":"t"},"destination":{"namespace":["a"],"table":"t"}}`
 	resp, err = client.Post(base+"/api/v1/iceberg/remotes/local/push", "application/json", strings.NewReader(body))
@@ -71,8 +81,10 @@ func TestStartsWithDefaults(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err = client.Do(req)
 	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&msg))
 	resp.Body.Close()
-	assert.NotEqual(t, 401, resp.StatusCode, "a valid lakeFS token is accepted")
+	assert.Equal(t, 503, resp.StatusCode, "a valid lakeFS token is accepted; then lakeFS is not there: %s", msg.Message)
+	assert.Contains(t, msg.Message, "lakeFS")
 
 	_, err = os.Stat("data/iceberg-remotes.db")
 	assert.NoError(t, err, "default SQLite state file is created under ./data")
