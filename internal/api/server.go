@@ -55,6 +55,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// ReadyTimeout bounds each readiness check (default 2s).
 	ReadyTimeout time.Duration
+	// Instrument, if set, wraps every request (metrics); Metrics, if set, serves /metrics.
+	Instrument func(http.Handler) http.Handler
+	Metrics    http.Handler
 }
 
 // NewHandler builds the service's root HTTP handler.
@@ -77,11 +80,18 @@ func NewHandler(o Options) (http.Handler, error) {
 	}
 
 	root := chi.NewRouter()
-	root.Use(requestID, accessLog(o.Logger), recoverer(o.Logger))
+	root.Use(requestID, accessLog(o.Logger))
+	if o.Instrument != nil {
+		root.Use(o.Instrument)
+	}
+	root.Use(recoverer(o.Logger))
 	root.NotFound(notFound)
 	root.MethodNotAllowed(methodNotAllowed(root))
 	root.Get("/_health", health)
 	root.Get("/_ready", ready(o.Ready, o.ReadyTimeout))
+	if o.Metrics != nil {
+		root.Method(http.MethodGet, "/metrics", o.Metrics)
+	}
 
 	root.Route(BaseURL, func(r chi.Router) {
 		r.NotFound(notFound)

@@ -22,6 +22,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metrics"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
@@ -43,7 +44,19 @@ type App struct {
 	Handler http.Handler
 	Service *remotes.Service
 	Store   state.Store
+	Metrics *metrics.Metrics
 	remotes []registry.Entry
+}
+
+// timedReader measures object-store reads of remote metadata.
+type timedReader struct {
+	next remotes.MetadataReader
+	m    *metrics.Metrics
+}
+
+func (t timedReader) ReadMetadata(ctx context.Context, location string) (md *remotes.RemoteMetadata, err error) {
+	defer func(start time.Time) { t.m.Observe("object_store", "read_metadata", start, err) }(time.Now())
+	return t.next.ReadMetadata(ctx, location)
 }
 
 // Close releases the store and the remote catalog connections.
@@ -54,11 +67,13 @@ func (a *App) Close() error {
 
 // New assembles the service from cfg.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
-	store, err := state.Open(ctx, cfg.State, logger)
+	m := metrics.New()
+	rawStore, err := state.Open(ctx, cfg.State, logger)
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Store: store}
+	store := m.Store(rawStore)
+	app := &App{Store: store, Metrics: m}
 	ok := false
 	defer func() {
 		if !ok {
@@ -70,6 +85,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		Timeout:    cfg.LakeFS.Timeout,
 		MaxRetries: cfg.LakeFS.MaxRetries,
 		Logger:     logger,
+		Transport:  m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
 	})
 	authenticator, err := authn.New(authn.Options{
 		Auth:   cfg.Auth,
@@ -98,12 +114,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	app.remotes = registry.Open(ctx, cfg.IcebergCatalog.Remotes, logger)
 	var rs []*remotes.Remote
 	for _, e := range app.remotes {
-		rs = append(rs, &remotes.Remote{Config: e.Config, Adapter: e.Adapter, StartErr: e.Err})
+		r := &remotes.Remote{Config: e.Config, StartErr: e.Err}
+		if e.Adapter != nil {
+			r.Adapter = m.Adapter(e.Config.ID, e.Adapter)
+		}
+		rs = append(rs, r)
 	}
 	app.Service = remotes.New(remotes.Options{
 		Remotes:      rs,
 		LakeFS:       remotes.NewLakeFS(lakeFSClient, locator),
-		Reader:       remotes.NewMetadataReader(objects),
+		Reader:       timedReader{next: remotes.NewMetadataReader(objects), m: m},
 		Store:        store,
 		Logger:       logger,
 		CheckAllowed: authn.CheckAllowed,
@@ -113,6 +133,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		Logger:       logger,
 		Authenticate: authenticator.Middleware,
 		Service:      apiService{svc: app.Service},
+		Instrument:   m.Middleware,
+		Metrics:      m.Handler(),
 		Ready: []api.ReadyCheck{
 			{Name: "state", Check: store.Ping},
 			{Name: "lakefs", Check: lakeFSReady(cfg.LakeFS)},
