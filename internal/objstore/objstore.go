@@ -254,7 +254,8 @@ var supportedSchemes = map[string]string{
 // Errors (*apperr.Error): 400 unsupported scheme, malformed location or object larger than
 // maxBytes; 404 no such object (or bucket); 502 the object store denied access or rejected the
 // request; 503 the store stayed unavailable (throttling, 5xx, network) through all retries;
-// 504 the last attempt timed out.
+// 504 the last attempt timed out (or ctx's deadline passed); 500 when iceberg-go cannot even
+// build the FileIO (a configuration problem, e.g. no GCS credentials found).
 func (s *Store) Read(ctx context.Context, location string, maxBytes int64) ([]byte, Info, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
