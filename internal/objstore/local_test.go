@@ -43,6 +43,12 @@ func TestReadLocalFile(t *testing.T) {
 	assert.Equal(t, st.Size(), info.SizeBytes)
 	assert.Equal(t, hex.EncodeToString(sum[:]), info.Checksum)
 
+	viaLocalhost := "file://localhost" + path
+	data2, info2, err := store.Read(ctx, viaLocalhost, 1<<20)
+	require.NoError(t, err)
+	assert.Equal(t, data, data2)
+	assert.Equal(t, info.Checksum, info2.Checksum)
+
 	_, _, err = store.Read(ctx, loc, int64(len(data))-1)
 	requireStatus(t, err, http.StatusBadRequest)
 

@@ -34,7 +34,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -255,7 +254,8 @@ var supportedSchemes = map[string]string{
 // Errors (*apperr.Error): 400 unsupported scheme, malformed location or object larger than
 // maxBytes; 404 no such object (or bucket); 502 the object store denied access or rejected the
 // request; 503 the store stayed unavailable (throttling, 5xx, network) through all retries;
-// 504 the last attempt timed out.
+// 504 the last attempt timed out (or ctx's deadline passed); 500 when iceberg-go cannot even
+// build the FileIO (a configuration problem, e.g. no GCS credentials found).
 func (s *Store) Read(ctx context.Context, location string, maxBytes int64) ([]byte, Info, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
@@ -389,40 +389,34 @@ func tooLarge(location string, maxBytes int64) error {
 	return apperr.BadRequest("object %s is larger than the limit of %d bytes", location, maxBytes)
 }
 
-// validateLocation rejects what no backend can read, before any I/O.
+// validateLocation rejects what no backend can read, before any I/O. It splits the URI by
+// hand rather than with net/url: object keys are opaque (a literal "%" is a valid key
+// character that url.Parse refuses), and url.Parse lower-cases the scheme while iceberg-go's
+// backends accept lower-case schemes only.
 func validateLocation(location string) error {
-	u, err := url.Parse(location)
-	if err != nil || u.Scheme == "" {
-		return apperr.BadRequest("unsupported object location %q: expected a URI such as s3://bucket/key", location)
+	scheme, rest, ok := strings.Cut(location, "://")
+	backend, known := supportedSchemes[scheme]
+	if !ok || !known {
+		return apperr.BadRequest("unsupported object store location %q (supported schemes: s3, s3a, s3n, gs, abfs, abfss, wasb, wasbs, file)", location)
 	}
-	scheme := strings.ToLower(u.Scheme)
-	backend, ok := supportedSchemes[scheme]
-	if !ok || scheme != u.Scheme {
-		// iceberg-go registers schemes in lower case only.
-		return apperr.BadRequest("unsupported object store scheme %q in %s (supported: s3, s3a, s3n, gs, abfs, abfss, wasb, wasbs, file)", u.Scheme, location)
-	}
+	authority, key, _ := strings.Cut(rest, "/")
 	switch backend {
 	case "file":
-		if u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
+		if authority != "" && !strings.EqualFold(authority, "localhost") {
 			return apperr.BadRequest("file location %s names a remote host", location)
 		}
-		if u.Path == "" || u.Path == "/" {
-			return apperr.BadRequest("file location %s has no path", location)
-		}
 	case "azure":
-		if u.User == nil || u.User.Username() == "" || u.Hostname() == "" {
+		container, host, _ := strings.Cut(authority, "@")
+		if container == "" || host == "" {
 			return apperr.BadRequest("azure location %s must look like %s://container@account.dfs.core.windows.net/path", location, scheme)
 		}
-		if strings.Trim(u.Path, "/") == "" {
-			return apperr.BadRequest("azure location %s names no object", location)
-		}
 	default:
-		if u.Host == "" {
+		if authority == "" {
 			return apperr.BadRequest("location %s names no bucket", location)
 		}
-		if strings.Trim(u.Path, "/") == "" {
-			return apperr.BadRequest("location %s names no object", location)
-		}
+	}
+	if strings.Trim(key, "/") == "" {
+		return apperr.BadRequest("location %s names no object", location)
 	}
 	return nil
 }
