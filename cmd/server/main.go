@@ -13,9 +13,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
@@ -38,6 +41,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (default: built-in defaults; env ICEBERG_REMOTES_CONFIG)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	healthcheck := fs.Bool("healthcheck", false, "check that a server with this configuration answers /_health, exit 0 if so (for container HEALTHCHECK)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,10 +56,35 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	if *healthcheck {
+		return checkHealth(cfg.ListenAddress)
+	}
 	logger := server.NewLogger(cfg.Logging, stderr)
 	logger.Info("starting iceberg-remotes", "version", version, "config_file", *configPath)
 	logger.Info("effective configuration (secrets redacted)", "config", cfg.String())
 	return server.Run(ctx, cfg, logger, onListen)
+}
+
+// checkHealth asks the server listening on addr for /_health (a wildcard host is reached
+// on loopback). Distroless images have no curl: the binary checks itself.
+func checkHealth(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + "/_health")
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /_health answered %d", resp.StatusCode)
+	}
+	return nil
 }
 
 func lookupEnv(environ []string, key string) string {

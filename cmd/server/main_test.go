@@ -89,6 +89,9 @@ func TestStartsWithDefaults(t *testing.T) {
 	_, err = os.Stat("data/iceberg-remotes.db")
 	assert.NoError(t, err, "default SQLite state file is created under ./data")
 
+	// The container HEALTHCHECK: the binary checks the server its configuration describes.
+	require.NoError(t, run(context.Background(), []string{"--healthcheck"}, []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=" + addr}, io.Discard, io.Discard, nil))
+
 	cancel()
 	select {
 	case err := <-done:
@@ -110,6 +113,9 @@ func TestVersionAndBadConfig(t *testing.T) {
 	err := run(context.Background(), nil, []string{"ICEBERG_REMOTES_STATE_TYPE=mysql"}, io.Discard, io.Discard, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "state.type")
+
+	err = run(context.Background(), []string{"--healthcheck"}, []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=127.0.0.1:1"}, io.Discard, io.Discard, nil)
+	require.Error(t, err, "nothing listens there: unhealthy")
 
 	err = run(context.Background(), []string{"--config", "/nonexistent/config.yaml"}, nil, io.Discard, io.Discard, nil)
 	require.Error(t, err)

@@ -668,12 +668,16 @@ func (s *Server) userFromToken(tok string) *user {
 }
 
 var writeOps = map[string]bool{
-	"uploadObject": true, "stageObject": true, "commit": true, "resetBranch": true, "createBranch": true,
+	"createRepository": true, "uploadObject": true, "stageObject": true, "commit": true, "resetBranch": true, "createBranch": true,
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, pp map[string]string) {
 	if op == "getCurrentUser" {
 		s.getCurrentUser(w, r)
+		return
+	}
+	if op == "healthCheck" {
+		w.WriteHeader(http.StatusNoContent) // lakeFS's health check needs no credentials
 		return
 	}
 	u, ok := s.authenticate(w, r)
@@ -687,6 +691,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, pp ma
 	if op == "getObject" {
 		// Reading the block may call out (ReadPhysical): not under the lock.
 		s.getObject(w, r, pp)
+		return
+	}
+	if op == "createRepository" {
+		s.createRepository(w, r)
 		return
 	}
 	s.mu.Lock()
@@ -1169,4 +1177,34 @@ func readMultipartContent(r *http.Request, boundary string) ([]byte, error) {
 			return io.ReadAll(part)
 		}
 	}
+}
+
+// createRepository creates a repository as lakeFS does: 201 with the repository, 409 when
+// the name is taken.
+func (s *Server) createRepository(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name             string `json:"name"`
+		StorageNamespace string `json:"storage_namespace"`
+		DefaultBranch    string `json:"default_branch"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeErr(w, http.StatusBadRequest, "invalid request body")
+		return
+	}
+	if body.DefaultBranch == "" {
+		body.DefaultBranch = "main"
+	}
+	s.mu.Lock()
+	_, exists := s.repos[body.Name]
+	s.mu.Unlock()
+	if exists {
+		writeErr(w, http.StatusConflict, "repository already exists")
+		return
+	}
+	s.CreateRepository(body.Name, body.StorageNamespace, body.DefaultBranch)
+	s.mu.Lock()
+	rp := s.repos[body.Name]
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{"id": rp.id, "creation_date": rp.created,
+		"default_branch": rp.defaultBranch, "storage_namespace": rp.storageNamespace})
 }
