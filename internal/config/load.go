@@ -182,3 +182,15 @@ func setFromString(v reflect.Value, raw string) error {
 	}
 	return nil
 }
+
+// EnvNames returns every environment variable that overrides a key, by key path (sections
+// included: a section's variable takes YAML).
+func EnvNames() map[string]string {
+	out := map[string]string{}
+	var cfg Config
+	walkKeys(reflect.ValueOf(&cfg).Elem(), "", func(key string, _ reflect.Value, _ reflect.StructField) bool {
+		out[EnvName(key)] = key
+		return true
+	})
+	return out
+}
