@@ -143,6 +143,39 @@ func (s *sqlStore) migrate(ctx context.Context, dialect goose.Dialect, dir strin
 	return nil
 }
 
+// exec runs a write. On PostgreSQL it uses a dedicated connection: database/sql re-runs a
+// statement on a fresh connection when the driver reports a bad connection, and pgx reports
+// some connections lost *after* the statement was sent that way, so a DB-level write could
+// be applied twice (a committed compare-and-swap then looks like a conflict). A *sql.Conn
+// never re-runs a statement; the caller sees the error instead.
+func (s *sqlStore) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !s.postgres {
+		return s.db.ExecContext(ctx, query, args...)
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.ExecContext(ctx, query, args...)
+}
+
+// insertReturningID runs an INSERT ... RETURNING id with the same care as exec.
+func (s *sqlStore) insertReturningID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	if !s.postgres {
+		err := s.db.QueryRowContext(ctx, query, args...).Scan(&id)
+		return id, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	err = conn.QueryRowContext(ctx, query, args...).Scan(&id)
+	return id, err
+}
+
 func (s *sqlStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 func (s *sqlStore) Close() error                   { return s.db.Close() }
 
@@ -164,7 +197,7 @@ func (s *sqlStore) GetSyncRecord(ctx context.Context, key TableKey) (SyncRecord,
 func (s *sqlStore) CreateSyncRecord(ctx context.Context, rec *SyncRecord) error {
 	now := time.Now().UTC()
 	rec.CreatedAt, rec.UpdatedAt, rec.Version = now, now, 1
-	_, err := s.db.ExecContext(ctx, `INSERT INTO remote_sync_records (`+syncColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO remote_sync_records (`+syncColumns+`)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
 		rec.Catalog, rec.Key(), encodeNS(rec.Namespace), rec.Table, rec.Repository, rec.Reference,
 		encodeNS(rec.LocalNamespace), rec.LocalTable, rec.ResolvedCommit, rec.PushedLocation,
@@ -178,7 +211,7 @@ func (s *sqlStore) CreateSyncRecord(ctx context.Context, rec *SyncRecord) error 
 
 func (s *sqlStore) UpdateSyncRecord(ctx context.Context, rec *SyncRecord) error {
 	now := time.Now().UTC()
-	res, err := s.db.ExecContext(ctx, `UPDATE remote_sync_records SET
+	res, err := s.exec(ctx, `UPDATE remote_sync_records SET
 		repository=$1, reference=$2, local_namespace=$3, local_table=$4, resolved_commit=$5,
 		pushed_location=$6, remote_location=$7, lakefs_location=$8, status=$9, pending=$10,
 		notes=$11, updated_by=$12, updated_at=$13, table_uuid=$14, snapshot_id=$15, version=version+1
@@ -242,12 +275,14 @@ func (s *sqlStore) StartOperation(ctx context.Context, op *Operation) error {
 	if op.Outcome == "" {
 		op.Outcome = OutcomeRunning
 	}
-	return s.db.QueryRowContext(ctx, `INSERT INTO remote_operations (`+opColumns+`)
+	var err error
+	op.ID, err = s.insertReturningID(ctx, `INSERT INTO remote_operations (`+opColumns+`)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING id`,
 		op.Catalog, op.Operation, op.User, op.RequestID, encodeNS(op.RemoteNS), op.RemoteTable,
 		op.Repository, op.Reference, encodeNS(op.LocalNS), op.LocalTable, op.Request, op.StatusCode,
 		op.Outcome, op.Error, op.LakeFSCommit, op.MetadataLoc, micros(op.StartedAt),
-		micros(op.FinishedAt), op.DurationMillis).Scan(&op.ID)
+		micros(op.FinishedAt), op.DurationMillis)
+	return err
 }
 
 func (s *sqlStore) FinishOperation(ctx context.Context, op *Operation) error {
@@ -255,7 +290,7 @@ func (s *sqlStore) FinishOperation(ctx context.Context, op *Operation) error {
 		op.FinishedAt = time.Now().UTC()
 	}
 	op.DurationMillis = op.FinishedAt.Sub(op.StartedAt).Milliseconds()
-	res, err := s.db.ExecContext(ctx, `UPDATE remote_operations SET status_code=$1, outcome=$2,
+	res, err := s.exec(ctx, `UPDATE remote_operations SET status_code=$1, outcome=$2,
 		error=$3, lakefs_commit=$4, metadata_location=$5, finished_at=$6, duration_ms=$7 WHERE id=$8`,
 		op.StatusCode, op.Outcome, op.Error, op.LakeFSCommit, op.MetadataLoc,
 		micros(op.FinishedAt), op.DurationMillis, op.ID)
