@@ -85,7 +85,12 @@ type world struct {
 	Heads          map[string]string
 	Staged         map[string][]string
 	CommitCalls    int
-	Operations     int
+	// Writes counts the lakeFS write calls other than commit (stage, upload, reset, create
+	// branch, delete): a refused or dry operation makes none.
+	Writes     int
+	Operations int
+	// Records are the sync records (without times), as listed.
+	Records map[string]syncedTable
 }
 
 func (e *env) world() world {
@@ -102,9 +107,13 @@ func (e *env) world() world {
 		w.Staged[b] = e.lake.Staged(repo, b)
 	}
 	w.CommitCalls = e.lake.Calls("commit")
+	for _, op := range []string{"stageObject", "uploadObject", "resetBranch", "createBranch", "deleteObject"} {
+		w.Writes += e.lake.Calls(op)
+	}
 	w.Operations = -1 // the listing is refused (e.g. the caller may not use the remote)
 	if r := e.call("GET", "/api/v1/iceberg/remotes/"+remoteID+"/operations?amount=1000", nil); r.Status == 200 {
 		w.Operations = len(e.operations())
+		w.Records = e.syncedTables()
 	}
 	return w
 }
@@ -133,11 +142,17 @@ func (e *env) operations() []operationRow {
 }
 
 type syncedTable struct {
-	RemoteTable    string `json:"remote_table"`
-	State          string `json:"state"`
-	ReferenceID    string `json:"reference_id"`
-	ResolvedCommit string `json:"resolved_commit"`
-	PushedLocation string `json:"pushed_location"`
+	RemoteTable          string `json:"remote_table"`
+	State                string `json:"state"`
+	Status               string `json:"status"`
+	ReferenceID          string `json:"reference_id"`
+	ResolvedCommit       string `json:"resolved_commit"`
+	PushedLocation       string `json:"pushed_location"`
+	SyncedRemoteLocation string `json:"synced_remote_location"`
+	SyncedLakeFSLocation string `json:"synced_lakefs_location"`
+	TableUUID            string `json:"table_uuid"`
+	SnapshotID           string `json:"snapshot_id"`
+	UpdatedBy            string `json:"updated_by"`
 }
 
 // syncedTables returns the remote's listing by remote table name.

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -281,6 +286,12 @@ func TestPullErrors(t *testing.T) {
 			assert.Equal(t, c.status, op.StatusCode)
 			assert.Equal(t, r.message(), op.Error)
 			after.Operations = before.Operations
+			if c.access == lakefstest.ReadOnly {
+				// It tried to stage (and to reset what it may have staged): lakeFS refused
+				// both, which the staging area and heads below show.
+				assert.Greater(t, after.Writes, before.Writes)
+				after.Writes = before.Writes
+			}
 			assert.Equal(t, before, after)
 			_, ok := e.lake.GetCommit("other-repo", "main")
 			assert.True(t, ok)
@@ -426,7 +437,8 @@ func TestPullHookRefusal(t *testing.T) {
 			assert.Contains(t, seen[0].Message, "Pull iceberg table accounting.events")
 			after := e.world()
 			assert.Equal(t, before.CommitCalls+1, after.CommitCalls)
-			after.CommitCalls, after.Operations = before.CommitCalls, before.Operations
+			assert.Greater(t, after.Writes, before.Writes, "the pull staged, then reset what it staged")
+			after.CommitCalls, after.Operations, after.Writes = before.CommitCalls, before.Operations, before.Writes
 			assert.Equal(t, before, after, "nothing staged, head unchanged")
 			assert.Empty(t, after.Staged["etl-42"])
 			assert.Equal(t, e.m1, e.readLakeFS("etl-42", localNS, tableName).MetadataLocation)
@@ -599,4 +611,53 @@ func (e *env) appendRemoteTo(name string, n int) string {
 	tbl, err = tbl.AppendTable(c, data, 1024, nil)
 	require.NoError(e.t, err)
 	return tbl.MetadataLocation()
+}
+
+// TestErrorResponseShape: errors are lakeFS-style (Content-Type application/json, body
+// {"message": ...}); success is 204 with an empty body and no Content-Type (DESIGN section 2).
+func TestErrorResponseShape(t *testing.T) {
+	e := newEnv(t, sqlSQLite(), "pointer")
+	do := func(path, auth string, body map[string]any) (*http.Response, string) {
+		raw, err := json.Marshal(body)
+		require.NoError(t, err)
+		req, err := http.NewRequest("POST", e.api.URL+path, bytes.NewReader(raw))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := e.api.Client().Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		out, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res, string(out)
+	}
+	bearer := "Bearer " + e.token
+	for _, c := range []struct {
+		name, path, auth string
+		body             map[string]any
+		status           int
+	}{
+		{"unknown remote", "/api/v1/iceberg/remotes/nowhere/push", bearer, pushBody(repo, "etl-42", localNS, tableName, tableName, false, true), 404},
+		{"unauthenticated", pushPath, "", pushBody(repo, "etl-42", localNS, tableName, tableName, false, true), 401},
+		{"remote namespace missing", pushPath, bearer, pushBody(repo, "etl-42", localNS, tableName, tableName, false, false), 404},
+		{"pull never pushed", "/api/v1/iceberg/remotes/" + remoteID + "/pull", bearer, map[string]any{
+			"source":      map[string]any{"namespace": remoteNS, "table": tableName},
+			"destination": map[string]any{"repository_id": repo, "reference_id": "etl-42", "namespace": localNS, "table": tableName},
+		}, 404},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, body := do(c.path, c.auth, c.body)
+			require.Equal(t, c.status, res.StatusCode, body)
+			assert.Equal(t, "application/json", strings.TrimSpace(strings.Split(res.Header.Get("Content-Type"), ";")[0]))
+			var msg map[string]any
+			require.NoError(t, json.Unmarshal([]byte(body), &msg), body)
+			assert.NotEmpty(t, msg["message"])
+		})
+	}
+	res, body := do(pushPath, bearer, pushBody(repo, "etl-42", localNS, tableName, tableName, false, true))
+	require.Equal(t, 204, res.StatusCode, body)
+	assert.Empty(t, body)
+	assert.Empty(t, res.Header.Get("Content-Type"))
 }
