@@ -36,16 +36,6 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
 
 	dst := req.Destination
-	resolved, err := s.lakefs.ResolveRef(ctx, dst.Repository, dst.Reference)
-	if err != nil {
-		return plan, plan.fail("destination_branch", err)
-	}
-	if !resolved.IsBranch {
-		return plan, plan.fail("destination_branch", apperr.BadRequest(
-			"reference_id %q is not a branch: pull commits onto a branch of repository %q", dst.Reference, dst.Repository))
-	}
-	plan.pass("destination_branch", "branch %q of %q (head %s)", dst.Reference, dst.Repository, resolved.CommitID)
-
 	key := state.TableKey{Catalog: req.Catalog, Namespace: req.Source.Namespace, Table: req.Source.Table}
 	unlock, err := s.store.LockTable(ctx, key)
 	if err != nil {
@@ -58,6 +48,19 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		op = s.startOperation(ctx, "pull", key, dst, req)
 		defer func() { s.finishOperation(ctx, op, err) }()
 	}
+
+	// The destination is checked after the audit row is started, so that a pull refused
+	// for its destination (a tag, an unknown branch, a lakeFS permission denial) is
+	// audited like every other refused push or pull.
+	resolved, err := s.lakefs.ResolveRef(ctx, dst.Repository, dst.Reference)
+	if err != nil {
+		return plan, plan.fail("destination_branch", err)
+	}
+	if !resolved.IsBranch {
+		return plan, plan.fail("destination_branch", apperr.BadRequest(
+			"reference_id %q is not a branch: pull commits onto a branch of repository %q", dst.Reference, dst.Repository))
+	}
+	plan.pass("destination_branch", "branch %q of %q (head %s)", dst.Reference, dst.Repository, resolved.CommitID)
 
 	rec, found, err := s.loadRecord(ctx, r, key, !req.DryRun)
 	if err != nil {
