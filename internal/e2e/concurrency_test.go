@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/pgtest"
 )
@@ -25,35 +23,15 @@ import (
 // etl-42 (pointer layout).
 func newReplicas(t *testing.T, n int) []*env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), layout: "pointer"}
-	e.lake = lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: readFile})
-	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
-	e.lake.AddUser("svc", "AKIASVC", "svc-secret", lakefstest.FullAccess)
-	e.lake.CreateRepository(repo, "file://"+filepath.Join(e.dir, "repo"), "main")
-	e.token = e.lake.Token("alice", time.Hour)
-	var err error
-	e.client, err = lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
-		lakefs.ServiceCredentials("AKIASVC", "svc-secret"), nil)
-	require.NoError(t, err)
-	e.m1 = e.authorTable(localNS, tableName, 3)
-	e.link("main", localNS, tableName, e.m1, 1)
-	_, err = e.client.Commit(ctx(t), repo, "main", "add table", nil)
-	require.NoError(t, err)
-	e.lake.CreateBranch(repo, "etl-42", "main")
-
+	e := newBackends(t, "pointer")
 	rc, writer := sqlPostgres().setup(t, e.dir)
 	e.writer = writer
 	stateDSN := pgtest.Schema(t)
 	out := make([]*env, n)
 	for i := range out {
-		cfg := config.Defaults()
+		cfg := e.baseConfig()
 		cfg.State.Type = "postgres"
 		cfg.State.Postgres.ConnectionString = stateDSN
-		cfg.LakeFS.Endpoint = e.lake.URL()
-		cfg.LakeFS.AccessKeyID, cfg.LakeFS.SecretAccessKey = "AKIASVC", "svc-secret"
-		cfg.Auth.Encrypt.SecretKey = secret
-		cfg.Tables.Layout = e.layout
-		cfg.Tables.WarehousePrefix = "warehouse"
 		cfg.IcebergCatalog.Remotes = []config.Remote{rc}
 		inst := *e
 		inst.start(&cfg)
