@@ -182,6 +182,19 @@ func TestAutoPushWebhook(t *testing.T) {
 			assert.Equal(t, 204, res.Results[0].Status, res.Results[0].Message)
 			assert.Equal(t, m4, e.remoteLocation())
 
+			// The first commit's event, delivered late (lakeFS runs post-* hooks
+			// asynchronously, so two quick commits' events may arrive in either order), must
+			// not roll the remote table back to the older commit.
+			nOps = len(e.operations(remoteID, 100))
+			status, res = e.hook(ev, aliceKey)
+			require.Equal(t, 200, status)
+			require.Len(t, res.Results, 1)
+			assert.Equal(t, 204, res.Results[0].Status)
+			assert.Contains(t, res.Results[0].Message, "superseded")
+			assert.Equal(t, m4, e.remoteLocation(), "a stale event does not roll the remote back")
+			assert.Len(t, e.operations(remoteID, 100), nOps, "a stale event attempts no push")
+			assert.Equal(t, map[string]string{tableName: "in_sync"}, e.tables())
+
 			// A post-merge into a release branch: one table pushes, the other fails; the
 			// answer is 502 with one result per subscribed table.
 			e.lake.CreateBranch(repo, "release-1", "etl-42")
