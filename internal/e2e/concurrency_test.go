@@ -211,10 +211,18 @@ func TestConcurrentSameTable(t *testing.T) {
 }
 
 // TestConcurrentDifferentTables: 50 pushes of 50 different tables over 3 replicas sharing
-// one PostgreSQL store all succeed and run in parallel (their audit intervals overlap).
+// one PostgreSQL store, and over a single PostgreSQL-backed instance (more concurrent
+// operations than its connection pool holds), all succeed and run in parallel (their audit
+// intervals overlap).
 func TestConcurrentDifferentTables(t *testing.T) {
+	for _, replicas := range []int{3, 1} {
+		t.Run(fmt.Sprintf("%d-replicas", replicas), func(t *testing.T) { concurrentDifferentTables(t, replicas) })
+	}
+}
+
+func concurrentDifferentTables(t *testing.T, replicas int) {
 	start := time.Now()
-	inst := newReplicas(t, 3)
+	inst := newReplicas(t, replicas)
 	e := inst[0]
 
 	// One iceberg-go table, linked under 50 names: each is its own lakeFS table.
