@@ -50,7 +50,9 @@ func IsServiceIdentity(ctx context.Context) bool {
 // AutoPush pushes, at the event's commit, every table the configuration subscribes for the
 // event's repository and branch (iceberg_catalog.remotes[].auto_push). Existing remote
 // tables are re-pointed (force_update); a table already at the commit's metadata is left
-// alone, so a repeated event changes nothing. Events other than post-commit/post-merge
+// alone, so a repeated event changes nothing; an event whose commit is no longer the
+// branch's head is skipped (see PushRequest.EventBranch), so a late event cannot roll a
+// table back. Events other than post-commit/post-merge
 // are acknowledged with no result.
 func (s *Service) AutoPush(ctx context.Context, ev HookEvent) ([]AutoPushResult, error) {
 	if ev.RepositoryID == "" {
@@ -82,14 +84,18 @@ func (s *Service) AutoPush(ctx context.Context, ev HookEvent) ([]AutoPushResult,
 			}
 			res := AutoPushResult{Remote: id, Namespace: sub.Namespace, Table: sub.Table,
 				DestinationNamespace: dstNS, DestinationTable: dstTable, Status: http.StatusNoContent}
-			_, err := s.Push(ctx, PushRequest{
+			plan, err := s.Push(ctx, PushRequest{
 				Catalog:         id,
 				Source:          lakefs.TableRef{Repository: ev.RepositoryID, Reference: ev.CommitID, Namespace: sub.Namespace, Table: sub.Table},
 				Destination:     catalog.Ident{Namespace: dstNS, Table: dstTable},
 				ForceUpdate:     true,
 				CreateNamespace: sub.CreateNamespace,
 				Operation:       "auto-push",
+				EventBranch:     ev.BranchID,
 			})
+			if err == nil && plan.Superseded {
+				res.Message = plan.Checks[len(plan.Checks)-1].Message
+			}
 			if err != nil {
 				res.Status, res.Message = apperr.StatusOf(err), apperr.PublicMessage(err)
 				s.logger.WarnContext(ctx, "automatic push failed", "remote", id, "repository", ev.RepositoryID,

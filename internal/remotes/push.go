@@ -24,6 +24,12 @@ type PushRequest struct {
 	DryRun          bool
 	// Operation names the audit row ("push", or "auto-push" for webhooks).
 	Operation string
+	// EventBranch is set by automatic push: the branch whose post-commit/post-merge event
+	// named the commit in Source.Reference. lakeFS runs post-* hooks asynchronously, so two
+	// quick commits' events can arrive in either order; once the table's lock is held, a
+	// branch that has moved past the event's commit makes the push a no-op (plan.Superseded)
+	// instead of rolling the remote table back. The newer commit's own event pushes it.
+	EventBranch string
 }
 
 // settleTimeout bounds the clean-up that runs after a failure, even when the caller's
@@ -51,6 +57,20 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 		return plan, storeError(err)
 	}
 	defer unlock()
+
+	if req.EventBranch != "" {
+		head, err := s.lakefs.ResolveRef(ctx, req.Source.Repository, req.EventBranch)
+		if err != nil {
+			return plan, plan.fail("event_commit", err)
+		}
+		if head.CommitID != req.Source.Reference {
+			plan.Superseded = true
+			plan.pass("event_commit", "superseded: branch %q has moved on from the event's commit %s to %s, whose event pushes the table",
+				req.EventBranch, req.Source.Reference, head.CommitID)
+			return plan, nil
+		}
+		plan.pass("event_commit", "commit %s is the head of branch %q", req.Source.Reference, req.EventBranch)
+	}
 
 	var op *state.Operation
 	if !req.DryRun {

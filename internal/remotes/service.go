@@ -179,6 +179,9 @@ type Plan struct {
 	// Status is the HTTP status the operation answers (or would answer): 204 on success.
 	Status  int    `json:"status"`
 	Message string `json:"message,omitempty"`
+	// Superseded: an automatic push skipped because its branch moved past the event's
+	// commit (PushRequest.EventBranch).
+	Superseded bool `json:"-"`
 }
 
 func (p *Plan) pass(name, format string, args ...any) {

@@ -39,7 +39,19 @@ type sqlStore struct {
 	db       *sql.DB
 	postgres bool
 	locks    *keyedMutex
+	// lockConns bounds the PostgreSQL table locks held at once (each pins a pooled
+	// connection for the whole operation) so that the holders always find free connections
+	// for their own queries: without it, pgMaxConns concurrent operations on different
+	// tables pinned the whole pool and then waited forever for one more connection.
+	lockConns chan struct{}
 }
+
+// pgMaxConns is the PostgreSQL pool size; at most pgMaxLockConns of its connections hold
+// table locks, each holder needing at most one more at a time.
+const (
+	pgMaxConns     = 32
+	pgMaxLockConns = pgMaxConns / 2
+)
 
 // Open opens the configured store and applies pending migrations.
 func Open(ctx context.Context, cfg config.State, logger *slog.Logger) (Store, error) {
@@ -96,7 +108,7 @@ func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("state: open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(32)
+	db.SetMaxOpenConns(pgMaxConns)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -110,7 +122,7 @@ func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (
 		db.Close()
 		return nil, err
 	}
-	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex()}
+	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex(), lockConns: make(chan struct{}, pgMaxLockConns)}
 	if err := s.migrate(ctx, goose.DialectPostgres, "migrations/postgres", locker, logger); err != nil {
 		db.Close()
 		return nil, err
@@ -356,16 +368,23 @@ func (s *sqlStore) LockTable(ctx context.Context, key TableKey) (func(), error) 
 	if !s.postgres {
 		return unlockLocal, nil
 	}
+	select {
+	case s.lockConns <- struct{}{}:
+	case <-ctx.Done():
+		unlockLocal()
+		return nil, ctx.Err()
+	}
+	release := func() { <-s.lockConns; unlockLocal() }
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		unlockLocal()
+		release()
 		return nil, err
 	}
 	id := advisoryLockID(k)
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
 		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discard the conn: its lock state is unknown
 		conn.Close()
-		unlockLocal()
+		release()
 		return nil, err
 	}
 	return func() {
@@ -377,7 +396,7 @@ func (s *sqlStore) LockTable(ctx context.Context, key TableKey) (func(), error) 
 			conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // closing the session releases the lock
 		}
 		conn.Close()
-		unlockLocal()
+		release()
 	}, nil
 }
 
