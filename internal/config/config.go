@@ -75,6 +75,9 @@ type SQLite struct {
 
 type Postgres struct {
 	ConnectionString string `yaml:"connection_string" secret:"true"`
+	// MaxConnections bounds this replica's connection pool (default 32); size it so that
+	// replicas × max_connections stays under the server's max_connections.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Tables chooses where a table lives inside a lakeFS repository (DESIGN section 4).

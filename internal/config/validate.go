@@ -57,6 +57,9 @@ func (c *Config) Validate() error {
 		if c.State.Postgres.ConnectionString == "" {
 			bad("state.postgres.connection_string", "must not be empty")
 		}
+		if c.State.Postgres.MaxConnections < 0 || (c.State.Postgres.MaxConnections > 0 && c.State.Postgres.MaxConnections < 4) {
+			bad("state.postgres.max_connections", "must be at least 4 (or 0 for the default 32)")
+		}
 	}
 
 	oneOf("tables.layout", c.Tables.Layout, "pointer", "hadoop")

@@ -32,6 +32,9 @@ func newReplicas(t *testing.T, n int) []*env {
 		cfg := e.baseConfig()
 		cfg.State.Type = "postgres"
 		cfg.State.Postgres.ConnectionString = stateDSN
+		// Replicas share the test server with every other package's tests: keep each
+		// replica's pool small (the lock slots are half of it, so operations still queue).
+		cfg.State.Postgres.MaxConnections = 12
 		cfg.IcebergCatalog.Remotes = []config.Remote{rc}
 		inst := *e
 		inst.start(&cfg)

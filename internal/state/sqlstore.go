@@ -41,17 +41,15 @@ type sqlStore struct {
 	locks    *keyedMutex
 	// lockConns bounds the PostgreSQL table locks held at once (each pins a pooled
 	// connection for the whole operation) so that the holders always find free connections
-	// for their own queries: without it, pgMaxConns concurrent operations on different
+	// for their own queries: without it, pool-size concurrent operations on different
 	// tables pinned the whole pool and then waited forever for one more connection.
 	lockConns chan struct{}
 }
 
-// pgMaxConns is the PostgreSQL pool size; at most pgMaxLockConns of its connections hold
-// table locks, each holder needing at most one more at a time.
-const (
-	pgMaxConns     = 32
-	pgMaxLockConns = pgMaxConns / 2
-)
+// DefaultPostgresMaxConnections is the PostgreSQL pool size when the configuration sets
+// none; at most half of a pool's connections hold table locks, each holder needing at most
+// one more at a time.
+const DefaultPostgresMaxConnections = 32
 
 // Open opens the configured store and applies pending migrations.
 func Open(ctx context.Context, cfg config.State, logger *slog.Logger) (Store, error) {
@@ -59,7 +57,7 @@ func Open(ctx context.Context, cfg config.State, logger *slog.Logger) (Store, er
 	case "sqlite":
 		return OpenSQLite(ctx, cfg.SQLite.Path, logger)
 	case "postgres":
-		return OpenPostgres(ctx, cfg.Postgres.ConnectionString, logger)
+		return OpenPostgres(ctx, cfg.Postgres, logger)
 	default:
 		return nil, fmt.Errorf("state.type: unknown store type %q", cfg.Type)
 	}
@@ -103,13 +101,18 @@ func sqliteLocks(path string) *keyedMutex {
 
 // OpenPostgres connects to PostgreSQL and applies pending migrations (holding a session
 // lock, so replicas starting together migrate once).
-func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (Store, error) {
-	db, err := sql.Open("pgx", connString)
+func OpenPostgres(ctx context.Context, cfg config.Postgres, logger *slog.Logger) (Store, error) {
+	maxConns := cfg.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultPostgresMaxConnections
+	}
+	maxConns = max(maxConns, 4)
+	db, err := sql.Open("pgx", cfg.ConnectionString)
 	if err != nil {
 		return nil, fmt.Errorf("state: open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(pgMaxConns)
-	db.SetMaxIdleConns(8)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(min(8, maxConns))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -122,7 +125,7 @@ func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (
 		db.Close()
 		return nil, err
 	}
-	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex(), lockConns: make(chan struct{}, pgMaxLockConns)}
+	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex(), lockConns: make(chan struct{}, maxConns/2)}
 	if err := s.migrate(ctx, goose.DialectPostgres, "migrations/postgres", locker, logger); err != nil {
 		db.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/pgtest"
 )
@@ -35,7 +36,7 @@ func backends() map[string]func(t *testing.T) opener {
 		"postgres": func(t *testing.T) opener {
 			dsn := pgtest.Schema(t)
 			return func(t *testing.T) state.Store {
-				s, err := state.OpenPostgres(context.Background(), dsn, nil)
+				s, err := state.OpenPostgres(context.Background(), config.Postgres{ConnectionString: dsn, MaxConnections: 8}, nil)
 				require.NoError(t, err)
 				t.Cleanup(func() { s.Close() })
 				return s
