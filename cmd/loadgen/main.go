@@ -149,7 +149,6 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 	return res, nil
 }
 
-
 // loopbackOnly refuses any target that is not a loopback address: load is never sent to
 // another machine.
 func loopbackOnly(host string) error {
