@@ -68,7 +68,11 @@ func newFaultEnv(t *testing.T, kind remoteKind, layout string) *faultEnv {
 func (f *faultEnv) restart() {
 	cfg := f.cfg
 	cfg.IcebergCatalog.Remotes = slices.Clone(f.cfg.IcebergCatalog.Remotes)
+	oldAPI, oldApp := f.api, f.app
 	f.start(&cfg)
+	// The previous instance goes away (its connections too: PostgreSQL's are bounded).
+	oldAPI.Close()
+	_ = oldApp.Close()
 }
 
 func (f *faultEnv) record(table string) state.SyncRecord {
@@ -155,6 +159,7 @@ type rig struct {
 	svc   *remotes.Service
 	store state.Store // the rig's own store, unwrapped
 	dead  atomic.Bool
+	close func() // releases the rig's connections (idempotent)
 
 	mu           sync.Mutex
 	lakeCalls    []string // lakeFS operations, in order
@@ -171,11 +176,21 @@ func (f *faultEnv) newRig() *rig {
 	c := ctx(t)
 	store, err := state.OpenSQLite(c, f.cfg.State.SQLite.Path, logger)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
 	r.store = store
+	var closers []func()
+	var once sync.Once
+	r.close = func() {
+		once.Do(func() {
+			for _, c := range closers {
+				c()
+			}
+		})
+	}
+	t.Cleanup(r.close)
+	closers = append(closers, func() { _ = store.Close() })
 
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(base.CloseIdleConnections)
+	closers = append(closers, base.CloseIdleConnections)
 	// No retries here: every injected answer reaches the service as is.
 	hc := &http.Client{Transport: &lakeTransport{r: r, base: base}, Timeout: 2 * time.Second}
 	client, err := lakefs.New(config.LakeFS{Endpoint: f.lake.URL(), Timeout: 2 * time.Second},
@@ -185,7 +200,7 @@ func (f *faultEnv) newRig() *rig {
 	objects, err := objstore.New(f.cfg.ObjectStore, objstore.Options{Timeout: 10 * time.Second, MaxRetries: 1, Logger: logger})
 	require.NoError(t, err)
 	entries := registry.Open(c, f.cfg.IcebergCatalog.Remotes, logger)
-	t.Cleanup(func() { registry.Close(entries) })
+	closers = append(closers, func() { registry.Close(entries) })
 	require.NoError(t, entries[0].Err)
 
 	r.svc = remotes.New(remotes.Options{
@@ -245,7 +260,7 @@ func lakeOp(req *http.Request) string {
 		return "commit"
 	case strings.Contains(p, "/commits/"):
 		return "getCommit"
-	case strings.HasSuffix(p, "/staging/backing"):
+	case strings.HasSuffix(p, "/objects") && m == http.MethodPut:
 		return "stageObject"
 	case strings.HasSuffix(p, "/objects/stat"):
 		return "statObject"

@@ -396,6 +396,7 @@ func TestFaultsCrash(t *testing.T) {
 					crashedPending("crash_a", "push")
 					assert.Empty(t, f.remoteAt("crash_a"), "the remote was not touched")
 
+					rg.close() // the dead process is gone
 					f.restart()
 					assert.Equal(t, "missing", f.tables()["crash_a"], "never pushed")
 					r := f.push(pushOpts{destTable: "crash_a"})
@@ -427,7 +428,13 @@ func TestFaultsCrash(t *testing.T) {
 								assert.Empty(t, f.remoteAt(dest))
 							}
 
+							rg.close() // the dead process is gone
 							f.restart()
+							if when == crashAfter {
+								assert.Equal(t, "in_sync", f.tables()[dest], "the remote took the push: the listing says so")
+							} else {
+								assert.Equal(t, "missing", f.tables()[dest])
+							}
 							var r resp
 							if next == "push" {
 								r = f.push(pushOpts{destTable: dest})
@@ -469,7 +476,9 @@ func TestFaultsCrash(t *testing.T) {
 					assert.Empty(t, f.lake.Staged(repo, "etl-42"))
 					assert.Equal(t, prev, f.readLakeFS("etl-42", localNS, tableName).MetadataLocation)
 
+					rg.close() // the dead process is gone
 					f.restart()
+					assert.Equal(t, RemoteAheadState, f.tables()[tableName])
 					r := f.pull(pullOpts{})
 					require.Equal(t, 204, r.Status, r.Body)
 					f.requireSettled(tableName)
@@ -486,6 +495,9 @@ func TestFaultsCrash(t *testing.T) {
 				f.appendRemote(1)
 				require.NoError(t, rg.pull())
 				pullLake, _ := rg.calls()
+				rg.close()
+				require.Contains(t, pullLake, "stageObject")
+				require.Contains(t, pullLake, "commit")
 				for _, next := range []string{"pull", "push"} {
 					for n, op := range pullLake {
 						if !slices.Contains([]string{"stageObject", "uploadObject", "commit"}, op) {
@@ -518,7 +530,15 @@ func TestFaultsCrash(t *testing.T) {
 									assert.NotEmpty(t, staged, "the dead process left its staged pull")
 								}
 
+								rg.close() // the dead process is gone
 								f.restart()
+								// Before any operation settles the intent, the listing already shows
+								// the backends' true state (the staged half pull does not count).
+								if committed {
+									assert.Equal(t, "in_sync", f.tables()[tableName])
+								} else {
+									assert.Equal(t, RemoteAheadState, f.tables()[tableName])
+								}
 								if next == "pull" {
 									r := f.pull(pullOpts{})
 									require.Equal(t, 204, r.Status, r.Body)
