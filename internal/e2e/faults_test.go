@@ -572,3 +572,41 @@ func TestFaultsCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultsLakeFSHang makes lakeFS stop answering (lakefstest HangNext) at a read, the
+// staging and the commit of a pull: the service gives up after its timeout with a 504, the
+// branch keeps its old state with nothing staged, the record is settled, and the retry
+// commits exactly once.
+func TestFaultsLakeFSHang(t *testing.T) {
+	for _, layout := range []string{"pointer", "hadoop"} {
+		t.Run(layout, func(t *testing.T) {
+			f := newFaultEnv(t, sqlSQLite(), layout)
+			require.Equal(t, 204, f.push(pushOpts{createNS: true}).Status)
+			rg := f.newRig() // its lakeFS client gives up after 2s
+			for _, op := range []string{"getBranch", "diffBranch", "stageObject", "commit"} {
+				t.Run(op, func(t *testing.T) {
+					m := f.appendRemote(1)
+					prev := f.readLakeFS("etl-42", localNS, tableName).MetadataLocation
+					files, commits := f.files(), f.lake.Calls("commit")
+					rg.reset()
+					f.lake.HangNext(op, 1)
+					err := rg.pull()
+					require.Error(t, err)
+					require.Equal(t, 504, apperr.StatusOf(err), apperr.PublicMessage(err))
+					assert.Empty(t, f.lake.Staged(repo, "etl-42"), "nothing left staged")
+					assert.Equal(t, prev, f.readLakeFS("etl-42", localNS, tableName).MetadataLocation)
+					f.requireSettled(tableName)
+					assert.Equal(t, RemoteAheadState, f.tables()[tableName])
+
+					r := f.pull(pullOpts{})
+					require.Equal(t, 204, r.Status, r.Body)
+					assert.Equal(t, m, f.readLakeFS("etl-42", localNS, tableName).MetadataLocation)
+					hung := btoi(op == "commit") // Calls counts the hung request
+					assert.Equal(t, commits+hung+1, f.lake.Calls("commit"))
+					assert.Equal(t, "in_sync", f.tables()[tableName])
+					f.requirePreserved(files)
+				})
+			}
+		})
+	}
+}
