@@ -2,6 +2,7 @@ package remotes
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -62,12 +63,18 @@ func (s *Service) ListTables(ctx context.Context, catalogID, after string, amoun
 
 func (s *Service) liveStatus(ctx context.Context, r *Remote, rec state.SyncRecord) TableStatus {
 	ts := TableStatus{Record: rec}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	lakeRef := lakefs.TableRef{Repository: rec.Repository, Reference: rec.Reference,
+		Namespace: rec.LocalNamespace, Table: rec.LocalTable}
+	if rec.Pending != "" {
+		rec, lakeRef = s.settledView(ctx, r, rec, lakeRef)
+		ts.Record = rec
+	}
 	if rec.PushedLocation == "" {
 		ts.State = Missing
 		return ts
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	var remoteErr, lakeErr error
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -78,8 +85,7 @@ func (s *Service) liveStatus(ctx context.Context, r *Remote, rec state.SyncRecor
 	go func() {
 		defer wg.Done()
 		var st *lakefs.TableState
-		st, lakeErr = s.lakefs.ReadTable(ctx, lakefs.TableRef{Repository: rec.Repository, Reference: rec.Reference,
-			Namespace: rec.LocalNamespace, Table: rec.LocalTable})
+		st, lakeErr = s.lakefs.ReadTable(ctx, lakeRef)
 		if lakeErr == nil {
 			ts.CurrentLakeFSLocation = st.MetadataLocation
 		}
@@ -109,6 +115,46 @@ func (s *Service) liveStatus(ctx context.Context, r *Remote, rec state.SyncRecor
 		ts.State = InSync
 	}
 	return ts
+}
+
+// settledView returns a pending record as the next operation will settle it (see
+// reconcile), without writing anything: a listing must not show a crashed operation's
+// half-finished record as "diverged" when both sides already agree, nor a staged,
+// uncommitted pull (which settling discards) as lakeFS's state. For a pull intent the
+// table is read at the branch's last commit, for the same reason. The record's Status stays
+// "pending" until an operation settles it.
+func (s *Service) settledView(ctx context.Context, r *Remote, rec state.SyncRecord, lakeRef lakefs.TableRef) (state.SyncRecord, lakefs.TableRef) {
+	var in intent
+	if err := json.Unmarshal([]byte(rec.Pending), &in); err != nil {
+		return rec, lakeRef
+	}
+	switch in.Op {
+	case "push":
+		cur, err := r.Adapter.LoadTable(ctx, catalog.Ident{Namespace: rec.Namespace, Table: rec.Table})
+		if err == nil && cur == in.Location {
+			rec.Repository, rec.Reference = in.Repository, in.Reference
+			rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
+			rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = in.Commit, in.TableUUID, in.SnapshotID
+			rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location, in.Location
+			lakeRef = lakefs.TableRef{Repository: in.Repository, Reference: in.Reference, Namespace: in.LocalNamespace, Table: in.LocalTable}
+		}
+	case "pull":
+		head, err := s.lakefs.ResolveRef(ctx, rec.Repository, in.Branch)
+		if err != nil {
+			return rec, lakeRef
+		}
+		committed := lakeRef
+		committed.Reference = head.CommitID
+		st, err := s.lakefs.ReadTable(ctx, committed)
+		if err == nil && st.MetadataLocation == in.Location {
+			rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location
+			rec.Reference, rec.ResolvedCommit = in.Branch, st.ResolvedCommit
+			lakeRef = committed
+		} else if rec.Reference == in.Branch {
+			lakeRef = committed
+		}
+	}
+	return rec, lakeRef
 }
 
 // ListOperations lists a remote's audit log, newest first.
