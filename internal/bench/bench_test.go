@@ -1,0 +1,285 @@
+// Package bench holds the Go benchmarks of push, pull and listing against in-process
+// backends (the contract-checked lakeFS stand-in, a real SQL remote catalog on SQLite,
+// metadata written by iceberg-go), reporting per operation: latency, allocations, backend
+// round trips (lakeFS calls, remote calls) and the service's own time (not waiting on a
+// backend or the state store). BENCHMARKS.md records the results and the commands.
+package bench
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+const secret = "bench-secret"
+
+type env struct {
+	lake  *lakefstest.Server
+	app   *server.App
+	api   *httptest.Server
+	token string
+	m1    string
+}
+
+// lakeFSOps are the lakeFS operations the service calls; their counts are the round trips.
+var lakeFSOps = []string{"getRepository", "getBranch", "getCommit", "statObject", "getObject", "listObjects",
+	"uploadObject", "stageObject", "diffBranch", "commit", "resetBranch", "getCurrentUser"}
+
+func (e *env) lakeFSCalls() int {
+	n := 0
+	for _, op := range lakeFSOps {
+		n += e.lake.Calls(op)
+	}
+	return n
+}
+
+func newEnv(b *testing.B, tables int) *env {
+	b.Helper()
+	dir := b.TempDir()
+	e := &env{}
+	e.lake = lakefstest.NewServer(b, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: func(_ context.Context, a string) ([]byte, error) {
+		return os.ReadFile(strings.TrimPrefix(a, "file://"))
+	}})
+	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
+	e.lake.CreateRepository("example", "local://example", "main")
+	e.token = e.lake.Token("alice", time.Hour)
+	client, err := lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
+		lakefs.ServiceCredentials("AKIAALICE", "alice-secret"), nil)
+	require.NoError(b, err)
+	e.m1 = catalogtest.WriteMetadataFiles(b, dir, 1)[0]
+	raw, err := os.ReadFile(strings.TrimPrefix(e.m1, "file://"))
+	require.NoError(b, err)
+	sum := md5.Sum(raw)
+	ctx := context.Background()
+	for i := 0; i < tables; i++ {
+		_, err = client.StageObject(ctx, "example", "main", fmt.Sprintf("_lakefs_tables/iceberg/accounting/t%d/metadata.json", i),
+			e.m1, int64(len(raw)), hex.EncodeToString(sum[:]), "application/json")
+		require.NoError(b, err)
+	}
+	_, err = client.Commit(ctx, "example", "main", "tables", nil)
+	require.NoError(b, err)
+
+	cfg := config.Defaults()
+	cfg.State.SQLite.Path = filepath.Join(dir, "state.db")
+	cfg.LakeFS.Endpoint = e.lake.URL()
+	cfg.Auth.Encrypt.SecretKey = secret
+	cfg.IcebergCatalog.Remotes = []config.Remote{{ID: "local", Type: "sql", Timeout: 10 * time.Second, MaxRetries: 2,
+		SQL: config.SQLRemote{Driver: "sqlite", DSN: "file:" + filepath.Join(dir, "remote.db"), CatalogName: "lakefs"}}}
+	require.NoError(b, cfg.Validate())
+	e.app, err = server.New(ctx, &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(b, err)
+	b.Cleanup(func() { e.app.Close() })
+	e.api = httptest.NewServer(e.app.Handler)
+	b.Cleanup(e.api.Close)
+	return e
+}
+
+func (e *env) push(b *testing.B, client *http.Client, src, dst string) {
+	body := fmt.Sprintf(`{"source":{"repository_id":"example","reference_id":"main","namespace":["accounting"],"table":%q},
+		"destination":{"namespace":["analytics"],"table":%q},"create_namespace":true}`, src, dst)
+	e.post(b, client, "/api/v1/iceberg/remotes/local/push", body)
+}
+
+func (e *env) pull(b *testing.B, client *http.Client, table string) {
+	body := fmt.Sprintf(`{"source":{"namespace":["analytics"],"table":%q},
+		"destination":{"repository_id":"example","reference_id":"main","namespace":["accounting"],"table":%q}}`, table, table)
+	e.post(b, client, "/api/v1/iceberg/remotes/local/pull", body)
+}
+
+func (e *env) post(b *testing.B, client *http.Client, path, body string) {
+	req, _ := http.NewRequest("POST", e.api.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		b.Fatalf("%s: %d %s", path, resp.StatusCode, raw)
+	}
+}
+
+// backendSeconds sums the time spent waiting on backends and the state store.
+func (e *env) backendSeconds(b *testing.B) float64 {
+	families, err := e.app.Metrics.Registry.Gather()
+	require.NoError(b, err)
+	total := 0.0
+	for _, f := range families {
+		switch f.GetName() {
+		case "iceberg_remotes_outbound_call_duration_seconds", "iceberg_remotes_state_store_duration_seconds":
+			for _, m := range f.GetMetric() {
+				if isLockWait(m) {
+					continue // waiting for a lock is not service work, but neither is it a backend
+				}
+				total += m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return total
+}
+
+func isLockWait(m *dto.Metric) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == "call" && l.GetValue() == "lock_table" {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *env) remoteCalls(b *testing.B) float64 {
+	families, err := e.app.Metrics.Registry.Gather()
+	require.NoError(b, err)
+	n := 0.0
+	for _, f := range families {
+		if f.GetName() != "iceberg_remotes_outbound_calls_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "backend" && strings.HasPrefix(l.GetValue(), "remote:") {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}
+
+// measure runs fn b.N times and reports round trips and the service's own time per op.
+// The own time is wall time minus time spent waiting on backends, so it is meaningful only
+// when one operation's backend calls do not overlap (ownTime=false otherwise).
+func measure(b *testing.B, e *env, ownTime bool, fn func(i int)) {
+	lake0, remote0, backend0 := e.lakeFSCalls(), e.remoteCalls(b), e.backendSeconds(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		fn(i)
+	}
+	elapsed := time.Since(start).Seconds()
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(e.lakeFSCalls()-lake0)/n, "lakefs-calls/op")
+	b.ReportMetric((e.remoteCalls(b)-remote0)/n, "remote-calls/op")
+	if ownTime {
+		b.ReportMetric((elapsed-(e.backendSeconds(b)-backend0))/n*1e6, "own-µs/op")
+	}
+}
+
+// BenchmarkPushExisting: a push of a table state the remote already has (the steady state
+// of re-pushing after every merge).
+func BenchmarkPushExisting(b *testing.B) {
+	e := newEnv(b, 1)
+	client := e.api.Client()
+	e.push(b, client, "t0", "t0")
+	measure(b, e, true, func(int) { e.push(b, client, "t0", "t0") })
+}
+
+// BenchmarkPushNewTable: each push registers a new remote table.
+func BenchmarkPushNewTable(b *testing.B) {
+	e := newEnv(b, 1)
+	client := e.api.Client()
+	e.push(b, client, "t0", "warmup")
+	measure(b, e, true, func(i int) { e.push(b, client, "t0", fmt.Sprintf("new%d", i)) })
+}
+
+// BenchmarkPullInSync: a pull when the remote has not moved (no commit).
+func BenchmarkPullInSync(b *testing.B) {
+	e := newEnv(b, 1)
+	client := e.api.Client()
+	e.push(b, client, "t0", "t0")
+	measure(b, e, true, func(int) { e.pull(b, client, "t0") })
+}
+
+// BenchmarkPushConcurrent: pushes of different tables from 1, 8 and 64 clients at once.
+func BenchmarkPushConcurrent(b *testing.B) {
+	for _, clients := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			e := newEnv(b, clients)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+			for i := 0; i < clients; i++ {
+				e.push(b, client, fmt.Sprintf("t%d", i), fmt.Sprintf("t%d", i))
+			}
+			var next atomic.Int64
+			b.SetParallelism((clients + 1) / 2) // GOMAXPROCS is 2 here
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				id := int(next.Add(1)-1) % clients
+				for pb.Next() {
+					e.push(b, client, fmt.Sprintf("t%d", id), fmt.Sprintf("t%d", id))
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkListTables10k: one page (1000) of the live listing of a remote with 10,000 sync
+// records (each row asks the remote and lakeFS for the live state).
+func BenchmarkListTables10k(b *testing.B) {
+	e := newEnv(b, 1)
+	client := e.api.Client()
+	e.push(b, client, "t0", "t0")
+	ctx := context.Background()
+	for i := 1; i < 10_000; i++ {
+		rec := state.SyncRecord{TableKey: state.TableKey{Catalog: "local", Namespace: []string{"analytics"}, Table: fmt.Sprintf("r%05d", i)},
+			Repository: "example", Reference: "main", LocalNamespace: []string{"accounting"}, LocalTable: "t0",
+			PushedLocation: e.m1, RemoteLocation: e.m1, LakeFSLocation: e.m1, Status: state.StatusSynced}
+		require.NoError(b, e.app.Store.CreateSyncRecord(ctx, &rec))
+	}
+	measure(b, e, false, func(int) {
+		req, _ := http.NewRequest("GET", e.api.URL+"/api/v1/iceberg/remotes/local/tables?amount=1000", nil)
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var list struct{ Results []json.RawMessage }
+		_ = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(list.Results) != 1000 {
+			b.Fatalf("listing: %d, %d rows", resp.StatusCode, len(list.Results))
+		}
+	})
+}
+
+// TestBenchmarksRun keeps the benchmarks compiling and working in the normal test run
+// (one iteration each), so they cannot rot.
+func TestBenchmarksRun(t *testing.T) {
+	for name, fn := range map[string]func(*testing.B){
+		"PushExisting": BenchmarkPushExisting, "PushNewTable": BenchmarkPushNewTable, "PullInSync": BenchmarkPullInSync,
+	} {
+		res := testing.Benchmark(fn)
+		if res.N == 0 {
+			t.Fatalf("%s did not run", name)
+		}
+		if calls := res.Extra["lakefs-calls/op"]; calls <= 0 {
+			t.Fatalf("%s: no lakeFS calls measured", name)
+		}
+	}
+}
