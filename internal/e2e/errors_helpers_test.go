@@ -8,53 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	icecatalog "github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 )
-
-// newEnvWith is newEnv with a chance to change the service's configuration before it
-// starts (e.g. a remote's allowed_users). It repeats newEnv's set-up rather than changing
-// the shared harness.
-func newEnvWith(t *testing.T, kind remoteKind, layout string, mutate func(*config.Config)) *env {
-	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), layout: layout}
-	e.lake = lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: readFile})
-	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
-	e.lake.AddUser("svc", "AKIASVC", "svc-secret", lakefstest.FullAccess)
-	e.lake.CreateRepository(repo, "file://"+filepath.Join(e.dir, "repo"), "main")
-	e.token = e.lake.Token("alice", time.Hour)
-	var err error
-	e.client, err = lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
-		lakefs.ServiceCredentials("AKIASVC", "svc-secret"), nil)
-	require.NoError(t, err)
-	e.m1 = e.authorTable(localNS, tableName, 3)
-	e.link("main", localNS, tableName, e.m1, 1)
-	_, err = e.client.Commit(ctx(t), repo, "main", "add table", nil)
-	require.NoError(t, err)
-	e.lake.CreateBranch(repo, "etl-42", "main")
-
-	rc, writer := kind.setup(t, e.dir)
-	e.writer = writer
-	cfg := config.Defaults()
-	cfg.State.SQLite.Path = filepath.Join(e.dir, "state.db")
-	cfg.LakeFS.Endpoint = e.lake.URL()
-	cfg.LakeFS.AccessKeyID, cfg.LakeFS.SecretAccessKey = "AKIASVC", "svc-secret"
-	cfg.Auth.Encrypt.SecretKey = secret
-	cfg.Tables.Layout = layout
-	cfg.Tables.WarehousePrefix = "warehouse"
-	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
-	mutate(&cfg)
-	e.start(&cfg)
-	return e
-}
 
 // remoteIdent is the remote table the harness pushes to, or another name in its namespace.
 func remoteIdent(name string) table.Identifier {

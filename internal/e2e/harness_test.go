@@ -126,35 +126,44 @@ func ctx(t *testing.T) context.Context {
 // lakeFS on main (committed) and branch etl-42, and starts the service.
 func newEnv(t *testing.T, kind remoteKind, layout string) *env {
 	t.Helper()
+	return newEnvWith(t, kind, layout, nil)
+}
+
+// newEnvWith is newEnv with a chance to change the service's configuration before it
+// starts (e.g. a remote's allowed_users).
+func newEnvWith(t *testing.T, kind remoteKind, layout string, mutate func(*config.Config)) *env {
+	t.Helper()
+	e := newBackends(t, layout)
+	rc, writer := kind.setup(t, e.dir)
+	e.writer = writer
+	cfg := e.baseConfig()
+	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e.start(&cfg)
+	return e
+}
+
+// newBackends is newEnv without the remote and the service: the lakeFS stand-in with alice
+// and the service user, the iceberg-go table committed on main, and branch etl-42.
+func newBackends(t *testing.T, layout string) *env {
+	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), layout: layout}
 	e.lake = lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: readFile})
 	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
 	e.lake.AddUser("svc", "AKIASVC", "svc-secret", lakefstest.FullAccess)
 	e.lake.CreateRepository(repo, "file://"+filepath.Join(e.dir, "repo"), "main")
 	e.token = e.lake.Token("alice", time.Hour)
-
 	var err error
 	e.client, err = lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
 		lakefs.ServiceCredentials("AKIASVC", "svc-secret"), nil)
 	require.NoError(t, err)
-
 	e.m1 = e.authorTable(localNS, tableName, 3)
 	e.link("main", localNS, tableName, e.m1, 1)
 	_, err = e.client.Commit(ctx(t), repo, "main", "add table", nil)
 	require.NoError(t, err)
 	e.lake.CreateBranch(repo, "etl-42", "main")
-
-	rc, writer := kind.setup(t, e.dir)
-	e.writer = writer
-	cfg := config.Defaults()
-	cfg.State.SQLite.Path = filepath.Join(e.dir, "state.db")
-	cfg.LakeFS.Endpoint = e.lake.URL()
-	cfg.LakeFS.AccessKeyID, cfg.LakeFS.SecretAccessKey = "AKIASVC", "svc-secret"
-	cfg.Auth.Encrypt.SecretKey = secret
-	cfg.Tables.Layout = layout
-	cfg.Tables.WarehousePrefix = "warehouse"
-	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
-	e.start(&cfg)
 	return e
 }
 

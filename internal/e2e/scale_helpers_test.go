@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/url"
 	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
@@ -13,8 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 )
 
 // appendOnBranch plays a lakeFS-side writer: iceberg-go appends n rows on top of the
@@ -94,28 +91,6 @@ func (e *env) auditLog(id string, amount int) []auditRow {
 	}
 	e.t.Fatal("operations: pagination does not end")
 	return nil
-}
-
-// newBackends is newEnv without the remote and the service: the lakeFS stand-in with alice
-// and the service user, the iceberg-go table committed on main, and branch etl-42.
-func newBackends(t *testing.T, layout string) *env {
-	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), layout: layout}
-	e.lake = lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: readFile})
-	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
-	e.lake.AddUser("svc", "AKIASVC", "svc-secret", lakefstest.FullAccess)
-	e.lake.CreateRepository(repo, "file://"+filepath.Join(e.dir, "repo"), "main")
-	e.token = e.lake.Token("alice", time.Hour)
-	var err error
-	e.client, err = lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
-		lakefs.ServiceCredentials("AKIASVC", "svc-secret"), nil)
-	require.NoError(t, err)
-	e.m1 = e.authorTable(localNS, tableName, 3)
-	e.link("main", localNS, tableName, e.m1, 1)
-	_, err = e.client.Commit(ctx(t), repo, "main", "add table", nil)
-	require.NoError(t, err)
-	e.lake.CreateBranch(repo, "etl-42", "main")
-	return e
 }
 
 // baseConfig is newEnv's service configuration without remotes.
