@@ -111,7 +111,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, fmt.Errorf("object_store: %w", err)
 	}
 
-	app.remotes = registry.Open(ctx, cfg.IcebergCatalog.Remotes, logger)
+	ioProps, err := objstore.Properties(cfg.ObjectStore)
+	if err != nil {
+		return nil, fmt.Errorf("object_store: %w", err)
+	}
+	app.remotes = registry.Open(ctx, cfg.IcebergCatalog.Remotes, ioProps, logger)
 	var rs []*remotes.Remote
 	for _, e := range app.remotes {
 		r := &remotes.Remote{Config: e.Config, StartErr: e.Err}

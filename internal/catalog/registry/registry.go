@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/apache/iceberg-go"
+
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat"
@@ -23,11 +25,13 @@ type Entry struct {
 	Err     error
 }
 
-// Open creates an adapter per remote, wrapped with the remote's location map.
-func Open(ctx context.Context, remotes []config.Remote, logger *slog.Logger) []Entry {
+// Open creates an adapter per remote, wrapped with the remote's location map. ioProps are
+// iceberg-go FileIO properties for adapters that read metadata files themselves (hive's
+// register builds the metastore columns from the file).
+func Open(ctx context.Context, remotes []config.Remote, ioProps map[string]string, logger *slog.Logger) []Entry {
 	entries := make([]Entry, 0, len(remotes))
 	for _, rc := range remotes {
-		a, err := open(ctx, rc, logger)
+		a, err := open(ctx, rc, ioProps, logger)
 		if err != nil {
 			logger.Error("remote catalog could not start; it reports not ready", "remote", rc.ID, "type", rc.Type, "error", err)
 			entries = append(entries, Entry{Config: rc, Err: err})
@@ -39,7 +43,7 @@ func Open(ctx context.Context, remotes []config.Remote, logger *slog.Logger) []E
 	return entries
 }
 
-func open(ctx context.Context, rc config.Remote, logger *slog.Logger) (catalog.Adapter, error) {
+func open(ctx context.Context, rc config.Remote, ioProps map[string]string, logger *slog.Logger) (catalog.Adapter, error) {
 	switch rc.Type {
 	case "sql":
 		return sqlcat.New(ctx, rc.SQL, sqlcat.Options{RemoteID: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries})
@@ -48,7 +52,8 @@ func open(ctx context.Context, rc config.Remote, logger *slog.Logger) (catalog.A
 	case "glue":
 		return gluecat.New(ctx, rc.Glue, gluecat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries, Logger: logger})
 	case "hive":
-		return hivecat.New(ctx, rc.Hive, hivecat.Options{Name: rc.ID, Timeout: rc.Timeout})
+		return hivecat.New(ctx, rc.Hive, hivecat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries,
+			Properties: iceberg.Properties(ioProps), Logger: logger})
 	default:
 		return nil, fmt.Errorf("unknown remote type %q", rc.Type)
 	}
