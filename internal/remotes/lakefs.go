@@ -32,9 +32,15 @@ func (b *lakeFSBackend) tableChanges(ctx context.Context, ref lakefs.TableRef) (
 	if err != nil {
 		return nil, nil, err
 	}
+	// Pointer layout: the table's own paths are the pointer and its namespace's marker (a
+	// pull with create_namespace stages both in one commit); hadoop: the metadata folder.
+	marker := ""
+	if strings.HasSuffix(path, "/metadata.json") {
+		tableDir := strings.TrimSuffix(path, "/metadata.json")
+		marker = tableDir[:strings.LastIndex(tableDir, "/")+1] + "_namespace.json"
+	}
 	for _, ch := range changes {
-		// Pointer layout: the path is the pointer object; hadoop: the metadata folder ("/").
-		if ch.Path == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(ch.Path, path)) {
+		if ch.Path == path || ch.Path == marker || (strings.HasSuffix(path, "/") && strings.HasPrefix(ch.Path, path)) {
 			own = append(own, ch.Path)
 		} else {
 			other = append(other, ch.Path)
