@@ -49,6 +49,26 @@ func (p Provenance) Properties() map[string]string {
 	return m
 }
 
+// RepointedParameters returns a table's parameters re-pointed at a new metadata file, for
+// catalogs that store Iceberg pointers as table parameters (Glue, Hive): every existing
+// parameter is kept except old lakefs.* provenance (a commit id from a previous push must
+// never stick to new metadata), the new provenance is added, and the current and previous
+// metadata locations are set under the catalog's keys.
+func RepointedParameters(existing map[string]string, prov Provenance, locationKey, previousKey, location, previous string) map[string]string {
+	params := make(map[string]string, len(existing)+5)
+	for k, v := range existing {
+		if !strings.HasPrefix(k, "lakefs.") {
+			params[k] = v
+		}
+	}
+	for k, v := range prov.Properties() {
+		params[k] = v
+	}
+	params[locationKey] = location
+	params[previousKey] = previous
+	return params
+}
+
 // Adapter is a remote catalog as the push/pull service sees it. Locations are the ones the
 // remote sees (after the location map). Implementations are safe for concurrent use.
 type Adapter interface {

@@ -310,17 +310,8 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id catalog.Ident, expectedLo
 	// UpdateTable replaces the whole definition: carry everything over and change only the
 	// Iceberg pointers and the provenance. Old provenance keys are removed so that a commit
 	// id from a previous push never sticks to the new metadata.
-	params := map[string]string{}
-	for k, v := range t.Parameters {
-		if !strings.HasPrefix(k, "lakefs.") {
-			params[k] = v
-		}
-	}
-	for k, v := range prov.Properties() {
-		params[k] = v
-	}
-	params[ParamMetadataLocation] = metadataLocation
-	params[ParamPreviousMetadataLocation] = expectedLocation
+	params := catalog.RepointedParameters(t.Parameters, prov, ParamMetadataLocation, ParamPreviousMetadataLocation,
+		metadataLocation, expectedLocation)
 	in := &types.TableInput{
 		Name:              t.Name,
 		Description:       t.Description,

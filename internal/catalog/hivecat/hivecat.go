@@ -261,17 +261,8 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id catalog.Ident, expectedLo
 	if cur != expectedLocation {
 		return true, apperr.Conflict("hive remote %q: table %s changed: its metadata location is not the expected one", a.name, id)
 	}
-	params := map[string]string{}
-	for k, v := range t.Parameters {
-		if !strings.HasPrefix(k, "lakefs.") {
-			params[k] = v
-		}
-	}
-	for k, v := range prov.Properties() {
-		params[k] = v
-	}
-	params[hive.MetadataLocationKey] = metadataLocation
-	params[hive.PreviousMetadataLocationKey] = expectedLocation
+	params := catalog.RepointedParameters(t.Parameters, prov, hive.MetadataLocationKey, hive.PreviousMetadataLocationKey,
+		metadataLocation, expectedLocation)
 	updated := *t
 	updated.Parameters = params
 	if err := a.client.AlterTable(ctx, db, id.Table, &updated); err != nil {
