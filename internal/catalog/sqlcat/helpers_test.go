@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,9 +15,8 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/pgtest"
 )
-
-const defaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // backend is one database kind the tests run against.
 type backend struct {
@@ -46,48 +44,11 @@ func freshSQLite(t *testing.T) config.SQLRemote {
 	return config.SQLRemote{Driver: "sqlite", DSN: "file:" + p, CatalogName: "lakefs"}
 }
 
-func postgresDSN() string {
-	if v := os.Getenv("ICEBERG_REMOTES_TEST_POSTGRES_DSN"); v != "" {
-		return v
-	}
-	return defaultPostgresDSN
-}
-
-// freshPostgres creates a uniquely named schema (other packages' tests share the database)
-// and returns a DSN whose search_path selects it. It fails, never skips, when PostgreSQL is
-// unreachable.
+// freshPostgres returns a remote on its own schema of the test PostgreSQL server (other
+// packages' tests share the database); it fails, never skips, when PostgreSQL is unreachable.
 func freshPostgres(t *testing.T) config.SQLRemote {
 	t.Helper()
-	base := postgresDSN()
-	admin, err := sql.Open("pgx", base)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = admin.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, admin.PingContext(ctx), "PostgreSQL must be reachable at %s (set ICEBERG_REMOTES_TEST_POSTGRES_DSN)", base)
-
-	schema := "sqlcat_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
-	_, err = admin.ExecContext(ctx, `CREATE SCHEMA `+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`)
-		require.NoError(t, err)
-	})
-	return config.SQLRemote{Driver: "postgres", DSN: withSearchPath(t, base, schema), CatalogName: "lakefs"}
-}
-
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
+	return config.SQLRemote{Driver: "postgres", DSN: pgtest.Schema(t), CatalogName: "lakefs"}
 }
 
 // newAdapter builds an adapter and closes it at cleanup.
