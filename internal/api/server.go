@@ -11,6 +11,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -170,9 +171,11 @@ func ready(checks []ReadyCheck, timeout time.Duration) http.HandlerFunc {
 			err := c.Check(ctx)
 			cancel()
 			if err != nil {
-				body.Checks[c.Name] = apperr.PublicMessage(err)
-				if _, ok := err.(*apperr.Error); !ok {
-					body.Checks[c.Name] = "unavailable"
+				// Only an *apperr.Error carries a message meant for callers.
+				body.Checks[c.Name] = "unavailable"
+				var public *apperr.Error
+				if errors.As(err, &public) {
+					body.Checks[c.Name] = public.Message
 				}
 				body.Status, status = "unavailable", http.StatusServiceUnavailable
 				continue

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
@@ -132,10 +133,10 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		}
 		if !exists && !req.CreateNamespace {
 			return plan, plan.fail("lakefs_namespace", apperr.NotFound(
-				"namespace %s not found on branch %q (set create_namespace to create it)", dotted(dst.Namespace[:len(dst.Namespace)-1], dst.Namespace[len(dst.Namespace)-1]), dst.Reference))
+				"namespace %s not found on branch %q (set create_namespace to create it)", strings.Join(dst.Namespace, "."), dst.Reference))
 		}
 		if !exists {
-			plan.action("create namespace %s on branch %q", dotted(dst.Namespace[:len(dst.Namespace)-1], dst.Namespace[len(dst.Namespace)-1]), dst.Reference)
+			plan.action("create namespace %s on branch %q", strings.Join(dst.Namespace, "."), dst.Reference)
 		}
 	}
 	if path, err := s.lakefs.UnrelatedChanges(ctx, dst); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -107,9 +108,9 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 	if !nsExists {
 		if !req.CreateNamespace {
 			return plan, plan.fail("remote_namespace", apperr.NotFound(
-				"namespace %s not found in remote catalog %q (set create_namespace to create it)", dotted(id.Namespace[:len(id.Namespace)-1], id.Namespace[len(id.Namespace)-1]), req.Catalog))
+				"namespace %s not found in remote catalog %q (set create_namespace to create it)", strings.Join(id.Namespace, "."), req.Catalog))
 		}
-		plan.action("create namespace %s in %q", dotted(id.Namespace[:len(id.Namespace)-1], id.Namespace[len(id.Namespace)-1]), req.Catalog)
+		plan.action("create namespace %s in %q", strings.Join(id.Namespace, "."), req.Catalog)
 	} else {
 		plan.pass("remote_namespace", "namespace exists")
 	}

@@ -253,12 +253,16 @@ func (s *Server) SessionCookie(userID string, ttl time.Duration) *http.Cookie {
 func (s *Server) CreateRepository(name, storageNamespace, defaultBranch string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.createRepositoryLocked(name, storageNamespace, defaultBranch).branches[defaultBranch].head
+}
+
+func (s *Server) createRepositoryLocked(name, storageNamespace, defaultBranch string) *repo {
 	r := &repo{id: name, storageNamespace: strings.TrimRight(storageNamespace, "/"), defaultBranch: defaultBranch,
 		created: s.now(), branches: map[string]*branch{}, tags: map[string]string{}, commits: map[string]*commit{}}
 	c := s.newCommitLocked(r, nil, "Repository created", nil, map[string]*entry{})
 	r.branches[defaultBranch] = &branch{head: c.id, staging: map[string]*entry{}}
 	s.repos[name] = r
-	return c.id
+	return r
 }
 
 // CreateBranch creates a branch from a reference directly (no HTTP) and returns its commit.
@@ -1195,16 +1199,12 @@ func (s *Server) createRepository(w http.ResponseWriter, r *http.Request) {
 		body.DefaultBranch = "main"
 	}
 	s.mu.Lock()
-	_, exists := s.repos[body.Name]
-	s.mu.Unlock()
-	if exists {
+	defer s.mu.Unlock()
+	if _, exists := s.repos[body.Name]; exists {
 		writeErr(w, http.StatusConflict, "repository already exists")
 		return
 	}
-	s.CreateRepository(body.Name, body.StorageNamespace, body.DefaultBranch)
-	s.mu.Lock()
-	rp := s.repos[body.Name]
-	s.mu.Unlock()
+	rp := s.createRepositoryLocked(body.Name, body.StorageNamespace, body.DefaultBranch)
 	writeJSON(w, http.StatusCreated, map[string]any{"id": rp.id, "creation_date": rp.created,
 		"default_branch": rp.defaultBranch, "storage_namespace": rp.storageNamespace})
 }
