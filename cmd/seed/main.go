@@ -72,6 +72,9 @@ func env(key, def string) string {
 	return def
 }
 
+// httpClient bounds each direct call to lakeFS (the lakeFS client has its own timeouts).
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
 const pointerPath = "_lakefs_tables/iceberg/accounting/events/metadata.json"
 
 func seed(ctx context.Context, s settings, logger *slog.Logger) error {
@@ -123,7 +126,7 @@ func waitForLakeFS(ctx context.Context, endpoint string) error {
 	url := strings.TrimRight(endpoint, "/") + "/healthcheck"
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := httpClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode < 300 {
@@ -147,7 +150,7 @@ func createRepository(ctx context.Context, s settings) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(s.AccessKeyID, s.SecretAccessKey)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return err
 	}
