@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
 	"github.com/stretchr/testify/require"
 )
 
@@ -42,4 +44,20 @@ func TestStartReportsEarlyExit(t *testing.T) {
 	err := p.start()
 	require.ErrorContains(t, err, "exited before it was ready")
 	require.Less(t, time.Since(began), 10*time.Second)
+}
+
+// The in-process S3 answers the real AWS protocol: an object put with Python's standard
+// library over plain HTTP (path style) is listed back.
+func TestS3ServesObjects(t *testing.T) {
+	s := StartS3(t, "interop")
+	req, err := http.NewRequest(http.MethodPut, s.Endpoint+"/interop/a/b.txt", strings.NewReader("hello"))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	list, err := s.Backend.ListBucket("interop", &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	require.NoError(t, err)
+	require.Len(t, list.Contents, 1)
+	require.Equal(t, "a/b.txt", list.Contents[0].Key)
 }

@@ -1,0 +1,48 @@
+package peers
+
+import (
+	"net"
+	"net/http"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// S3 is an S3-compatible object store (gofakes3, in memory) served on 127.0.0.1 from the test
+// process, shared by every peer of a test: the service, the REST server's S3FileIO, pyiceberg,
+// iceberg-go writers. gofakes3 checks no signatures, so any key pair is accepted; the fixed
+// one below is what every peer is configured with.
+type S3 struct {
+	Endpoint        string // http://127.0.0.1:port
+	Bucket          string
+	Region          string
+	AccessKeyID     string
+	SecretAccessKey string
+	Backend         *s3mem.Backend
+}
+
+// Warehouse returns s3://<bucket>/<prefix>.
+func (s *S3) Warehouse(prefix string) string { return "s3://" + s.Bucket + "/" + prefix }
+
+// StartS3 serves a fresh in-memory S3 with one bucket until the test ends.
+func StartS3(t testing.TB, bucket string) *S3 {
+	t.Helper()
+	backend := s3mem.New()
+	if err := backend.CreateBucket(bucket); err != nil {
+		t.Fatalf("peers: s3 bucket: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("peers: s3: %v", err)
+	}
+	srv := &http.Server{Handler: gofakes3.New(backend).Server()}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	s := &S3{
+		Endpoint: "http://" + l.Addr().String(), Bucket: bucket, Region: "us-east-1",
+		AccessKeyID: "AKIAINTEROPTEST", SecretAccessKey: "interop-secret", Backend: backend,
+	}
+	Logf(t, "started gofakes3 (in-process) at %s, bucket %s", s.Endpoint, bucket)
+	return s
+}
