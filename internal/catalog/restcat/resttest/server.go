@@ -37,7 +37,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
+	_ "github.com/apache/iceberg-go/io/gocloud/s3" // s3:// metadata (Options.IOProps)
 	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
 )
@@ -54,6 +56,11 @@ const (
 	// OverwriteIgnored ignores the field, as a server predating it does: an existing table
 	// gives 409 AlreadyExistsException.
 	OverwriteIgnored
+	// OverwriteUnsupported answers 406 UnsupportedOperationException, as Apache Iceberg's
+	// reference REST server (1.11) over a JDBC catalog does (the Java Catalog API's default
+	// registerTable with overwrite throws UnsupportedOperationException). The contract lists
+	// no 406 for registerTable; the real server answers it anyway.
+	OverwriteUnsupported
 )
 
 // Options configure the stand-in.
@@ -77,6 +84,10 @@ type Options struct {
 	TLS bool
 	// OnViolation receives contract violations; the default fails the test with t.Errorf.
 	OnViolation func(error)
+	// IOProps are the iceberg-go FileIO properties the stand-in reads and writes metadata
+	// with (e.g. s3.endpoint and keys for metadata in an S3-compatible store); none are
+	// needed for file:// locations.
+	IOProps iceberg.Properties
 }
 
 // Call is one request the stand-in served (after authentication and validation).
@@ -523,13 +534,16 @@ func (s *Server) register(ctx context.Context, w http.ResponseWriter, ns []strin
 		case OverwriteRejected:
 			writeError(w, http.StatusBadRequest, "BadRequestException", "overwrite is not supported by this catalog")
 			return
+		case OverwriteUnsupported:
+			writeError(w, http.StatusNotAcceptable, "UnsupportedOperationException", "Registering tables with overwrite is not supported")
+			return
 		case OverwriteIgnored:
 			overwrite = false
 		}
 	}
 	// Read the metadata before taking the lock: a real catalog validates the file it is
 	// asked to register.
-	md, err := readMetadata(ctx, req.MetadataLocation)
+	md, err := s.readMetadata(ctx, req.MetadataLocation)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "BadRequestException", "cannot read metadata at the given location")
 		return
@@ -566,7 +580,7 @@ func (s *Server) table(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	case http.MethodHead:
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodGet:
-		md, err := readMetadata(ctx, loc)
+		md, err := s.readMetadata(ctx, loc)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot read table metadata")
 			return
@@ -606,7 +620,7 @@ func (s *Server) commit(ctx context.Context, w http.ResponseWriter, k, loc strin
 		writeError(w, http.StatusBadRequest, "BadRequestException", "malformed commit request: "+err.Error())
 		return
 	}
-	base, err := readMetadata(ctx, loc)
+	base, err := s.readMetadata(ctx, loc)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot read table metadata")
 		return
@@ -622,7 +636,7 @@ func (s *Server) commit(ctx context.Context, w http.ResponseWriter, k, loc strin
 		writeError(w, http.StatusBadRequest, "BadRequestException", "cannot apply updates: "+err.Error())
 		return
 	}
-	newLoc, err := writeMetadata(ctx, md, loc)
+	newLoc, err := s.writeMetadata(ctx, md, loc)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot write table metadata")
 		return
@@ -639,8 +653,8 @@ func (s *Server) commit(ctx context.Context, w http.ResponseWriter, k, loc strin
 	writeJSON(w, http.StatusOK, map[string]any{"metadata-location": newLoc, "metadata": json.RawMessage(raw)})
 }
 
-func readMetadata(ctx context.Context, loc string) (table.Metadata, error) {
-	fs, err := icebergio.LoadFS(ctx, nil, loc)
+func (s *Server) readMetadata(ctx context.Context, loc string) (table.Metadata, error) {
+	fs, err := icebergio.LoadFS(ctx, s.opts.IOProps, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -653,8 +667,8 @@ func readMetadata(ctx context.Context, loc string) (table.Metadata, error) {
 }
 
 // writeMetadata writes md as <dir of prev>/<n>-<uuid>.metadata.json through iceberg-go io.
-func writeMetadata(ctx context.Context, md table.Metadata, prev string) (string, error) {
-	fs, err := icebergio.LoadFS(ctx, nil, prev)
+func (s *Server) writeMetadata(ctx context.Context, md table.Metadata, prev string) (string, error) {
+	fs, err := icebergio.LoadFS(ctx, s.opts.IOProps, prev)
 	if err != nil {
 		return "", err
 	}
@@ -670,11 +684,9 @@ func writeMetadata(ctx context.Context, md table.Metadata, prev string) (string,
 	if err != nil {
 		return "", err
 	}
-	loc := path.Dir(strings.TrimPrefix(prev, "file://"))
-	newPath := fmt.Sprintf("%s/%05d-%s.metadata.json", loc, version+1, uuid.NewString())
-	if strings.HasPrefix(prev, "file://") {
-		newPath = "file://" + newPath
-	}
+	// The folder of prev, kept as a URL (path.Dir would fold the "//" of s3://).
+	dir := prev[:strings.LastIndex(prev, "/")]
+	newPath := fmt.Sprintf("%s/%05d-%s.metadata.json", dir, version+1, uuid.NewString())
 	if err := wfs.WriteFile(newPath, raw); err != nil {
 		return "", err
 	}

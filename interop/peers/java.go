@@ -1,0 +1,118 @@
+package peers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mavenTimeout bounds one Maven run (a cold resolve downloads a few hundred MB at most).
+const mavenTimeout = 8 * time.Minute
+
+// JavaDir returns the folder of one of the suite's Maven projects, interop/java/<name>.
+func JavaDir(t testing.TB, name string) string {
+	return filepath.Join(RepoRoot(t), "interop", "java", name)
+}
+
+// MavenClasspath returns the runtime classpath of the Maven project interop/java/<name>
+// (its pom.xml pins every version). The first call resolves it with
+// `mvn dependency:build-classpath` (jars land in ~/.m2) and caches the result in
+// .cache/interop/<name>/classpath-<pom hash>.txt; later calls read the cache, so a warm start
+// costs no Maven run. A cached classpath whose jars are gone is resolved again.
+func MavenClasspath(t testing.TB, name string) string {
+	t.Helper()
+	dir := JavaDir(t, name)
+	key := pomHash(t, dir)
+	cacheFile := filepath.Join(CacheDir(t, name), "classpath-"+key+".txt")
+	var cp string
+	WithInstallLock(t, name, func() {
+		if b, err := os.ReadFile(cacheFile); err == nil && classpathPresent(string(b)) {
+			cp = string(b)
+			return
+		}
+		began := time.Now()
+		out := filepath.Join(CacheDir(t, name), "classpath.tmp")
+		Maven(t, dir, "dependency:build-classpath", "-Dmdep.outputFile="+out)
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("peers: %s: maven wrote no classpath: %v", name, err)
+		}
+		if err := os.Rename(out, cacheFile); err != nil {
+			t.Fatalf("peers: %v", err)
+		}
+		cp = string(b)
+		Logf(t, "installed %s classpath with maven in %s (%d jars)", name, time.Since(began).Round(100*time.Millisecond), len(filepath.SplitList(cp)))
+	})
+	return strings.TrimSpace(cp)
+}
+
+// Maven runs mvn in dir (batch mode, quiet, bounded in time) and fails the test with its
+// output when it fails.
+func Maven(t testing.TB, dir string, args ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("mvn"); err != nil {
+		t.Fatalf("peers: Maven (mvn) is required for the Java peers: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), mavenTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "mvn", append([]string{"-B", "-q", "-Dstyle.color=never"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = baseEnv()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("peers: mvn %s in %s: %v\n%s", strings.Join(args, " "), dir, err, tail(out.String(), 40))
+	}
+}
+
+// JavaCommand returns the java launcher and the JVM options every Java peer starts with:
+// a small heap and a quick JIT, because the peers serve a handful of requests on a shared
+// machine.
+func JavaCommand(t testing.TB) (string, []string) {
+	t.Helper()
+	java := "java"
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		java = filepath.Join(home, "bin", "java")
+	}
+	if _, err := exec.LookPath(java); err != nil {
+		t.Fatalf("peers: Java 17 is required for the Java peers: %v", err)
+	}
+	return java, []string{"-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.net.preferIPv4Stack=true"}
+}
+
+func pomHash(t testing.TB, dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "pom.xml"))
+	if err != nil {
+		t.Fatalf("peers: %v", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func classpathPresent(cp string) bool {
+	cp = strings.TrimSpace(cp)
+	if cp == "" {
+		return false
+	}
+	for _, p := range filepath.SplitList(cp) {
+		if _, err := os.Stat(p); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
