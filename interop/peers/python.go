@@ -158,11 +158,3 @@ func (p *Python) RunErr(timeout time.Duration, env []string, script string, args
 	}
 	return so.String(), se.String(), err
 }
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
