@@ -23,6 +23,9 @@ type Python struct {
 	Scripts      string // interop/python, where the driver scripts live
 }
 
+// virtualenvVersion is the PyPI virtualenv used where python3 -m venv cannot work.
+const virtualenvVersion = "21.15.11"
+
 // venvInstallTimeout bounds a cold install (PyPI downloads of pyarrow, moto, ...).
 const venvInstallTimeout = 15 * time.Minute
 
@@ -56,16 +59,33 @@ func Venv(t testing.TB) *Python {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), venvInstallTimeout)
 		defer cancel()
-		run := func(name string, args ...string) {
+		run := func(env []string, name string, args ...string) error {
 			cmd := exec.CommandContext(ctx, name, args...)
-			cmd.Env = append(baseEnv(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1")
+			cmd.Env = append(append(baseEnv(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1"), env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatalf("peers: %s %s: %v\n%s", name, strings.Join(args, " "), err, tail(string(out), 40))
+				return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(string(out), 40))
+			}
+			return nil
+		}
+		if err := run(nil, pythonInterpreter(), "-m", "venv", dir); err != nil {
+			// Debian's python3 without python3-venv has no ensurepip: build the virtualenv
+			// with the virtualenv package from PyPI instead, installed beside it.
+			Logf(t, "python3 -m venv failed, using virtualenv %s from PyPI: %v", virtualenvVersion, err)
+			_ = os.RemoveAll(dir)
+			boot := filepath.Join(CacheDir(t, ""), "virtualenv-"+virtualenvVersion)
+			// --target writes only into the cache; PEP 668 (Debian's externally managed
+			// python) does not concern that folder.
+			if err := run([]string{"PIP_BREAK_SYSTEM_PACKAGES=1"}, pythonInterpreter(), "-m", "pip", "install", "--quiet", "--target", boot, "virtualenv=="+virtualenvVersion); err != nil {
+				t.Fatalf("peers: %v", err)
+			}
+			if err := run([]string{"PYTHONPATH=" + boot}, pythonInterpreter(), "-m", "virtualenv", dir); err != nil {
+				t.Fatalf("peers: %v", err)
 			}
 		}
-		run(pythonInterpreter(), "-m", "venv", dir)
-		run(py.Bin, "-m", "pip", "install", "--quiet", "-r", req)
+		if err := run(nil, py.Bin, "-m", "pip", "install", "--quiet", "-r", req); err != nil {
+			t.Fatalf("peers: %v", err)
+		}
 		if err := os.WriteFile(marker, []byte(want+"\n"), 0o644); err != nil {
 			t.Fatalf("peers: %v", err)
 		}
