@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat/gluetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/pgtest"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
@@ -48,6 +49,7 @@ func remoteKinds() []remoteKind {
 		{name: "sql-sqlite", start: startSQLite},
 		{name: "sql-postgres", start: startPostgres},
 		{name: "glue-moto", start: startGlueMoto},
+		{name: "glue-standin", start: startGlueStandIn},
 		restApacheKind(),
 		hiveHMSKind(),
 	}
@@ -92,6 +94,26 @@ func startGlueMoto(t *testing.T, _ *peers.S3, _ string) remotePeer {
 			out, err := rawGlue(gcfg).GetTable(c, &glue.GetTableInput{DatabaseName: aws.String(ns[0]), Name: aws.String(table)})
 			require.NoError(t, err)
 			return lakefsKeys(out.Table.Parameters)
+		},
+	}
+}
+
+// startGlueStandIn is the Glue stand-in (gluecat/gluetest) under the same scenarios as moto,
+// with pyiceberg's GlueCatalog (boto3) as a client it was not written against.
+func startGlueStandIn(t *testing.T, _ *peers.S3, _ string) remotePeer {
+	s := gluetest.New(t)
+	gcfg := s.Config()
+	return remotePeer{
+		peer: "gluetest (this repository's stand-in)", version: "-",
+		cfg:    config.Remote{Type: "glue", Glue: gcfg},
+		pyName: "glue",
+		pyProps: map[string]string{"type": "glue", "glue.endpoint": gcfg.Endpoint, "glue.region": gcfg.Region,
+			"glue.access-key-id": gcfg.AccessKeyID, "glue.secret-access-key": gcfg.SecretAccessKey},
+		notes: "stand-in, for comparison with moto; no process to stop",
+		provenance: func(t *testing.T, ns []string, table string) map[string]string {
+			st, ok := s.Table(ns[0], table)
+			require.True(t, ok)
+			return lakefsKeys(st.Parameters)
 		},
 	}
 }
