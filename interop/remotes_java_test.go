@@ -3,6 +3,7 @@ package interop
 import (
 	"testing"
 
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat/resttest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
@@ -23,4 +24,21 @@ func restApacheKind() remoteKind {
 
 func hiveHMSKind() remoteKind {
 	return remoteKind{name: "hive-hms", missing: "peers.StartHMS is not available on this branch yet"}
+}
+
+// restStandInKind is the REST stand-in (restcat/resttest, in the mode that answers like
+// Apache's server) under the same scenarios, with pyiceberg's RestCatalog as a client it was
+// not written against (OAuth2 client credentials, as pyiceberg does them).
+func restStandInKind() remoteKind {
+	return remoteKind{name: "rest-standin", start: func(t *testing.T, s3 *peers.S3, _ string) remotePeer {
+		s := resttest.New(t, resttest.Options{IOProps: s3IOProps(s3), Overwrite: resttest.OverwriteUnsupported,
+			ClientID: "svc", ClientSecret: "svc-secret"})
+		return remotePeer{
+			peer: "resttest (this repository's stand-in, as apache-rest)", version: "-",
+			cfg:    config.Remote{Type: "rest", REST: config.RESTRemote{URI: s.URL, Credential: "svc:svc-secret"}},
+			pyName: "rest", pyProps: map[string]string{"type": "rest", "uri": s.URL, "credential": "svc:svc-secret"},
+			notes:    "stand-in, for comparison with apache-rest; no process to stop; no create-table endpoint",
+			noCreate: true,
+		}
+	}}
 }

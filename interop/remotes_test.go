@@ -36,6 +36,8 @@ type remotePeer struct {
 	pyProps map[string]string
 	proc    *peers.Process
 	notes   string // for the matrix
+	// noCreate: the remote has no create-table endpoint; an unrelated table is registered.
+	noCreate bool
 	// provenance returns the lakefs.* parameters the remote stores for a table; nil when the
 	// remote has no place for them.
 	provenance func(t *testing.T, ns []string, table string) map[string]string
@@ -51,6 +53,7 @@ func remoteKinds() []remoteKind {
 		{name: "glue-moto", start: startGlueMoto},
 		{name: "glue-standin", start: startGlueStandIn},
 		restApacheKind(),
+		restStandInKind(),
 		hiveHMSKind(),
 	}
 }

@@ -196,8 +196,15 @@ func scBothChanged(t *testing.T, e *env) string {
 
 func scUnrelated(t *testing.T, e *env) string {
 	branch, loc := pushed(t, e, "replaced", jwtAuth)
-	e.py.Call(t, map[string]any{"op": "replace_unrelated", "catalog": remoteCatalog, "namespace": remoteNS, "table": "replaced",
-		"location": "s3://" + bucket + "/" + repoID + "/unrelated/replaced"})
+	req := map[string]any{"op": "replace_unrelated", "catalog": remoteCatalog, "namespace": remoteNS, "table": "replaced",
+		"location": "s3://" + bucket + "/" + repoID + "/unrelated/replaced"}
+	if e.peer.noCreate {
+		req["register_from"] = authorCatalog
+	}
+	stranger := e.py.Call(t, req)
+	n, got := e.remoteScan(remoteNS, "replaced")
+	require.Equal(t, stranger["metadata_location"], got, "the remote now holds the unrelated table")
+	require.Equal(t, 1, n)
 	head := e.head(branch)
 	for _, force := range []bool{false, true} {
 		r := e.pull(pushArgs{ref: branch, table: "replaced", force: force, auth: basicAuth}, localNS, remoteNS)

@@ -92,11 +92,21 @@ def op_scan_location(req):
 
 
 def op_replace_unrelated(req):
-    """Drops the table in the named catalog and creates an unrelated one under the same name."""
+    """Drops the table in the named catalog and puts an unrelated one under the same name:
+    created through the catalog, or (register_from set, for catalogs without create) written
+    through the catalog register_from names and registered."""
     cat = catalogs[req["catalog"]]
     cat.drop_table(ident(req))
-    tbl = cat.create_table(ident(req), schema=SCHEMA, location=req["location"])
-    tbl.append(rows(500, 1))
+    if req.get("register_from"):
+        src = catalogs[req["register_from"]]
+        other = ("unrelated", req["table"])
+        src.create_namespace_if_not_exists(("unrelated",))
+        tbl = src.create_table(other, schema=SCHEMA, location=req["location"])
+        tbl.append(rows(500, 1))
+        tbl = cat.register_table(ident(req), tbl.metadata_location)
+    else:
+        tbl = cat.create_table(ident(req), schema=SCHEMA, location=req["location"])
+        tbl.append(rows(500, 1))
     return {"metadata_location": tbl.metadata_location, "table_uuid": str(tbl.metadata.table_uuid)}
 
 
