@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -15,20 +16,99 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
-// restConformance is what the REST conformance runs share: the S3 the metadata lives in and
-// what the peer is expected to support.
-type restConformance struct {
-	s3     *peers.S3
-	nested bool // multi-level namespaces
-	atomic bool // register with "overwrite" (an atomic re-point)
+// restPeer is one real Iceberg REST server, what it is expected to answer, and the stand-in
+// settings that imitate it.
+type restPeer struct {
+	name  string
+	start func(t testing.TB, s3 *peers.S3) *peers.REST
+	// javaStyle: the metadata files the peer is given are worded as Iceberg's Java writer
+	// words them (see s3MetadataFiles).
+	javaStyle bool
+	caps      restCapabilities
+	standIn   resttest.Options
 }
 
-func (c restConformance) run(t *testing.T, newRemote func(t *testing.T) config.RESTRemote) {
+// atomic reports whether the peer re-points a table atomically (register with overwrite).
+func (p restPeer) atomic() bool { return p.caps.OverwriteStatus == http.StatusOK }
+
+var restPeers = []restPeer{
+	{
+		name:  "apache-rest",
+		start: peers.StartApacheREST,
+		caps: restCapabilities{
+			RegisterInMissingNamespace: http.StatusOK, // its JDBC catalog derives namespaces from tables
+			OverwriteStatus:            http.StatusNotAcceptable,
+			OverwriteErrorType:         "UnsupportedOperationException",
+			NestedNamespace:            http.StatusOK,
+			NestedWithoutParent:        http.StatusOK,
+			DropWithoutPurgeKeepsFile:  true,
+			RegisterSnapshotless:       http.StatusOK,
+		},
+		standIn: resttest.Options{Overwrite: resttest.OverwriteUnsupported, ImplicitNamespaces: true},
+	},
+	{
+		name:      "nessie",
+		start:     peers.StartNessie,
+		javaStyle: true,
+		caps: restCapabilities{
+			RegisterInMissingNamespace: http.StatusNotFound,
+			OverwriteStatus:            http.StatusConflict, // the field is ignored: the table exists
+			OverwriteErrorType:         "AlreadyExistsException",
+			NestedNamespace:            http.StatusOK,
+			NestedWithoutParent:        http.StatusNotFound,
+			DropWithoutPurgeKeepsFile:  true,
+			// Nessie cannot parse metadata without current-snapshot-id (a 500).
+			RegisterSnapshotless: http.StatusInternalServerError,
+		},
+		standIn: resttest.Options{Overwrite: resttest.OverwriteIgnored, RequireParentNamespace: true, RequireCurrentSnapshotID: true},
+	},
+}
+
+// Each real REST server, and the stand-in set up to imitate it, answer the protocol
+// questions the adapter depends on the same way (the compatibility matrix in
+// interop/README.md), and both pass the adapter conformance suite through restcat with
+// metadata in the shared S3. A stand-in that drifts from its real server fails here.
+func TestREST(t *testing.T) {
+	for _, peer := range restPeers {
+		t.Run(peer.name, func(t *testing.T) {
+			s3 := peers.StartS3(t, "interop")
+			real := peer.start(t, s3)
+			t.Run("capabilities", func(t *testing.T) {
+				require.Equal(t, peer.caps, probeREST(t, s3, real.URI, peer.javaStyle))
+			})
+			t.Run("conformance", func(t *testing.T) {
+				began := time.Now()
+				restConformance(t, s3, peer, func(t *testing.T) config.RESTRemote {
+					emptyREST(t, real.URI)
+					return config.RESTRemote{URI: real.URI}
+				})
+				peers.Logf(t, "conformance on %s %s took %s (re-point: %s)", real.Name, real.Version,
+					time.Since(began).Round(10*time.Millisecond), map[bool]string{true: "atomic register overwrite", false: "drop-and-register fallback"}[peer.atomic()])
+			})
+			standIn := func(t *testing.T) *resttest.Server {
+				o := peer.standIn
+				o.IOProps = s3IOProps(s3)
+				return resttest.New(t, o)
+			}
+			t.Run("stand-in capabilities", func(t *testing.T) {
+				require.Equal(t, peer.caps, probeREST(t, s3, standIn(t).URL, peer.javaStyle))
+			})
+			t.Run("stand-in conformance", func(t *testing.T) {
+				restConformance(t, s3, peer, func(t *testing.T) config.RESTRemote {
+					return config.RESTRemote{URI: standIn(t).URL}
+				})
+			})
+		})
+	}
+}
+
+// restConformance runs catalogtest through restcat on the remote newRemote returns (empty).
+func restConformance(t *testing.T, s3 *peers.S3, peer restPeer, newRemote func(t *testing.T) config.RESTRemote) {
 	catalogtest.Run(t, catalogtest.Options{
-		NestedNamespaces: c.nested,
-		NonAtomicReplace: !c.atomic,
-		MetadataFiles:    s3MetadataFiles(c.s3, "conformance/"+t.Name()),
-		Exists:           s3Exists(c.s3),
+		NestedNamespaces: true,
+		NonAtomicReplace: !peer.atomic(),
+		MetadataFiles:    s3MetadataFiles(s3, "conformance/"+t.Name(), peer.javaStyle),
+		Exists:           s3Exists(s3),
 		New: func(t *testing.T) catalog.Adapter {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -38,36 +118,4 @@ func (c restConformance) run(t *testing.T, newRemote func(t *testing.T) config.R
 			return a
 		},
 	})
-}
-
-// Apache Iceberg's reference REST server: the conformance suite through restcat.
-func TestConformanceRESTApache(t *testing.T) {
-	s3 := peers.StartS3(t, "interop")
-	peer := peers.StartApacheREST(t, s3)
-	began := time.Now()
-	// Its JDBC catalog refuses register with overwrite (406): re-points drop and register.
-	restConformance{s3: s3, nested: true, atomic: false}.run(t, func(t *testing.T) config.RESTRemote {
-		emptyREST(t, peer.URI)
-		return config.RESTRemote{URI: peer.URI}
-	})
-	peers.Logf(t, "conformance on %s %s took %s", peer.Name, peer.Version, time.Since(began).Round(10*time.Millisecond))
-}
-
-// The REST stand-in over the same S3 metadata, in the mode that answers like each real
-// server, with that server's expectations: a stand-in that drifts from them fails here.
-func TestConformanceRESTStandIn(t *testing.T) {
-	s3 := peers.StartS3(t, "interop")
-	for name, c := range map[string]struct {
-		mode   resttest.OverwriteMode
-		atomic bool
-	}{
-		"as apache-rest": {resttest.OverwriteUnsupported, false},
-	} {
-		t.Run(name, func(t *testing.T) {
-			restConformance{s3: s3, nested: true, atomic: c.atomic}.run(t, func(t *testing.T) config.RESTRemote {
-				s := resttest.New(t, resttest.Options{IOProps: s3IOProps(s3), Overwrite: c.mode})
-				return config.RESTRemote{URI: s.URL}
-			})
-		})
-	}
 }

@@ -84,7 +84,67 @@ func JavaCommand(t testing.TB) (string, []string) {
 	if _, err := exec.LookPath(java); err != nil {
 		t.Fatalf("peers: Java 17 is required for the Java peers: %v", err)
 	}
-	return java, []string{"-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.net.preferIPv4Stack=true"}
+	return java, jvmOptions
+}
+
+var jvmOptions = []string{"-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.net.preferIPv4Stack=true"}
+
+// JavaAtLeast returns a java launcher of at least the given major version, and the JVM
+// options: JAVA_HOME's when it is new enough, otherwise the newest JDK installed under
+// /usr/lib/jvm (the project's machines carry a Temurin JDK beside OpenJDK 17). It fails the
+// test naming what it found when there is none.
+func JavaAtLeast(t testing.TB, major int) (string, []string) {
+	t.Helper()
+	var homes []string
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		homes = append(homes, home)
+	}
+	found, _ := filepath.Glob("/usr/lib/jvm/*/release")
+	for _, f := range found {
+		homes = append(homes, filepath.Dir(f))
+	}
+	best, bestMajor := "", 0
+	for _, home := range homes {
+		m := jdkMajor(home)
+		if m >= major && m > bestMajor {
+			if _, err := os.Stat(filepath.Join(home, "bin", "java")); err == nil {
+				best, bestMajor = home, m
+			}
+		}
+		if m >= major && home == os.Getenv("JAVA_HOME") {
+			best, bestMajor = home, m
+			break
+		}
+	}
+	if best == "" {
+		t.Fatalf("peers: a JDK %d or newer is required (JAVA_HOME or /usr/lib/jvm); found none among %v", major, homes)
+	}
+	return filepath.Join(best, "bin", "java"), jvmOptions
+}
+
+// jdkMajor reads the major version from a JDK's release file (JAVA_VERSION="25.0.3").
+func jdkMajor(home string) int {
+	b, err := os.ReadFile(filepath.Join(home, "release"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "JAVA_VERSION="); ok {
+			v = strings.Trim(v, `"`)
+			if after, ok := strings.CutPrefix(v, "1."); ok {
+				v = after
+			}
+			n := 0
+			for _, c := range v {
+				if c < '0' || c > '9' {
+					break
+				}
+				n = n*10 + int(c-'0')
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 func pomHash(t testing.TB, dir string) string {

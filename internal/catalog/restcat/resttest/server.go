@@ -84,6 +84,16 @@ type Options struct {
 	TLS bool
 	// OnViolation receives contract violations; the default fails the test with t.Errorf.
 	OnViolation func(error)
+	// ImplicitNamespaces makes register succeed in a namespace nobody created (which then
+	// exists), as Apache Iceberg's reference REST server over a JDBC catalog does.
+	ImplicitNamespaces bool
+	// RequireParentNamespace refuses (404 NoSuchNamespaceException) to create a nested
+	// namespace whose parent does not exist, as Nessie does.
+	RequireParentNamespace bool
+	// RequireCurrentSnapshotID answers 500 to register when the metadata file has no
+	// current-snapshot-id field (iceberg-go omits it for a table without snapshots), as
+	// Nessie 0.99 does (it cannot build its table model without it).
+	RequireCurrentSnapshotID bool
 	// IOProps are the iceberg-go FileIO properties the stand-in reads and writes metadata
 	// with (e.g. s3.endpoint and keys for metadata in an S3-compatible store); none are
 	// needed for file:// locations.
@@ -475,6 +485,12 @@ func (s *Server) createNamespace(w http.ResponseWriter, body []byte) {
 		writeError(w, http.StatusConflict, "AlreadyExistsException", "namespace already exists")
 		return
 	}
+	if n := len(req.Namespace); s.opts.RequireParentNamespace && n > 1 {
+		if _, ok := s.namespaces[nsKey(req.Namespace[:n-1])]; !ok {
+			writeError(w, http.StatusNotFound, "NoSuchNamespaceException", "parent namespace does not exist")
+			return
+		}
+	}
 	s.namespaces[k] = req.Properties
 	writeJSON(w, http.StatusOK, map[string]any{"namespace": req.Namespace, "properties": req.Properties})
 }
@@ -548,11 +564,18 @@ func (s *Server) register(ctx context.Context, w http.ResponseWriter, ns []strin
 		writeError(w, http.StatusBadRequest, "BadRequestException", "cannot read metadata at the given location")
 		return
 	}
+	if s.opts.RequireCurrentSnapshotID && !s.hasCurrentSnapshotID(ctx, req.MetadataLocation) {
+		writeError(w, http.StatusInternalServerError, "ValueInstantiationException", "Cannot build IcebergTableMetadata, some of required attributes are not set [currentSnapshotId]")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.namespaces[nsKey(ns)]; !ok {
-		writeError(w, http.StatusNotFound, "NoSuchNamespaceException", "namespace does not exist")
-		return
+		if !s.opts.ImplicitNamespaces {
+			writeError(w, http.StatusNotFound, "NoSuchNamespaceException", "namespace does not exist")
+			return
+		}
+		s.namespaces[nsKey(ns)] = map[string]string{}
 	}
 	k := tableKey(ns, req.Name)
 	if _, exists := s.tables[k]; exists && !overwrite {
@@ -664,6 +687,26 @@ func (s *Server) readMetadata(ctx context.Context, loc string) (table.Metadata, 
 	}
 	defer f.Close()
 	return table.ParseMetadata(f)
+}
+
+// hasCurrentSnapshotID reports whether the metadata file at loc has a current-snapshot-id
+// field (parsed metadata cannot tell an absent field from -1).
+func (s *Server) hasCurrentSnapshotID(ctx context.Context, loc string) bool {
+	fs, err := icebergio.LoadFS(ctx, s.opts.IOProps, loc)
+	if err != nil {
+		return false
+	}
+	f, err := fs.Open(loc)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(f).Decode(&raw); err != nil {
+		return false
+	}
+	_, ok := raw["current-snapshot-id"]
+	return ok
 }
 
 // writeMetadata writes md as <dir of prev>/<n>-<uuid>.metadata.json through iceberg-go io.
