@@ -22,6 +22,22 @@ func restApacheKind() remoteKind {
 	}}
 }
 
+// restNessieKind is the second REST implementation: Nessie's Iceberg REST endpoint.
+func restNessieKind() remoteKind {
+	return remoteKind{name: "rest-nessie", start: func(t *testing.T, s3 *peers.S3, _ string) remotePeer {
+		r := peers.StartNessie(t, s3)
+		return remotePeer{
+			peer: "Nessie server (Iceberg REST endpoint, in-memory store)", version: r.Version,
+			cfg:    config.Remote{Type: "rest", REST: config.RESTRemote{URI: r.URI, Warehouse: r.Warehouse}},
+			pyName: "rest", pyProps: map[string]string{"type": "rest", "uri": r.URI, "warehouse": r.Warehouse},
+			proc: r.Proc,
+			limits: map[string]string{limitNoLineage: "pull after an external commit is refused (409): Nessie rewrites the " +
+				"metadata with an empty metadata-log and only the new snapshot (no parent-snapshot-id), so descent " +
+				"from the pushed state cannot be proven"},
+		}
+	}}
+}
+
 func hiveHMSKind() remoteKind {
 	return remoteKind{name: "hive-hms", missing: "peers.StartHMS is not available on this branch yet"}
 }

@@ -36,12 +36,19 @@ type remotePeer struct {
 	pyProps map[string]string
 	proc    *peers.Process
 	notes   string // for the matrix
+	// limits are the remote's known limitations, by limit name, with the reason; the scenario
+	// concerned asserts the limited behaviour instead (and fails once the limit is gone).
+	limits map[string]string
 	// noCreate: the remote has no create-table endpoint; an unrelated table is registered.
 	noCreate bool
 	// provenance returns the lakefs.* parameters the remote stores for a table; nil when the
 	// remote has no place for them.
 	provenance func(t *testing.T, ns []string, table string) map[string]string
 }
+
+// limitNoLineage: the remote rewrites metadata on commit without metadata-log or parent
+// snapshot, so a pull cannot prove that the remote state descends from what was pushed.
+const limitNoLineage = "no-lineage"
 
 // catalogName is the SQL catalogs' catalog_name, shared by the service and pyiceberg.
 const catalogName = "lakefs"
@@ -54,6 +61,7 @@ func remoteKinds() []remoteKind {
 		{name: "glue-standin", start: startGlueStandIn},
 		restApacheKind(),
 		restStandInKind(),
+		restNessieKind(),
 		hiveHMSKind(),
 	}
 }

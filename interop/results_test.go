@@ -67,8 +67,12 @@ func (r *results) outcome(kind, sc string, ok bool) {
 		v = "FAIL"
 	}
 	for _, n := range r.notes[kind+"/"+sc] {
-		if strings.Contains(n, "n/a") {
+		switch {
+		case !ok:
+		case strings.Contains(n, "n/a"):
 			v = "n/a"
+		case strings.HasPrefix(n, "limit: "):
+			v = "limited"
 		}
 	}
 	r.outcomes[kind][sc] = v
@@ -112,8 +116,13 @@ func (r *results) matrixRow(kind string) string {
 	}
 	var failed []string
 	for _, sc := range scenarios {
-		if o[sc.name] == "FAIL" {
+		switch o[sc.name] {
+		case "FAIL":
 			failed = append(failed, sc.name)
+		case "limited":
+			for _, n := range r.notes[kind+"/"+sc.name] {
+				notes = append(notes, sc.name+": "+strings.TrimPrefix(n, "limit: "))
+			}
 		}
 	}
 	if len(failed) > 0 {
