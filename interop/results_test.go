@@ -170,6 +170,10 @@ func (r *results) check(t *testing.T) {
 		}
 		lines := strings.Split(strings.Trim(readme[i+len(sec.begin):j], "\n"), "\n")
 		for _, kind := range r.order {
+			if _, absent := r.absent[kind]; !absent && len(r.outcomes[kind]) < len(scenarios) {
+				peers.Logf(t, "%s: %d of %d scenarios ran; README rows not checked", kind, len(r.outcomes[kind]), len(scenarios))
+				continue
+			}
 			want := sec.row(kind)
 			idx := -1
 			for n, l := range lines {
