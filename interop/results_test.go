@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +150,22 @@ func (r *results) scenarioRow(kind string) string {
 	return "| " + strings.Join(cells, " | ") + " |"
 }
 
+// sortRows orders table rows as remoteKinds lists the kinds (unknown rows last).
+func sortRows(rows []string) {
+	rank := map[string]int{}
+	for i, k := range remoteKinds() {
+		rank[k.name] = i
+	}
+	key := func(row string) int {
+		name, _, _ := strings.Cut(strings.TrimPrefix(row, "| "), " |")
+		if r, ok := rank[name]; ok {
+			return r
+		}
+		return len(rank)
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return key(rows[a]) < key(rows[b]) })
+}
+
 // check compares (or writes) README.md's rows for the kinds that ran.
 func (r *results) check(t *testing.T) {
 	r.mu.Lock()
@@ -192,6 +209,9 @@ func (r *results) check(t *testing.T) {
 			case lines[idx] != want:
 				t.Errorf("interop README's row for %s does not match the run:\nREADME: %s\nrun:    %s\n(INTEROP_WRITE_MATRIX=1 writes it)", kind, lines[idx], want)
 			}
+		}
+		if write {
+			sortRows(lines[2:])
 		}
 		readme = readme[:i+len(sec.begin)] + "\n" + strings.Join(lines, "\n") + "\n" + readme[j:]
 	}
