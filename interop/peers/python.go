@@ -61,7 +61,7 @@ func Venv(t testing.TB) *Python {
 		defer cancel()
 		run := func(env []string, name string, args ...string) error {
 			cmd := exec.CommandContext(ctx, name, args...)
-			cmd.Env = append(append(baseEnv(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1"), env...)
+			cmd.Env = append(append(installEnv(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1"), env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(string(out), 40))
@@ -92,6 +92,21 @@ func Venv(t testing.TB) *Python {
 		Logf(t, "installed the Python peers (%s) in %s", strings.Join(topLevel(req), ", "), time.Since(began).Round(time.Second))
 	})
 	return py
+}
+
+// installEnv is baseEnv plus what reaching the registry may need on this machine (pip's
+// own settings, proxies, CA bundles). Only installs get it; the peers never do.
+func installEnv() []string {
+	env := baseEnv()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "PIP_"), strings.EqualFold(k, "HTTPS_PROXY"), strings.EqualFold(k, "HTTP_PROXY"),
+			strings.EqualFold(k, "NO_PROXY"), k == "SSL_CERT_FILE", k == "REQUESTS_CA_BUNDLE":
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // pythonInterpreter is the python that builds the virtualenv: $INTEROP_PYTHON or python3.
