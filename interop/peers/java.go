@@ -47,6 +47,13 @@ func MavenClasspath(t testing.TB, name string) string {
 		if err := os.Rename(out, cacheFile); err != nil {
 			t.Fatalf("peers: %v", err)
 		}
+		// Classpaths of earlier versions of the pom are of no further use.
+		old, _ := filepath.Glob(filepath.Join(CacheDir(t, name), "classpath-*.txt"))
+		for _, f := range old {
+			if f != cacheFile {
+				_ = os.Remove(f)
+			}
+		}
 		cp = string(b)
 		Logf(t, "installed %s classpath with maven in %s (%d jars)", name, time.Since(began).Round(100*time.Millisecond), len(filepath.SplitList(cp)))
 	})

@@ -5,7 +5,7 @@
 // its required-field checks.
 //
 // It implements the calls iceberg-go's Hive catalog and hivecat make (get/create database,
-// get_all_databases, get/create/alter/drop table, get_tables, lock/check_lock/unlock) with
+// get_all_databases, get_table_req, create/alter/drop table, get_tables, lock/check_lock/unlock) with
 // the metastore's observable behaviour: lower-cased names, NoSuchObjectException /
 // AlreadyExistsException / InvalidObjectException / MetaException as the metastore raises
 // them, a database needs a location, and EXCLUSIVE table locks are granted one holder at a
@@ -120,7 +120,8 @@ type lock struct {
 // implemented are the thrift method names the handler serves.
 var implemented = map[string]bool{
 	"get_database": true, "create_database": true, "get_all_databases": true,
-	"get_table": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
+	// Hive Metastore 4 removed get_table (HIVE-26537); get_table_req (Hive 2.1+) is the call.
+	"get_table_req": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
 	"lock": true, "check_lock": true, "unlock": true,
 }
 
@@ -182,7 +183,17 @@ func (h *handler) GetAllDatabases(context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (h *handler) GetTable(_ context.Context, dbname, name string) (*hive_metastore.Table, error) {
+// GetTableReq is get_table_req; like Hive Metastore 4, the stand-in no longer serves the
+// older get_table.
+func (h *handler) GetTableReq(ctx context.Context, req *hive_metastore.GetTableRequest) (*hive_metastore.GetTableResult_, error) {
+	t, err := h.getTable(req.DbName, req.TblName)
+	if err != nil {
+		return nil, err
+	}
+	return &hive_metastore.GetTableResult_{Table: t}, nil
+}
+
+func (h *handler) getTable(dbname, name string) (*hive_metastore.Table, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	db, tn := strings.ToLower(dbname), strings.ToLower(name)
