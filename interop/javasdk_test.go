@@ -27,12 +27,12 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
-	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
+	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
 // The official lakeFS Java SDK is a client of the service: a push with basic auth and a pull

@@ -137,12 +137,7 @@ func hmsDistribution(t testing.TB) string {
 		began := time.Now()
 		coords := "org.apache.hive:hive-standalone-metastore-server:" + HMSVersion + ":tar.gz:bin"
 		Maven(t, cache, "dependency:get", "-Dartifact="+coords, "-Dtransitive=false")
-		m2, err := os.UserHomeDir()
-		if err != nil {
-			t.Fatalf("peers: %v", err)
-		}
-		tgz := filepath.Join(m2, ".m2", "repository", "org", "apache", "hive", "hive-standalone-metastore-server",
-			HMSVersion, "hive-standalone-metastore-server-"+HMSVersion+"-bin.tar.gz")
+		tgz := mavenArtifact(t, "org.apache.hive", "hive-standalone-metastore-server", HMSVersion, "bin", "tar.gz")
 		tmp := filepath.Join(cache, "unpack.tmp")
 		_ = os.RemoveAll(tmp)
 		if err := untar(tgz, tmp); err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,13 +66,8 @@ func StartNessie(t testing.TB, s3 *S3) *REST {
 // nessieJar returns the runner jar, fetched into ~/.m2 by Maven on first use.
 func nessieJar(t testing.TB) string {
 	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatalf("peers: %v", err)
-	}
 	coords := "org.projectnessie.nessie:nessie-quarkus:" + NessieVersion + ":jar:runner"
-	jar := filepath.Join(home, ".m2", "repository", "org", "projectnessie", "nessie", "nessie-quarkus",
-		NessieVersion, "nessie-quarkus-"+NessieVersion+"-runner.jar")
+	jar := mavenArtifact(t, "org.projectnessie.nessie", "nessie-quarkus", NessieVersion, "runner", "jar")
 	WithInstallLock(t, "nessie", func() {
 		if _, err := os.Stat(jar); err == nil {
 			return
