@@ -32,6 +32,22 @@ func TestHive(t *testing.T) {
 		})
 		peers.Logf(t, "conformance on hive-metastore %s took %s", hms.Version, time.Since(began).Round(10*time.Millisecond))
 	})
+	t.Run("state survives a restart", func(t *testing.T) {
+		emptyHMS(t, hms.URI)
+		a := hiveAdapter(t, s3, config.HiveRemote{URI: hms.URI, Warehouse: hms.Warehouse})
+		c := testCtx(t)
+		loc := s3MetadataFiles(s3, "restart/hms", false)(t, 1)[0]
+		id := catalog.Ident{Namespace: []string{"restart"}, Table: "t"}
+		require.NoError(t, a.CreateNamespace(c, id.Namespace))
+		require.NoError(t, a.RegisterTable(c, id, loc, catalog.Provenance{}))
+		hms.Proc.Stop()
+		_, err := a.LoadTable(c, id)
+		require.Error(t, err, "a stopped metastore does not answer")
+		hms.Proc.Restart()
+		got, err := a.LoadTable(c, id)
+		require.NoError(t, err)
+		require.Equal(t, loc, got)
+	})
 	if t.Failed() {
 		t.Log(hms.Proc.LogTail(150))
 	}
@@ -47,14 +63,18 @@ func hiveConformance(t *testing.T, s3 *peers.S3, newRemote func(t *testing.T) co
 		MetadataFiles: s3MetadataFiles(s3, "conformance/"+t.Name(), false),
 		Exists:        s3Exists(s3),
 		New: func(t *testing.T) catalog.Adapter {
-			a, err := hivecat.New(context.Background(), newRemote(t), hivecat.Options{
-				Name: "interop", Timeout: 20 * time.Second, LockWait: 5 * time.Second, Properties: s3IOProps(s3),
-			})
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = a.Close() })
-			return a
+			return hiveAdapter(t, s3, newRemote(t))
 		},
 	})
+}
+
+func hiveAdapter(t *testing.T, s3 *peers.S3, cfg config.HiveRemote) *hivecat.Adapter {
+	a, err := hivecat.New(context.Background(), cfg, hivecat.Options{
+		Name: "interop", Timeout: 20 * time.Second, MaxRetries: 1, LockWait: 5 * time.Second, Properties: s3IOProps(s3),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
 }
 
 // emptyHMS drops every database but "default" (cascading to its tables, keeping data), so
