@@ -33,9 +33,21 @@ type Server struct {
 	h      *handler
 }
 
-// New starts a stand-in on 127.0.0.1; it is stopped in t.Cleanup.
-func New(t testing.TB) *Server {
+// Options change what the stand-in imitates.
+type Options struct {
+	// PreHive21 serves get_table instead of get_table_req, as a metastore older than Hive
+	// 2.1 does (Hive 2.1 to 3.x serve both; Hive 4 only get_table_req).
+	PreHive21 bool
+}
+
+// New starts a stand-in on 127.0.0.1 that answers like Hive Metastore 4 (or as opts say);
+// it is stopped in t.Cleanup.
+func New(t testing.TB, opts ...Options) *Server {
 	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	ss, err := thrift.NewTServerSocket("127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("hivetest: %v", err)
@@ -50,7 +62,11 @@ func New(t testing.TB) *Server {
 	// interface would kill the test binary instead).
 	m := proc.ProcessorMap()
 	for name := range m {
-		if !implemented[name] {
+		serve := implemented[name]
+		if o.PreHive21 && (name == "get_table" || name == "get_table_req") {
+			serve = name == "get_table"
+		}
+		if !serve {
 			delete(m, name)
 		}
 	}
@@ -191,6 +207,11 @@ func (h *handler) GetTableReq(ctx context.Context, req *hive_metastore.GetTableR
 		return nil, err
 	}
 	return &hive_metastore.GetTableResult_{Table: t}, nil
+}
+
+// GetTable is get_table, served only with Options.PreHive21.
+func (h *handler) GetTable(_ context.Context, dbname, name string) (*hive_metastore.Table, error) {
+	return h.getTable(dbname, name)
 }
 
 func (h *handler) getTable(dbname, name string) (*hive_metastore.Table, error) {
