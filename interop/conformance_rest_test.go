@@ -85,6 +85,22 @@ func TestREST(t *testing.T) {
 				peers.Logf(t, "conformance on %s %s took %s (re-point: %s)", real.Name, real.Version,
 					time.Since(began).Round(10*time.Millisecond), map[bool]string{true: "atomic register overwrite", false: "drop-and-register fallback"}[peer.atomic()])
 			})
+			t.Run("state survives a restart", func(t *testing.T) {
+				emptyREST(t, real.URI)
+				a := restAdapter(t, config.RESTRemote{URI: real.URI})
+				c := testCtx(t)
+				loc := s3MetadataFiles(s3, "restart/"+peer.name, peer.javaStyle)(t, 1)[0]
+				id := catalog.Ident{Namespace: []string{"restart"}, Table: "t"}
+				require.NoError(t, a.CreateNamespace(c, id.Namespace))
+				require.NoError(t, a.RegisterTable(c, id, loc, catalog.Provenance{}))
+				real.Proc.Stop()
+				_, err := a.LoadTable(c, id)
+				require.Error(t, err, "a stopped peer does not answer")
+				real.Proc.Restart()
+				got, err := a.LoadTable(c, id)
+				require.NoError(t, err)
+				require.Equal(t, loc, got)
+			})
 			standIn := func(t *testing.T) *resttest.Server {
 				o := peer.standIn
 				o.IOProps = s3IOProps(s3)
@@ -110,12 +126,20 @@ func restConformance(t *testing.T, s3 *peers.S3, peer restPeer, newRemote func(t
 		MetadataFiles:    s3MetadataFiles(s3, "conformance/"+t.Name(), peer.javaStyle),
 		Exists:           s3Exists(s3),
 		New: func(t *testing.T) catalog.Adapter {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			a, err := restcat.New(ctx, newRemote(t), restcat.Options{Name: "interop", Timeout: 20 * time.Second, MaxRetries: 1})
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = a.Close() })
-			return a
+			return restAdapter(t, newRemote(t))
 		},
 	})
+}
+
+func restAdapter(t *testing.T, cfg config.RESTRemote) *restcat.Adapter {
+	a, err := restcat.New(testCtx(t), cfg, restcat.Options{Name: "interop", Timeout: 20 * time.Second, MaxRetries: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func testCtx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return c
 }

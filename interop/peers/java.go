@@ -47,10 +47,46 @@ func MavenClasspath(t testing.TB, name string) string {
 		if err := os.Rename(out, cacheFile); err != nil {
 			t.Fatalf("peers: %v", err)
 		}
+		// Classpaths of earlier versions of the pom are of no further use.
+		old, _ := filepath.Glob(filepath.Join(CacheDir(t, name), "classpath-*.txt"))
+		for _, f := range old {
+			if f != cacheFile {
+				_ = os.Remove(f)
+			}
+		}
 		cp = string(b)
 		Logf(t, "installed %s classpath with maven in %s (%d jars)", name, time.Since(began).Round(100*time.Millisecond), len(filepath.SplitList(cp)))
 	})
 	return strings.TrimSpace(cp)
+}
+
+// MavenRepoEnv names the environment variable that moves Maven's local repository away from
+// ~/.m2/repository (e.g. to measure a cold install, or to a CI cache folder).
+const MavenRepoEnv = "INTEROP_MAVEN_REPO"
+
+// MavenRepo returns Maven's local repository: $INTEROP_MAVEN_REPO or ~/.m2/repository.
+func MavenRepo(t testing.TB) string {
+	t.Helper()
+	if v := os.Getenv(MavenRepoEnv); v != "" {
+		return v
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatalf("peers: %v", err)
+	}
+	return filepath.Join(home, ".m2", "repository")
+}
+
+// mavenArtifact returns the path of group:artifact:version[:classifier] of type ext in the
+// local repository.
+func mavenArtifact(t testing.TB, group, artifact, version, classifier, ext string) string {
+	name := artifact + "-" + version
+	if classifier != "" {
+		name += "-" + classifier
+	}
+	parts := append([]string{MavenRepo(t)}, strings.Split(group, ".")...)
+	parts = append(parts, artifact, version, name+"."+ext)
+	return filepath.Join(parts...)
 }
 
 // Maven runs mvn in dir (batch mode, quiet, bounded in time) and fails the test with its
@@ -62,7 +98,7 @@ func Maven(t testing.TB, dir string, args ...string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), mavenTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "mvn", append([]string{"-B", "-q", "-Dstyle.color=never"}, args...)...)
+	cmd := exec.CommandContext(ctx, "mvn", append([]string{"-B", "-q", "-Dstyle.color=never", "-Dmaven.repo.local=" + MavenRepo(t)}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = baseEnv()
 	var out bytes.Buffer

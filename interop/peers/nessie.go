@@ -17,8 +17,9 @@ import (
 const NessieVersion = "0.99.0"
 
 // StartNessie starts the Nessie server from its Quarkus runner jar on a free loopback port,
-// with the in-memory version store and its Iceberg REST endpoint serving one warehouse,
-// s3://<bucket>/nessie, in the in-process S3. URI is the Iceberg REST base
+// with a RocksDB version store in the test's temporary folder (so the catalog survives
+// Restart) and its Iceberg REST endpoint serving one warehouse, s3://<bucket>/nessie, in the
+// in-process S3. URI is the Iceberg REST base
 // (http://127.0.0.1:port/iceberg); Warehouse is the warehouse name a client may pass.
 func StartNessie(t testing.TB, s3 *S3) *REST {
 	t.Helper()
@@ -28,14 +29,17 @@ func StartNessie(t testing.TB, s3 *S3) *REST {
 	dir := t.TempDir()
 	location := s3.Warehouse("nessie")
 	props := map[string]string{
-		"quarkus.http.host":                                           "127.0.0.1",
-		"quarkus.http.port":                                           fmt.Sprint(port),
-		"quarkus.management.host":                                     "127.0.0.1",
-		"quarkus.management.port":                                     fmt.Sprint(mgmt),
-		"quarkus.otel.sdk.disabled":                                   "true",
-		"quarkus.log.console.json":                                    "false",
-		"quarkus.banner.enabled":                                      "false",
-		"nessie.version.store.type":                                   "IN_MEMORY",
+		"quarkus.http.host":         "127.0.0.1",
+		"quarkus.http.port":         fmt.Sprint(port),
+		"quarkus.management.host":   "127.0.0.1",
+		"quarkus.management.port":   fmt.Sprint(mgmt),
+		"quarkus.otel.sdk.disabled": "true",
+		"quarkus.log.console.json":  "false",
+		"quarkus.banner.enabled":    "false",
+		// RocksDB in the test's folder rather than IN_MEMORY, so that Restart (the
+		// "remote unreachable" scenarios) finds the catalog as it was.
+		"nessie.version.store.type":                                   "ROCKSDB",
+		"nessie.version.store.persist.rocks.database-path":            filepath.Join(dir, "rocksdb"),
 		"nessie.server.authentication.enabled":                        "false",
 		"nessie.catalog.default-warehouse":                            "warehouse",
 		"nessie.catalog.warehouses.warehouse.location":                location,
@@ -43,8 +47,8 @@ func StartNessie(t testing.TB, s3 *S3) *REST {
 		"nessie.catalog.service.s3.default-options.path-style-access": "true",
 		"nessie.catalog.service.s3.default-options.region":            s3.Region,
 		"nessie.catalog.service.s3.default-options.access-key":        "urn:nessie-secret:quarkus:interop.s3",
-		"interop.s3.name":                                             s3.AccessKeyID,
-		"interop.s3.secret":                                           s3.SecretAccessKey,
+		"interop.s3.name":   s3.AccessKeyID,
+		"interop.s3.secret": s3.SecretAccessKey,
 	}
 	args := append([]string{}, jvm...)
 	for k, v := range props {
@@ -67,13 +71,8 @@ func StartNessie(t testing.TB, s3 *S3) *REST {
 // nessieJar returns the runner jar, fetched into ~/.m2 by Maven on first use.
 func nessieJar(t testing.TB) string {
 	t.Helper()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatalf("peers: %v", err)
-	}
 	coords := "org.projectnessie.nessie:nessie-quarkus:" + NessieVersion + ":jar:runner"
-	jar := filepath.Join(home, ".m2", "repository", "org", "projectnessie", "nessie", "nessie-quarkus",
-		NessieVersion, "nessie-quarkus-"+NessieVersion+"-runner.jar")
+	jar := mavenArtifact(t, "org.projectnessie.nessie", "nessie-quarkus", NessieVersion, "runner", "jar")
 	WithInstallLock(t, "nessie", func() {
 		if _, err := os.Stat(jar); err == nil {
 			return
