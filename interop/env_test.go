@@ -109,7 +109,11 @@ func newEnv(t *testing.T, kind remoteKind, py *peers.Python) *env {
 	author := map[string]string{"type": "sql", "uri": "sqlite:///" + filepath.Join(dir, "author.db"),
 		"warehouse": "s3://" + bucket + "/" + repoID + "/tables"}
 	e.py.Call(e.t, map[string]any{"op": "catalog", "alias": authorCatalog, "props": merge(author, s3props)})
-	e.py.Call(e.t, map[string]any{"op": "catalog", "alias": remoteCatalog, "name": e.peer.pyName, "props": merge(e.peer.pyProps, s3props)})
+	e.py.Call(e.t, map[string]any{"op": "catalog", "alias": remoteCatalog, "name": e.peer.pyName,
+		"props": merge(e.peer.pyProps, s3props), "shim": e.peer.pyShim})
+	if e.peer.check != nil {
+		e.peer.check(t, e)
+	}
 	return e
 }
 

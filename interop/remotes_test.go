@@ -44,6 +44,12 @@ type remotePeer struct {
 	// provenance returns the lakefs.* parameters the remote stores for a table; nil when the
 	// remote has no place for them.
 	provenance func(t *testing.T, ns []string, table string) map[string]string
+	// pyShim names a workaround the driver applies to pyiceberg for this remote ("" none).
+	pyShim string
+	// check, when set, runs once the environment is up (e.g. proving a shim is still needed).
+	check func(t *testing.T, e *env)
+	// provenanceOnReplaceOnly: the remote gets the provenance on a re-point, not on register.
+	provenanceOnReplaceOnly bool
 }
 
 // limitNoLineage: the remote rewrites metadata on commit without metadata-log or parent

@@ -107,6 +107,9 @@ func (r *results) matrixRow(kind string) string {
 	prov := "no (nowhere to store it)"
 	if p.provenance != nil {
 		prov = "yes (lakefs.* parameters)"
+		if p.provenanceOnReplaceOnly {
+			prov = "on re-point only (lakefs.* parameters)"
+		}
 		if o["register"] != "pass" || o["force_update re-point"] != "pass" {
 			prov = "FAIL"
 		}

@@ -43,8 +43,45 @@ def op_versions(_):
 def op_catalog(req):
     """Configures a pyiceberg catalog under an alias. name is the catalog's own name (the SQL
     catalog stores it in every row, so it must match the service's catalog_name)."""
+    if req.get("shim") == HIVE4_SHIM:
+        shim_hive4()
     catalogs[req["alias"]] = load_catalog(req.get("name") or req["alias"], **req["props"])
     return {}
+
+
+# pyiceberg 0.12.0's HiveCatalog reads tables with the metastore's get_table, which Hive 4
+# removed (apache/iceberg-python#1222; only get_table_req remains, present since Hive 2.3).
+# The shim makes the bundled Thrift client's get_table call get_table_req, as later pyiceberg
+# releases do. op_hive_get_table_unshimmed proves the shim is still needed.
+HIVE4_SHIM = "hive4-get-table-req"
+_original_get_table = None
+
+
+def shim_hive4():
+    global _original_get_table
+    from hive_metastore.ThriftHiveMetastore import Client
+    from hive_metastore.ttypes import GetTableRequest
+    if _original_get_table is not None:
+        return
+    _original_get_table = Client.get_table
+
+    def get_table(self, dbname, tbl_name):
+        return self.get_table_req(GetTableRequest(dbName=dbname, tblName=tbl_name)).table
+
+    Client.get_table = get_table
+
+
+def op_hive_get_table_unshimmed(req):
+    """Calls the metastore's get_table as pyiceberg 0.12.0 does, without the shim."""
+    from pyiceberg.catalog.hive import _HiveClient
+    from hive_metastore.ThriftHiveMetastore import Client
+    get_table = _original_get_table or Client.get_table
+    with _HiveClient(req["uri"]) as client:
+        try:
+            get_table(client, req["database"], req["table"])
+            return {"error": ""}
+        except Exception as e:
+            return {"error": f"{type(e).__name__}: {e}"}
 
 
 def op_fileio(req):
