@@ -10,6 +10,7 @@ import (
 	"github.com/beltran/gohive/hive_metastore"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat/hivetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat/resttest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
@@ -66,6 +67,25 @@ func hiveHMSKind() remoteKind {
 				require.Contains(t, out["error"], "Invalid method name: 'get_table'",
 					"pyiceberg's get_table works on this metastore now: drop the driver's hive4 shim")
 			},
+		}
+	}}
+}
+
+// hiveStandInKind is the Hive stand-in (hivecat/hivetest) under the same scenarios, with
+// pyiceberg's HiveCatalog (and its Thrift client) as a client it was not written against.
+func hiveStandInKind() remoteKind {
+	return remoteKind{name: "hive-standin", start: func(t *testing.T, s3 *peers.S3, _ string) remotePeer {
+		s := hivetest.New(t)
+		return remotePeer{
+			peer: "hivetest (this repository's stand-in)", version: "-",
+			cfg:    config.Remote{Type: "hive", Hive: config.HiveRemote{URI: s.URI(), Warehouse: s3.Warehouse("hive-standin")}},
+			pyName: "hive", pyProps: map[string]string{"type": "hive", "uri": s.URI(), "warehouse": s3.Warehouse("hive-standin")},
+			pyShim: "hive4-get-table-req",
+			notes:  "stand-in, for comparison with hive-hms; no process to stop",
+			provenance: func(t *testing.T, ns []string, table string) map[string]string {
+				return lakefsKeys(hmsTableParameters(t, s.URI(), ns[0], table))
+			},
+			provenanceOnReplaceOnly: true,
 		}
 	}}
 }

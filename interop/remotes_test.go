@@ -69,6 +69,7 @@ func remoteKinds() []remoteKind {
 		restStandInKind(),
 		restNessieKind(),
 		hiveHMSKind(),
+		hiveStandInKind(),
 	}
 }
 
