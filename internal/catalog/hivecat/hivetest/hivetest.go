@@ -138,8 +138,7 @@ var implemented = map[string]bool{
 	"get_database": true, "create_database": true, "get_all_databases": true,
 	// Hive Metastore 4 removed get_table (HIVE-26537); get_table_req (Hive 2.1+) is the call.
 	"get_table_req": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
-	"alter_table_with_environment_context": true,
-	"lock":                                 true, "check_lock": true, "unlock": true,
+	"alter_table_with_environment_context": true, "lock": true, "check_lock": true, "unlock": true,
 }
 
 // handler implements the metastore calls in implemented; the embedded (nil) interface only
