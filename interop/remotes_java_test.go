@@ -35,7 +35,7 @@ func restNessieKind() remoteKind {
 	return remoteKind{name: "rest-nessie", start: func(t *testing.T, s3 *peers.S3, _ string) remotePeer {
 		r := peers.StartNessie(t, s3)
 		return remotePeer{
-			peer: "Nessie server (Iceberg REST endpoint, in-memory store)", version: r.Version,
+			peer: "Nessie server (Iceberg REST endpoint, RocksDB store)", version: r.Version,
 			cfg:    config.Remote{Type: "rest", REST: config.RESTRemote{URI: r.URI, Warehouse: r.Warehouse}},
 			pyName: "rest", pyProps: map[string]string{"type": "rest", "uri": r.URI, "warehouse": r.Warehouse},
 			proc: r.Proc,
