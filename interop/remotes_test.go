@@ -34,7 +34,7 @@ type remotePeer struct {
 	cfg     config.Remote
 	pyName  string // the pyiceberg catalog's name
 	pyProps map[string]string
-	proc    *peers.Process
+	proc    stoppable
 	notes   string // for the matrix
 	// limits are the remote's known limitations, by limit name, with the reason; the scenario
 	// concerned asserts the limited behaviour instead (and fails once the limit is gone).
@@ -55,6 +55,13 @@ type remotePeer struct {
 // limitNoLineage: the remote rewrites metadata on commit without metadata-log or parent
 // snapshot, so a pull cannot prove that the remote state descends from what was pushed.
 const limitNoLineage = "no-lineage"
+
+// stoppable is what the unreachable scenario stops and restarts: a peer process, or the
+// proxy in front of a server the suite does not own.
+type stoppable interface {
+	Stop()
+	Restart()
+}
 
 // catalogName is the SQL catalogs' catalog_name, shared by the service and pyiceberg.
 const catalogName = "lakefs"
@@ -82,16 +89,27 @@ func startSQLite(t *testing.T, _ *peers.S3, dir string) remotePeer {
 	}
 }
 
+// startPostgres is a fresh schema on the shared PostgreSQL. The service reaches it through a
+// loopback proxy (the suite cannot stop the server itself, but can cut the service off it);
+// pyiceberg connects directly.
 func startPostgres(t *testing.T, _ *peers.S3, _ string) remotePeer {
 	dsn := pgtest.Schema(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
 	schema := u.Query().Get("search_path")
 	pyURI := "postgresql+psycopg2://" + u.User.String() + "@" + u.Host + u.Path + "?options=" + url.QueryEscape("-csearch_path="+schema)
+	proxy := peers.StartTCPProxy(t, u.Host)
+	viaProxy := *u
+	viaProxy.Host = proxy.Addr
+	q := viaProxy.Query()
+	q.Set("connect_timeout", "5")
+	viaProxy.RawQuery = q.Encode()
 	return remotePeer{
 		peer: "PostgreSQL (SQL catalog schema)", version: "pyiceberg " + peers.Venv(t).Pinned(t, "pyiceberg"),
-		cfg:    config.Remote{Type: "sql", SQL: config.SQLRemote{Driver: "postgres", DSN: dsn, CatalogName: catalogName}},
+		cfg:    config.Remote{Type: "sql", SQL: config.SQLRemote{Driver: "postgres", DSN: viaProxy.String(), CatalogName: catalogName}},
 		pyName: catalogName, pyProps: map[string]string{"type": "sql", "uri": pyURI},
+		proc:  proxy,
+		notes: "unreachable: the service is cut off by stopping a loopback proxy in front of the shared server",
 	}
 }
 
