@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
 func loadCompose(t *testing.T) *types.Project {
@@ -180,4 +181,21 @@ func TestDockerfile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Every image is pinned (no "latest", no bare name), and the REST catalog is the Apache
+// Iceberg release the interop suite runs against.
+func TestComposeImagesArePinned(t *testing.T) {
+	project := loadCompose(t)
+	for name, svc := range project.Services {
+		if svc.Image == "" {
+			continue // built from this repository
+		}
+		repo, tag, ok := strings.Cut(svc.Image, ":")
+		assert.True(t, ok && tag != "" && tag != "latest", "service %s: image %q must name a fixed tag", name, svc.Image)
+		if repo == "apache/iceberg-rest-fixture" {
+			assert.Equal(t, peers.ApacheRESTVersion, tag, "service %s: the interop suite tests Apache's REST server %s", name, peers.ApacheRESTVersion)
+		}
+	}
+	assert.Equal(t, "apache/iceberg-rest-fixture:"+peers.ApacheRESTVersion, project.Services["iceberg-rest"].Image)
 }

@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"bytes"
 	"net"
 	"net/http"
 	"testing"
@@ -45,4 +46,20 @@ func StartS3(t testing.TB, bucket string) *S3 {
 	}
 	Logf(t, "started gofakes3 (in-process) at %s, bucket %s", s.Endpoint, bucket)
 	return s
+}
+
+// Put stores body at s3://<bucket>/<key> and returns that location.
+func (s *S3) Put(t testing.TB, key string, body []byte) string {
+	t.Helper()
+	if _, err := s.Backend.PutObject(s.Bucket, key, map[string]string{"Content-Type": "application/json"},
+		bytes.NewReader(body), int64(len(body)), nil); err != nil {
+		t.Fatalf("peers: s3 put %s: %v", key, err)
+	}
+	return "s3://" + s.Bucket + "/" + key
+}
+
+// Exists reports whether s3://<bucket>/<key> exists.
+func (s *S3) Exists(key string) bool {
+	_, err := s.Backend.HeadObject(s.Bucket, key)
+	return err == nil
 }

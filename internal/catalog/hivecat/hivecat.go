@@ -494,9 +494,20 @@ func (c *client) GetAllDatabases(ctx context.Context) (dbs []string, err error) 
 	return dbs, err
 }
 
+// GetTable reads a table with get_table_req (Hive 2.1+): Hive Metastore 4 no longer serves
+// the older get_table, which iceberg-go's own client calls. A metastore that does not know
+// get_table_req (older than 2.1) is asked with get_table.
 func (c *client) GetTable(ctx context.Context, dbName, tableName string) (t *hive_metastore.Table, err error) {
 	err = c.do(ctx, true, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) (e error) {
-		t, e = h.GetTable(ctx, dbName, tableName)
+		res, e := h.GetTableReq(ctx, &hive_metastore.GetTableRequest{DbName: dbName, TblName: tableName, ID: -1})
+		var ae thrift.TApplicationException
+		if errors.As(e, &ae) && ae.TypeId() == thrift.UNKNOWN_METHOD {
+			t, e = h.GetTable(ctx, dbName, tableName)
+			return e
+		}
+		if e == nil {
+			t = res.GetTable()
+		}
 		return e
 	})
 	return t, err

@@ -280,3 +280,20 @@ func TestNewValidatesURI(t *testing.T) {
 		assert.Equal(t, 400, status(t, err), uri)
 	}
 }
+
+// Tables are read with get_table_req (Hive Metastore 4 no longer serves get_table), and with
+// get_table from a metastore that predates get_table_req.
+func TestReadsTablesFromOldAndNewMetastores(t *testing.T) {
+	for name, opts := range map[string]hivetest.Options{"hive 4": {}, "before hive 2.1": {PreHive21: true}} {
+		t.Run(name, func(t *testing.T) {
+			srv := hivetest.New(t, opts)
+			a := newAdapter(t, config.HiveRemote{URI: srv.URI(), Warehouse: "file://" + t.TempDir()})
+			locs := catalogtest.WriteMetadataFiles(t, t.TempDir(), 1)
+			require.NoError(t, a.CreateNamespace(ctx(t), id.Namespace))
+			require.NoError(t, a.RegisterTable(ctx(t), id, locs[0], catalog.Provenance{}))
+			got, err := a.LoadTable(ctx(t), id)
+			require.NoError(t, err)
+			assert.Equal(t, locs[0], got)
+		})
+	}
+}

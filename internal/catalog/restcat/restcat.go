@@ -299,9 +299,21 @@ func (a *Adapter) LoadTable(ctx context.Context, id ourcatalog.Ident) (string, e
 
 // RegisterTable implements catalog.Adapter. Provenance is not recorded: a REST catalog has
 // no table properties that can be set without writing new metadata.
+//
+// The namespace is checked first because some servers create it implicitly: Apache
+// Iceberg's reference server over a JDBC catalog registers a table in a namespace nobody
+// created (and the namespace then exists). The contract is 404 for a missing namespace on
+// every remote.
 func (a *Adapter) RegisterTable(ctx context.Context, id ourcatalog.Ident, metadataLocation string, _ ourcatalog.Provenance) error {
 	mu := a.lock(id)
 	defer mu.Unlock()
+	ok, err := a.NamespaceExists(ctx, id.Namespace)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.NotFound("remote %q: register table %s: namespace does not exist", a.name, id)
+	}
 	return a.register(ctx, id, metadataLocation)
 }
 

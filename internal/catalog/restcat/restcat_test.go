@@ -71,7 +71,7 @@ func TestConformanceBearerToken(t *testing.T) {
 }
 
 func TestConformanceServerRejectsOverwrite(t *testing.T) {
-	for name, mode := range map[string]resttest.OverwriteMode{"rejected": resttest.OverwriteRejected, "ignored": resttest.OverwriteIgnored} {
+	for name, mode := range map[string]resttest.OverwriteMode{"rejected": resttest.OverwriteRejected, "ignored": resttest.OverwriteIgnored, "unsupported (406)": resttest.OverwriteUnsupported} {
 		t.Run(name, func(t *testing.T) {
 			catalogtest.Run(t, catalogtest.Options{
 				NestedNamespaces: true,

@@ -4,7 +4,7 @@
 // It is strict where a lenient fake would hide bugs:
 //   - transport: POST /, Content-Type application/x-amz-json-1.1, X-Amz-Target AWSGlue.<Op>;
 //   - authentication: the SigV4 Authorization header must name the configured access key and
-//     its signature is recomputed with the configured secret (aws-sdk-go-v2's own signer)
+//     its signature is recomputed with the configured secret (AWS's documented SigV4 algorithm)
 //     over the headers the client says it signed, so a wrong key or secret fails as on AWS;
 //   - request shapes: there is no Glue OpenAPI document, so each body is decoded with
 //     DisallowUnknownFields into aws-sdk-go-v2's own glue *Input struct (whose field names are
@@ -23,7 +23,7 @@ package gluetest
 
 import (
 	"bytes"
-	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -31,6 +31,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 
@@ -327,35 +327,81 @@ func (s *Server) authenticate(r *http.Request, body []byte) *apiError {
 	if err != nil {
 		return errf(http.StatusBadRequest, "IncompleteSignatureException", "missing or malformed X-Amz-Date")
 	}
-	// Rebuild the request with exactly the headers the client signed (the transport may have
-	// added others after signing) and sign it again with the configured secret.
-	check, err := http.NewRequestWithContext(context.Background(), r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		return errf(http.StatusBadRequest, "InvalidSignatureException", "cannot rebuild request")
+	if scope[1] != signingTime.Format("20060102") {
+		return errf(http.StatusForbidden, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from X-Amz-Date")
 	}
-	check.Host = r.Host
-	check.ContentLength = r.ContentLength
-	check.Header = http.Header{}
-	for _, h := range strings.Split(fields["SignedHeaders"], ";") {
-		if h == "host" || h == "content-length" {
-			continue
-		}
-		if vs := r.Header.Values(h); len(vs) > 0 {
-			check.Header[http.CanonicalHeaderKey(h)] = vs
-		}
-	}
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: s.accessKeyID, SecretAccessKey: s.secretAccessKey,
-		SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, check, hex.EncodeToString(sum[:]),
-		"glue", s.region, signingTime); err != nil {
-		return errf(http.StatusBadRequest, "InvalidSignatureException", "cannot verify signature")
-	}
-	if !strings.HasSuffix(check.Header.Get("Authorization"), "Signature="+fields["Signature"]) {
+	// Recompute the signature over exactly the headers the client says it signed. Which
+	// headers a client signs is its choice (botocore signs amz-sdk-invocation-id and
+	// amz-sdk-request, aws-sdk-go-v2 does not), so the verifier must not pick them itself.
+	want := sigV4Signature(r, body, strings.Split(fields["SignedHeaders"], ";"), fields["Credential"],
+		r.Header.Get("X-Amz-Date"), s.secretAccessKey)
+	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
 		return errf(http.StatusForbidden, "InvalidSignatureException",
 			"The request signature we calculated does not match the signature you provided.")
 	}
 	return nil
+}
+
+// sigV4Signature computes the AWS Signature Version 4 of r as AWS documents it (canonical
+// request, string to sign, derived signing key) over the given signed headers, for the
+// credential scope <key>/<date>/<region>/<service>/aws4_request.
+func sigV4Signature(r *http.Request, body []byte, signed []string, credential, amzDate, secret string) string {
+	var canon strings.Builder
+	canon.WriteString(r.Method + "\n")
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	canon.WriteString(path + "\n")
+	q := r.URL.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var pairs []string
+	for _, k := range keys {
+		vs := append([]string(nil), q[k]...)
+		sort.Strings(vs)
+		for _, v := range vs {
+			pairs = append(pairs, url.QueryEscape(k)+"="+strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+		}
+	}
+	canon.WriteString(strings.Join(pairs, "&") + "\n")
+	for _, h := range signed {
+		var vals []string
+		switch h {
+		case "host":
+			vals = []string{r.Host}
+		case "content-length":
+			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+		default:
+			vals = r.Header.Values(h)
+		}
+		for i, v := range vals {
+			vals[i] = strings.Join(strings.Fields(v), " ")
+		}
+		canon.WriteString(h + ":" + strings.Join(vals, ",") + "\n")
+	}
+	canon.WriteString("\n" + strings.Join(signed, ";") + "\n")
+	sum := sha256.Sum256(body)
+	canon.WriteString(hex.EncodeToString(sum[:]))
+
+	scope := credential[strings.Index(credential, "/")+1:]
+	crSum := sha256.Sum256([]byte(canon.String()))
+	toSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(crSum[:])
+	parts := strings.Split(scope, "/") // date, region, service, aws4_request
+	key := []byte("AWS4" + secret)
+	for _, p := range parts {
+		key = hmacSHA256(key, p)
+	}
+	return hex.EncodeToString(hmacSHA256(key, toSign))
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
 }
 
 // decode parses a request body strictly into the SDK's input struct.

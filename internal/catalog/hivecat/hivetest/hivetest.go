@@ -5,7 +5,7 @@
 // its required-field checks.
 //
 // It implements the calls iceberg-go's Hive catalog and hivecat make (get/create database,
-// get_all_databases, get/create/alter/drop table, get_tables, lock/check_lock/unlock) with
+// get_all_databases, get_table_req, create/alter/drop table, get_tables, lock/check_lock/unlock) with
 // the metastore's observable behaviour: lower-cased names, NoSuchObjectException /
 // AlreadyExistsException / InvalidObjectException / MetaException as the metastore raises
 // them, a database needs a location, and EXCLUSIVE table locks are granted one holder at a
@@ -33,9 +33,21 @@ type Server struct {
 	h      *handler
 }
 
-// New starts a stand-in on 127.0.0.1; it is stopped in t.Cleanup.
-func New(t testing.TB) *Server {
+// Options change what the stand-in imitates.
+type Options struct {
+	// PreHive21 serves get_table instead of get_table_req, as a metastore older than Hive
+	// 2.1 does (Hive 2.1 to 3.x serve both; Hive 4 only get_table_req).
+	PreHive21 bool
+}
+
+// New starts a stand-in on 127.0.0.1 that answers like Hive Metastore 4 (or as opts say);
+// it is stopped in t.Cleanup.
+func New(t testing.TB, opts ...Options) *Server {
 	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	ss, err := thrift.NewTServerSocket("127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("hivetest: %v", err)
@@ -50,7 +62,11 @@ func New(t testing.TB) *Server {
 	// interface would kill the test binary instead).
 	m := proc.ProcessorMap()
 	for name := range m {
-		if !implemented[name] {
+		serve := implemented[name]
+		if o.PreHive21 && (name == "get_table" || name == "get_table_req") {
+			serve = name == "get_table"
+		}
+		if !serve {
 			delete(m, name)
 		}
 	}
@@ -120,8 +136,9 @@ type lock struct {
 // implemented are the thrift method names the handler serves.
 var implemented = map[string]bool{
 	"get_database": true, "create_database": true, "get_all_databases": true,
-	"get_table": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
-	"lock": true, "check_lock": true, "unlock": true,
+	// Hive Metastore 4 removed get_table (HIVE-26537); get_table_req (Hive 2.1+) is the call.
+	"get_table_req": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
+	"alter_table_with_environment_context": true, "lock": true, "check_lock": true, "unlock": true,
 }
 
 // handler implements the metastore calls in implemented; the embedded (nil) interface only
@@ -182,7 +199,22 @@ func (h *handler) GetAllDatabases(context.Context) ([]string, error) {
 	return out, nil
 }
 
+// GetTableReq is get_table_req; like Hive Metastore 4, the stand-in no longer serves the
+// older get_table.
+func (h *handler) GetTableReq(ctx context.Context, req *hive_metastore.GetTableRequest) (*hive_metastore.GetTableResult_, error) {
+	t, err := h.getTable(req.DbName, req.TblName)
+	if err != nil {
+		return nil, err
+	}
+	return &hive_metastore.GetTableResult_{Table: t}, nil
+}
+
+// GetTable is get_table, served only with Options.PreHive21.
 func (h *handler) GetTable(_ context.Context, dbname, name string) (*hive_metastore.Table, error) {
+	return h.getTable(dbname, name)
+}
+
+func (h *handler) getTable(dbname, name string) (*hive_metastore.Table, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	db, tn := strings.ToLower(dbname), strings.ToLower(name)

@@ -37,7 +37,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
+	_ "github.com/apache/iceberg-go/io/gocloud/s3" // s3:// metadata (Options.IOProps)
 	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
 )
@@ -54,6 +56,11 @@ const (
 	// OverwriteIgnored ignores the field, as a server predating it does: an existing table
 	// gives 409 AlreadyExistsException.
 	OverwriteIgnored
+	// OverwriteUnsupported answers 406 UnsupportedOperationException, as Apache Iceberg's
+	// reference REST server (1.11) over a JDBC catalog does (the Java Catalog API's default
+	// registerTable with overwrite throws UnsupportedOperationException). The contract lists
+	// no 406 for registerTable; the real server answers it anyway.
+	OverwriteUnsupported
 )
 
 // Options configure the stand-in.
@@ -77,6 +84,20 @@ type Options struct {
 	TLS bool
 	// OnViolation receives contract violations; the default fails the test with t.Errorf.
 	OnViolation func(error)
+	// ImplicitNamespaces makes register succeed in a namespace nobody created (which then
+	// exists), as Apache Iceberg's reference REST server over a JDBC catalog does.
+	ImplicitNamespaces bool
+	// RequireParentNamespace refuses (404 NoSuchNamespaceException) to create a nested
+	// namespace whose parent does not exist, as Nessie does.
+	RequireParentNamespace bool
+	// RequireCurrentSnapshotID answers 500 to register when the metadata file has no
+	// current-snapshot-id field (iceberg-go omits it for a table without snapshots), as
+	// Nessie 0.99 does (it cannot build its table model without it).
+	RequireCurrentSnapshotID bool
+	// IOProps are the iceberg-go FileIO properties the stand-in reads and writes metadata
+	// with (e.g. s3.endpoint and keys for metadata in an S3-compatible store); none are
+	// needed for file:// locations.
+	IOProps iceberg.Properties
 }
 
 // Call is one request the stand-in served (after authentication and validation).
@@ -464,6 +485,12 @@ func (s *Server) createNamespace(w http.ResponseWriter, body []byte) {
 		writeError(w, http.StatusConflict, "AlreadyExistsException", "namespace already exists")
 		return
 	}
+	if n := len(req.Namespace); s.opts.RequireParentNamespace && n > 1 {
+		if _, ok := s.namespaces[nsKey(req.Namespace[:n-1])]; !ok {
+			writeError(w, http.StatusNotFound, "NoSuchNamespaceException", "parent namespace does not exist")
+			return
+		}
+	}
 	s.namespaces[k] = req.Properties
 	writeJSON(w, http.StatusOK, map[string]any{"namespace": req.Namespace, "properties": req.Properties})
 }
@@ -523,22 +550,32 @@ func (s *Server) register(ctx context.Context, w http.ResponseWriter, ns []strin
 		case OverwriteRejected:
 			writeError(w, http.StatusBadRequest, "BadRequestException", "overwrite is not supported by this catalog")
 			return
+		case OverwriteUnsupported:
+			writeError(w, http.StatusNotAcceptable, "UnsupportedOperationException", "Registering tables with overwrite is not supported")
+			return
 		case OverwriteIgnored:
 			overwrite = false
 		}
 	}
 	// Read the metadata before taking the lock: a real catalog validates the file it is
 	// asked to register.
-	md, err := readMetadata(ctx, req.MetadataLocation)
+	md, err := s.readMetadata(ctx, req.MetadataLocation)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "BadRequestException", "cannot read metadata at the given location")
+		return
+	}
+	if s.opts.RequireCurrentSnapshotID && !s.hasCurrentSnapshotID(ctx, req.MetadataLocation) {
+		writeError(w, http.StatusInternalServerError, "ValueInstantiationException", "Cannot build IcebergTableMetadata, some of required attributes are not set [currentSnapshotId]")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.namespaces[nsKey(ns)]; !ok {
-		writeError(w, http.StatusNotFound, "NoSuchNamespaceException", "namespace does not exist")
-		return
+		if !s.opts.ImplicitNamespaces {
+			writeError(w, http.StatusNotFound, "NoSuchNamespaceException", "namespace does not exist")
+			return
+		}
+		s.namespaces[nsKey(ns)] = map[string]string{}
 	}
 	k := tableKey(ns, req.Name)
 	if _, exists := s.tables[k]; exists && !overwrite {
@@ -566,7 +603,7 @@ func (s *Server) table(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	case http.MethodHead:
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodGet:
-		md, err := readMetadata(ctx, loc)
+		md, err := s.readMetadata(ctx, loc)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot read table metadata")
 			return
@@ -606,7 +643,7 @@ func (s *Server) commit(ctx context.Context, w http.ResponseWriter, k, loc strin
 		writeError(w, http.StatusBadRequest, "BadRequestException", "malformed commit request: "+err.Error())
 		return
 	}
-	base, err := readMetadata(ctx, loc)
+	base, err := s.readMetadata(ctx, loc)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot read table metadata")
 		return
@@ -622,7 +659,7 @@ func (s *Server) commit(ctx context.Context, w http.ResponseWriter, k, loc strin
 		writeError(w, http.StatusBadRequest, "BadRequestException", "cannot apply updates: "+err.Error())
 		return
 	}
-	newLoc, err := writeMetadata(ctx, md, loc)
+	newLoc, err := s.writeMetadata(ctx, md, loc)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot write table metadata")
 		return
@@ -639,8 +676,8 @@ func (s *Server) commit(ctx context.Context, w http.ResponseWriter, k, loc strin
 	writeJSON(w, http.StatusOK, map[string]any{"metadata-location": newLoc, "metadata": json.RawMessage(raw)})
 }
 
-func readMetadata(ctx context.Context, loc string) (table.Metadata, error) {
-	fs, err := icebergio.LoadFS(ctx, nil, loc)
+func (s *Server) readMetadata(ctx context.Context, loc string) (table.Metadata, error) {
+	fs, err := icebergio.LoadFS(ctx, s.opts.IOProps, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -652,9 +689,29 @@ func readMetadata(ctx context.Context, loc string) (table.Metadata, error) {
 	return table.ParseMetadata(f)
 }
 
+// hasCurrentSnapshotID reports whether the metadata file at loc has a current-snapshot-id
+// field (parsed metadata cannot tell an absent field from -1).
+func (s *Server) hasCurrentSnapshotID(ctx context.Context, loc string) bool {
+	fs, err := icebergio.LoadFS(ctx, s.opts.IOProps, loc)
+	if err != nil {
+		return false
+	}
+	f, err := fs.Open(loc)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(f).Decode(&raw); err != nil {
+		return false
+	}
+	_, ok := raw["current-snapshot-id"]
+	return ok
+}
+
 // writeMetadata writes md as <dir of prev>/<n>-<uuid>.metadata.json through iceberg-go io.
-func writeMetadata(ctx context.Context, md table.Metadata, prev string) (string, error) {
-	fs, err := icebergio.LoadFS(ctx, nil, prev)
+func (s *Server) writeMetadata(ctx context.Context, md table.Metadata, prev string) (string, error) {
+	fs, err := icebergio.LoadFS(ctx, s.opts.IOProps, prev)
 	if err != nil {
 		return "", err
 	}
@@ -670,11 +727,9 @@ func writeMetadata(ctx context.Context, md table.Metadata, prev string) (string,
 	if err != nil {
 		return "", err
 	}
-	loc := path.Dir(strings.TrimPrefix(prev, "file://"))
-	newPath := fmt.Sprintf("%s/%05d-%s.metadata.json", loc, version+1, uuid.NewString())
-	if strings.HasPrefix(prev, "file://") {
-		newPath = "file://" + newPath
-	}
+	// The folder of prev, kept as a URL (path.Dir would fold the "//" of s3://).
+	dir := prev[:strings.LastIndex(prev, "/")]
+	newPath := fmt.Sprintf("%s/%05d-%s.metadata.json", dir, version+1, uuid.NewString())
 	if err := wfs.WriteFile(newPath, raw); err != nil {
 		return "", err
 	}
