@@ -160,11 +160,19 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
 		return plan, err
 	}
+	// The write is conditional on the state the checks above saw, so that a commit landing
+	// on the branch since is refused (409) rather than overwritten; force_update overwrites
+	// whatever is there.
+	ifLoc := curLoc
+	if req.ForceUpdate {
+		ifLoc = ""
+	}
 	commitID, err := s.lakefs.WriteTable(ctx, dst, lakefs.TableWrite{
-		PhysicalAddress: remoteLoc,
-		SizeBytes:       md.SizeBytes,
-		Checksum:        md.Checksum,
-		Message:         message,
+		IfMetadataLocation: ifLoc,
+		PhysicalAddress:    remoteLoc,
+		SizeBytes:          md.SizeBytes,
+		Checksum:           md.Checksum,
+		Message:            message,
 		Metadata: map[string]string{
 			"iceberg_remote_catalog":    req.Catalog,
 			"iceberg_remote_type":       r.Config.Type,
