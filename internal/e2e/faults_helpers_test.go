@@ -205,7 +205,7 @@ func (f *faultEnv) newRig() *rig {
 
 	r.svc = remotes.New(remotes.Options{
 		Remotes: []*remotes.Remote{{Config: entries[0].Config, Adapter: &faultAdapter{Adapter: entries[0].Adapter, r: r}}},
-		LakeFS:  remotes.NewLakeFS(client, locator),
+		LakeFS:  locator,
 		Reader:  remotes.NewMetadataReader(objects),
 		Store:   &faultStore{Store: store, r: r},
 		Logger:  logger,

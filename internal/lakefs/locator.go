@@ -89,6 +89,9 @@ type TableWrite struct {
 	// narrows the window in which someone else may re-point the table unnoticed (lakeFS
 	// offers no conditional commit, so it cannot close it).
 	IfMetadataLocation string
+	// StagePaths, when set, are the paths the caller planned (WritePlan.Paths) and recorded:
+	// the write refuses (409) to stage any other set.
+	StagePaths []string
 }
 
 // Locator reads and writes Iceberg tables stored in lakeFS repositories.
@@ -397,18 +400,111 @@ func (l *Locator) CreateNamespace(ctx context.Context, repo, branch string, name
 	return p.nsMarker, nil
 }
 
+// WritePlan is what a write of a table stages on a branch: the exact paths, decided in one
+// place (PlanWrite) for the write itself, for the checks and dry runs that precede it, and for
+// the intent a crashed write is reconciled from.
+type WritePlan struct {
+	// Link is the path linked to the new metadata file: the pointer (pointer layout) or
+	// v<N+1>.metadata.json (hadoop).
+	Link string
+	// Hint is version-hint.text (hadoop), rewritten to N+1; "" otherwise.
+	Hint     string
+	hintBody []byte
+	// Marker is the namespace marker (pointer layout) when the write creates the namespace.
+	Marker string
+	// Current is the table's metadata location on the branch when planned ("" no table).
+	Current string
+}
+
+// Paths lists every path the write stages.
+func (p *WritePlan) Paths() []string {
+	out := []string{p.Link}
+	if p.Hint != "" {
+		out = append(out, p.Hint)
+	}
+	if p.Marker != "" {
+		out = append(out, p.Marker)
+	}
+	return out
+}
+
+// PlanWrite decides what writing w as the table's state on branch ref.Reference stages, from
+// the branch's current state (staged changes included), without staging anything. It
+// refuses (409) when w.IfMetadataLocation is set and the table is elsewhere, or when the
+// hadoop layout's next version file exists already.
+func (l *Locator) PlanWrite(ctx context.Context, ref TableRef, w TableWrite) (*WritePlan, error) {
+	p, err := l.paths(ref)
+	if err != nil {
+		return nil, err
+	}
+	branch := ref.Reference
+	cur, err := l.locate(ctx, ref, branch, p)
+	switch {
+	case err == nil:
+	case apperr.Is(err, http.StatusNotFound):
+		cur = nil
+	default:
+		return nil, err
+	}
+	plan := &WritePlan{}
+	if cur != nil {
+		plan.Current = cur.MetadataLocation
+	}
+	if w.IfMetadataLocation != "" && plan.Current != w.IfMetadataLocation {
+		now := plan.Current
+		if now == "" {
+			now = "no table"
+		}
+		return nil, apperr.Conflict("table %s on branch %q changed: it is now %s, expected %s", ref, branch, now, w.IfMetadataLocation)
+	}
+	switch p.layout {
+	case LayoutPointer:
+		plan.Link = p.pointer
+		if w.CreateNamespace {
+			exists, err := l.NamespaceExists(ctx, ref.Repository, branch, ref.Namespace)
+			if err != nil {
+				return nil, err
+			}
+			if !exists {
+				plan.Marker = p.nsMarker
+			}
+		}
+	default:
+		version := 0
+		if cur != nil {
+			version = cur.Version
+		}
+		next := version + 1
+		for _, n := range []string{fmt.Sprintf("v%d.metadata.json", next), fmt.Sprintf("v%d.gz.metadata.json", next)} {
+			if _, err := l.c.StatObject(ctx, ref.Repository, branch, p.metadataDir+n); err == nil {
+				return nil, apperr.Conflict("table %s changed concurrently: %s already exists", ref, p.metadataDir+n)
+			} else if !apperr.Is(err, http.StatusNotFound) {
+				return nil, err
+			}
+		}
+		name := fmt.Sprintf("v%d.metadata.json", next)
+		if strings.HasSuffix(w.PhysicalAddress, ".gz.metadata.json") {
+			name = fmt.Sprintf("v%d.gz.metadata.json", next)
+		}
+		plan.Link = p.metadataDir + name
+		plan.Hint = p.metadataDir + versionHintFile
+		plan.hintBody = []byte(strconv.Itoa(next))
+	}
+	return plan, nil
+}
+
 // WriteTable links w's metadata file as the table's current state on the branch
 // ref.Reference and commits it with w.Message and w.Metadata, returning the commit id.
 //
-// It refuses (409) when the branch has uncommitted changes outside the paths it writes: it
-// never sweeps someone's staged work into its commit. Pointer layout: the pointer object is
-// re-linked. Hadoop layout: v<N+1>.metadata.json is linked (409 if it exists: another writer
-// got there first) and version-hint.text rewritten. If anything fails after staging began
-// (including a pre-commit hook refusal, 412), everything it staged is reset and the original
-// error is returned.
+// It stages exactly the paths PlanWrite decides (409 when w.StagePaths is set and they
+// differ: the table changed since it was planned), and refuses (409) when the branch has
+// uncommitted changes outside them: it never sweeps someone's staged work into its commit.
+// Pointer layout: the pointer object is re-linked. Hadoop layout: v<N+1>.metadata.json is
+// linked and version-hint.text rewritten. If anything fails after staging began (including
+// a pre-commit hook refusal, 412), everything it staged is reset and the original error is
+// returned.
 func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (string, error) {
-	p, err := l.paths(ref)
-	if err != nil {
+	if _, err := l.paths(ref); err != nil {
 		return "", err
 	}
 	if w.PhysicalAddress == "" || w.SizeBytes <= 0 {
@@ -423,67 +519,14 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	}
 	repo, branch := ref.Repository, ref.Reference
 
-	cur, err := l.locate(ctx, ref, branch, p)
-	switch {
-	case err == nil:
-	case apperr.Is(err, http.StatusNotFound):
-		cur = nil
-	default:
+	plan, err := l.PlanWrite(ctx, ref, w)
+	if err != nil {
 		return "", err
 	}
-	if w.IfMetadataLocation != "" && (cur == nil || cur.MetadataLocation != w.IfMetadataLocation) {
-		now := "no table"
-		if cur != nil {
-			now = cur.MetadataLocation
-		}
-		return "", apperr.Conflict("table %s on branch %q changed: it is now %s, expected %s", ref, branch, now, w.IfMetadataLocation)
-	}
-
-	// The plan: which paths get what.
-	var (
-		links      []string // paths staged by StageObject (the metadata file)
-		hintPath   string   // hadoop: version-hint.text
-		hintBody   []byte
-		markerPath string
-	)
-	switch p.layout {
-	case LayoutPointer:
-		links = []string{p.pointer}
-		if w.CreateNamespace {
-			exists, err := l.NamespaceExists(ctx, repo, branch, ref.Namespace)
-			if err != nil {
-				return "", err
-			}
-			if !exists {
-				markerPath = p.nsMarker
-			}
-		}
-	default:
-		version := 0
-		if cur != nil {
-			version = cur.Version
-		}
-		name := fmt.Sprintf("v%d.metadata.json", version+1)
-		if strings.HasSuffix(w.PhysicalAddress, ".gz.metadata.json") {
-			name = fmt.Sprintf("v%d.gz.metadata.json", version+1)
-		}
-		for _, n := range []string{fmt.Sprintf("v%d.metadata.json", version+1), fmt.Sprintf("v%d.gz.metadata.json", version+1)} {
-			if _, err := l.c.StatObject(ctx, repo, branch, p.metadataDir+n); err == nil {
-				return "", apperr.Conflict("table %s changed concurrently: %s already exists", ref, p.metadataDir+n)
-			} else if !apperr.Is(err, http.StatusNotFound) {
-				return "", err
-			}
-		}
-		links = []string{p.metadataDir + name}
-		hintPath = p.metadataDir + versionHintFile
-		hintBody = []byte(strconv.Itoa(version + 1))
-	}
-	allowed := slices.Clone(links)
-	if hintPath != "" {
-		allowed = append(allowed, hintPath)
-	}
-	if markerPath != "" {
-		allowed = append(allowed, markerPath)
+	allowed := plan.Paths()
+	if w.StagePaths != nil && !slices.Equal(w.StagePaths, allowed) {
+		return "", apperr.Conflict("table %s on branch %q changed since the operation was planned: it would now stage %v, not %v",
+			ref, branch, allowed, w.StagePaths)
 	}
 	if err := l.checkClean(ctx, ref, allowed); err != nil {
 		return "", err
@@ -496,9 +539,9 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	}
 	// Each path counts as staged before its call: a call that times out may still have
 	// staged it.
-	if markerPath != "" {
-		staged = append(staged, markerPath)
-		if _, err := l.c.UploadObject(ctx, repo, branch, markerPath, []byte("{}"), true); err != nil {
+	if plan.Marker != "" {
+		staged = append(staged, plan.Marker)
+		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Marker, []byte("{}"), true); err != nil {
 			if !apperr.Is(err, http.StatusPreconditionFailed) {
 				return fail(err)
 			}
@@ -506,15 +549,13 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 			staged = staged[:len(staged)-1]
 		}
 	}
-	for _, lp := range links {
-		staged = append(staged, lp)
-		if _, err := l.c.StageObject(ctx, repo, branch, lp, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
-			return fail(err)
-		}
+	staged = append(staged, plan.Link)
+	if _, err := l.c.StageObject(ctx, repo, branch, plan.Link, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
+		return fail(err)
 	}
-	if hintPath != "" {
-		staged = append(staged, hintPath)
-		if _, err := l.c.UploadObject(ctx, repo, branch, hintPath, hintBody, false); err != nil {
+	if plan.Hint != "" {
+		staged = append(staged, plan.Hint)
+		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Hint, plan.hintBody, false); err != nil {
 			return fail(err)
 		}
 	}
@@ -533,19 +574,65 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	return id, nil
 }
 
+// StagedOutside returns a path with uncommitted changes on branch ref.Reference outside
+// paths ("" when there is none). It is the one rule for "someone else's staged work": the
+// write refuses to commit over such a path, and pull checks it (dry runs too) with the
+// paths its PlanWrite returned.
+func (l *Locator) StagedOutside(ctx context.Context, ref TableRef, paths []string) (string, error) {
+	changes, err := l.c.DiffBranchUncommitted(ctx, ref.Repository, ref.Reference)
+	if err != nil {
+		return "", err
+	}
+	for _, ch := range changes {
+		if !slices.Contains(paths, ch.Path) {
+			return ch.Path, nil
+		}
+	}
+	return "", nil
+}
+
 // checkClean refuses when the branch has uncommitted changes outside allowed.
 func (l *Locator) checkClean(ctx context.Context, ref TableRef, allowed []string) error {
-	changes, err := l.c.DiffBranchUncommitted(ctx, ref.Repository, ref.Reference)
+	path, err := l.StagedOutside(ctx, ref, allowed)
+	if err != nil {
+		return err
+	}
+	if path != "" {
+		return UncommittedChangesError(ref, path)
+	}
+	return nil
+}
+
+// UncommittedChangesError is the 409 for a branch with someone else's staged work.
+func UncommittedChangesError(ref TableRef, path string) error {
+	return apperr.Conflict("branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first",
+		ref.Reference, ref, path)
+}
+
+// ResetStaged resets, among paths, those with uncommitted changes on branch: the clean-up of
+// a write that did not finish, given the exact paths it recorded (WritePlan.Paths). Other
+// paths are never touched.
+func (l *Locator) ResetStaged(ctx context.Context, repo, branch string, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	changes, err := l.c.DiffBranchUncommitted(ctx, repo, branch)
 	if err != nil {
 		return err
 	}
 	for _, ch := range changes {
-		if !slices.Contains(allowed, ch.Path) {
-			return apperr.Conflict("branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first",
-				ref.Reference, ref, ch.Path)
+		if slices.Contains(paths, ch.Path) {
+			if err := l.c.ResetObject(ctx, repo, branch, ch.Path); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// ResolveRef resolves a reference (see Client.ResolveRef).
+func (l *Locator) ResolveRef(ctx context.Context, repo, ref string) (*ResolvedRef, error) {
+	return l.c.ResolveRef(ctx, repo, ref)
 }
 
 // unstage resets the given paths, even when ctx is done (bounded by resetTimeout).
@@ -559,17 +646,4 @@ func (l *Locator) unstage(ctx context.Context, repo, branch string, paths []stri
 	for _, p := range paths {
 		_ = l.c.ResetObject(rctx, repo, branch, p)
 	}
-}
-
-// TablePath returns the lakeFS path that holds a table's pointer (pointer layout) or its
-// metadata folder (hadoop layout, ending in "/"), after escaping.
-func (l *Locator) TablePath(ref TableRef) (string, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return "", err
-	}
-	if p.layout == LayoutPointer {
-		return p.pointer, nil
-	}
-	return p.metadataDir, nil
 }

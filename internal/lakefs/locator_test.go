@@ -179,13 +179,13 @@ func TestNameEscaping(t *testing.T) {
 		{TableRef{Namespace: []string{"db"}, Table: "%2F"}, "_lakefs_tables/iceberg/db/%252F/metadata.json"},
 	} {
 		c.ref.Repository, c.ref.Reference = testRepo, "main"
-		p, err := l.TablePath(c.ref)
+		p, err := l.paths(c.ref)
 		require.NoError(t, err)
-		assert.Equal(t, c.want, p)
+		assert.Equal(t, c.want, p.pointer)
 	}
-	hp, err := l.TablePath(TableRef{Repository: hadoopRepo, Reference: "main", Namespace: []string{"a/b", "c"}, Table: "t/.."})
+	hp, err := l.paths(TableRef{Repository: hadoopRepo, Reference: "main", Namespace: []string{"a/b", "c"}, Table: "t/.."})
 	require.NoError(t, err)
-	assert.Equal(t, "warehouse/a%2Fb/c/t%2F../metadata/", hp)
+	assert.Equal(t, "warehouse/a%2Fb/c/t%2F../metadata/", hp.metadataDir)
 
 	// Namespace "a/b" is not namespace ["a","b"]: a table in one is not found in the other.
 	loc, raw := metadataFile(t, e, "s3://bucket/w/ab", 0)

@@ -105,7 +105,7 @@ func newCore(t *testing.T, layout string, mutate func(*config.Remote)) *core {
 	c.remote = &remotes.Remote{Config: rc, Adapter: catalog.WithLocationMap(c.cat, rc.LocationMap)}
 	c.svc = remotes.New(remotes.Options{
 		Remotes: []*remotes.Remote{c.remote},
-		LakeFS:  remotes.NewLakeFS(c.client, c.locator),
+		LakeFS:  c.locator,
 		Reader:  hookedReader{c: c, next: remotes.NewMetadataReader(objects)},
 		Store:   c.store,
 	})

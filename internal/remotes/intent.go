@@ -34,6 +34,9 @@ type intent struct {
 	// pull: lakeFS's table on Branch went (or not) from PrevLakeFS to Location.
 	Branch     string `json:"branch,omitempty"`
 	PrevLakeFS string `json:"prev_lakefs,omitempty"`
+	// pull: the exact paths the write stages on Branch (lakefs.WritePlan.Paths); reconcile
+	// resets these and never anything else.
+	Staged []string `json:"staged,omitempty"`
 }
 
 func (in intent) encode() string {
@@ -45,8 +48,8 @@ func (in intent) encode() string {
 // the settled record. The rule is "whatever the backends show is the truth": if the
 // remote (push) or the branch (pull) shows the intended new location, the operation
 // happened and the record takes its new state; otherwise it did not, and the record keeps
-// its old state. Staged-but-uncommitted pull changes are discarded first, so lakeFS never
-// keeps a half-written pull.
+// its old state. The paths a pull recorded it would stage are reset first, so lakeFS never
+// keeps a half-written pull; another writer's staged work is never touched.
 func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord) (state.SyncRecord, error) {
 	if rec.Pending == "" {
 		return rec, nil
@@ -80,14 +83,8 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		}
 	case "pull":
 		ref := lakefs.TableRef{Repository: rec.Repository, Reference: in.Branch, Namespace: rec.LocalNamespace, Table: rec.LocalTable}
-		staged, err := s.lakefs.StagedTable(ctx, ref)
-		if err != nil {
+		if err := s.lakefs.ResetStaged(ctx, rec.Repository, in.Branch, in.Staged); err != nil {
 			return rec, err
-		}
-		if staged {
-			if err := s.lakefs.DiscardStagedTable(ctx, ref); err != nil {
-				return rec, err
-			}
 		}
 		st, err := s.lakefs.ReadTable(ctx, ref)
 		switch {

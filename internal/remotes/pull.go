@@ -139,27 +139,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 			plan.action("create namespace %s on branch %q", strings.Join(dst.Namespace, "."), dst.Reference)
 		}
 	}
-	if path, err := s.lakefs.UnrelatedChanges(ctx, dst); err != nil {
-		return plan, plan.fail("uncommitted_changes", err)
-	} else if path != "" {
-		return plan, plan.fail("uncommitted_changes", apperr.Conflict(
-			"branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first", dst.Reference, dst, path))
-	}
-	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
-
 	message := fmt.Sprintf("Pull iceberg table %s from %s", dotted(dst.Namespace, dst.Table), req.Catalog)
-	plan.action("link %s (%d bytes) as table %s on branch %q and commit %q", remoteLoc, md.SizeBytes, dst, dst.Reference, message)
-	if req.DryRun {
-		return plan, nil
-	}
-
-	user := requestctx.User(ctx)
-	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
-		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc}
-	prevStatus := rec.Status
-	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
-		return plan, err
-	}
 	// The write is conditional on the state the checks above saw, so that a commit landing
 	// on the branch since is refused (409) rather than overwritten; force_update overwrites
 	// whatever is there.
@@ -167,7 +147,8 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if req.ForceUpdate {
 		ifLoc = ""
 	}
-	commitID, err := s.lakefs.WriteTable(ctx, dst, lakefs.TableWrite{
+	user := requestctx.User(ctx)
+	w := lakefs.TableWrite{
 		IfMetadataLocation: ifLoc,
 		PhysicalAddress:    remoteLoc,
 		SizeBytes:          md.SizeBytes,
@@ -183,7 +164,32 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 			"iceberg_remotes_user":      user,
 		},
 		CreateNamespace: req.CreateNamespace,
-	})
+	}
+	wp, err := s.lakefs.PlanWrite(ctx, dst, w)
+	if err != nil {
+		return plan, plan.fail("lakefs_table", err)
+	}
+	w.StagePaths = wp.Paths()
+	if path, err := s.lakefs.StagedOutside(ctx, dst, w.StagePaths); err != nil {
+		return plan, plan.fail("uncommitted_changes", err)
+	} else if path != "" {
+		return plan, plan.fail("uncommitted_changes", lakefs.UncommittedChangesError(dst, path))
+	}
+	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
+
+	plan.action("link %s (%d bytes) as table %s on branch %q (staging %s) and commit %q",
+		remoteLoc, md.SizeBytes, dst, dst.Reference, strings.Join(w.StagePaths, ", "), message)
+	if req.DryRun {
+		return plan, nil
+	}
+
+	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
+		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc, Staged: w.StagePaths}
+	prevStatus := rec.Status
+	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
+		return plan, err
+	}
+	commitID, err := s.lakefs.WriteTable(ctx, dst, w)
 	if err != nil {
 		s.settleAfterFailure(ctx, r, rec, prevStatus)
 		return plan, err

@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	app.Service = remotes.New(remotes.Options{
 		Remotes:      rs,
-		LakeFS:       remotes.NewLakeFS(lakeFSClient, locator),
+		LakeFS:       locator,
 		Reader:       timedReader{next: remotes.NewMetadataReader(objects), m: m},
 		Store:        store,
 		Logger:       logger,
