@@ -1,7 +1,11 @@
 package remotes_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,4 +56,35 @@ func TestPullRefusesConcurrentLakeFSCommit(t *testing.T) {
 			assert.Empty(t, c.lake.Staged(testRepo, "main"))
 		})
 	}
+}
+
+// Defect 8: one parser for metadata files: gzip is recognised by its bytes, so a remote
+// whose writer compressed a file without the .gz name (and one with the name but plain
+// content) is read like lakeFS's side reads it.
+func TestPullReadsGzipByContent(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	m1 := c.lakeLocation("main")
+	m2 := c.version(2, []string{m1}, 2)
+	p := strings.TrimPrefix(m2, "file://")
+	raw, err := os.ReadFile(p)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err = zw.Write(raw)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o644))
+	c.cat.SetTable(c.remoteID(), m2)
+	_, err = c.pull(false, false)
+	require.NoError(t, err)
+	assert.Equal(t, m2, c.lakeLocation("main"))
+
+	m3 := c.version(3, []string{m1, m2}, 3)
+	plainGz := strings.TrimSuffix(m3, ".metadata.json") + ".gz.metadata.json"
+	require.NoError(t, os.Rename(strings.TrimPrefix(m3, "file://"), strings.TrimPrefix(plainGz, "file://")))
+	c.cat.SetTable(c.remoteID(), plainGz)
+	_, err = c.pull(false, false)
+	require.NoError(t, err)
+	assert.Equal(t, plainGz, c.lakeLocation("main"))
 }
