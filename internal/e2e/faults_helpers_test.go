@@ -206,7 +206,7 @@ func (f *faultEnv) newRig() *rig {
 	r.svc = remotes.New(remotes.Options{
 		Remotes: []*remotes.Remote{{Config: entries[0].Config, Adapter: &faultAdapter{Adapter: entries[0].Adapter, r: r}}},
 		LakeFS:  locator,
-		Reader:  remotes.NewMetadataReader(objects),
+		Reader:  remotes.NewMetadataReader(objects, nil),
 		Store:   &faultStore{Store: store, r: r},
 		Logger:  logger,
 	})

@@ -1,12 +1,9 @@
 package lakefs
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 )
 
 // Table layouts (config tables.layout).
@@ -27,9 +25,6 @@ const (
 	LayoutPointer = "pointer"
 	LayoutHadoop  = "hadoop"
 )
-
-// MaxMetadataBytes caps the size of a metadata file the locator reads (after decompression).
-const MaxMetadataBytes = 256 << 20
 
 const (
 	pointerFile     = "metadata.json"
@@ -101,6 +96,14 @@ type Locator struct {
 	// resetTimeout bounds the clean-up after a failed write (which runs even when the
 	// caller's context is done, so that nothing is left staged).
 	resetTimeout time.Duration
+	limits       *metafile.Limits
+}
+
+// WithLimits makes the locator read metadata files under lim (size cap and shared buffer
+// budget; share one with the object-store reader). It returns l.
+func (l *Locator) WithLimits(lim *metafile.Limits) *Locator {
+	l.limits = lim
+	return l
 }
 
 // NewLocator returns a locator. layoutFor gives the layout of a repository
@@ -109,7 +112,7 @@ func NewLocator(c *Client, layoutFor func(repo string) config.TablesLayout) *Loc
 	if layoutFor == nil {
 		layoutFor = func(string) config.TablesLayout { return config.TablesLayout{Layout: LayoutPointer} }
 	}
-	return &Locator{c: c, layoutFor: layoutFor, resetTimeout: 30 * time.Second}
+	return &Locator{c: c, layoutFor: layoutFor, resetTimeout: 30 * time.Second, limits: metafile.NewLimits(0, 0)}
 }
 
 // tablePaths are the lakeFS paths of one table under its repository's layout.
@@ -305,16 +308,26 @@ func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string
 	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}, nil
 }
 
-// load reads and parses the metadata object at st.Path.
+// load reads and parses the metadata object at st.Path. Its size (from the stat that located
+// it) is checked against the cap and reserved in the shared budget before it is read.
 func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, st *TableState) error {
-	raw, err := l.c.GetObject(ctx, ref.Repository, readRef, st.Path, MaxMetadataBytes)
+	release, err := l.limits.Reserve(ctx, st.MetadataLocation, st.SizeBytes)
+	if err != nil {
+		return err
+	}
+	defer release()
+	raw, err := l.c.GetObject(ctx, ref.Repository, readRef, st.Path, l.limits.MaxBytes())
 	if err != nil {
 		if apperr.Is(err, http.StatusNotFound) {
 			return l.notFound(ref, err)
 		}
 		return err
 	}
-	md, err := ParseMetadata(raw)
+	md, err := l.limits.Parse(ctx, st.MetadataLocation, raw)
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err // above the cap, or no room in the budget in time
+	}
 	if err != nil {
 		return apperr.Wrap(http.StatusBadRequest, err, "%s (table %s) is not Iceberg table metadata", st.Path, ref)
 	}
@@ -331,33 +344,6 @@ func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, st *Ta
 		st.MetadataLog = append(st.MetadataLog, e.MetadataFile)
 	}
 	return nil
-}
-
-// ParseMetadata parses Iceberg table metadata, decompressing gzip first (iceberg-go's
-// ParseMetadataBytes does not; `.gz.metadata.json` files are gzip).
-func ParseMetadata(raw []byte) (table.Metadata, error) {
-	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		data, err := io.ReadAll(io.LimitReader(zr, MaxMetadataBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		if len(data) > MaxMetadataBytes {
-			return nil, fmt.Errorf("decompressed metadata larger than %d bytes", MaxMetadataBytes)
-		}
-		raw = data
-	}
-	md, err := table.ParseMetadataBytes(raw)
-	if err != nil {
-		return nil, err
-	}
-	if md.Location() == "" {
-		return nil, errors.New("missing location")
-	}
-	return md, nil
 }
 
 // NamespaceExists tells whether a namespace's marker exists at ref (pointer layout). In the

@@ -10,13 +10,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/table"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 )
@@ -448,23 +445,4 @@ func TestReadTableRetriesWhenRepointedDuringRead(t *testing.T) {
 	require.NotNil(t, st.CurrentSnapshotID)
 	assert.Equal(t, int64(2), *st.CurrentSnapshotID)
 	assert.Equal(t, int64(len(raw2)), st.SizeBytes)
-}
-
-func TestParseMetadata(t *testing.T) {
-	for _, v := range []string{"1", "2"} {
-		md, err := table.NewMetadata(catalogtest.TestSchema, iceberg.UnpartitionedSpec, table.UnsortedSortOrder,
-			"s3://bucket/t", iceberg.Properties{"format-version": v})
-		require.NoError(t, err)
-		raw := marshal(t, md)
-		for name, content := range map[string][]byte{"plain": raw, "gzip": gz(t, raw)} {
-			got, err := ParseMetadata(content)
-			require.NoError(t, err, name)
-			assert.Equal(t, md.TableUUID(), got.TableUUID(), name)
-			assert.Equal(t, md.Version(), got.Version(), name)
-		}
-	}
-	for _, bad := range [][]byte{nil, []byte("{}"), []byte("[1,2]"), {0x1f, 0x8b, 0, 0}} {
-		_, err := ParseMetadata(bad)
-		assert.Error(t, err, string(bad))
-	}
 }

@@ -70,8 +70,15 @@ type Info struct {
 
 // Reader reads one whole object. Pull depends on this interface, not on *Store.
 type Reader interface {
-	Read(ctx context.Context, location string, maxBytes int64) ([]byte, Info, error)
+	// ReadReserved is Read that takes the object's size from reserve (when not nil) once the
+	// size is known and before any byte of it is buffered; the returned release gives it back
+	// (call it when done with the bytes; it is never nil when err is nil).
+	ReadReserved(ctx context.Context, location string, maxBytes int64, reserve Reserve) ([]byte, Info, func(), error)
 }
+
+// Reserve takes n bytes of a shared budget for the read of location, and returns the
+// function that gives them back (metafile.Limits.Reserve).
+type Reserve func(ctx context.Context, location string, n int64) (func(), error)
 
 // Defaults for Options left at their zero value.
 const (
@@ -257,21 +264,31 @@ var supportedSchemes = map[string]string{
 // 504 the last attempt timed out (or ctx's deadline passed); 500 when iceberg-go cannot even
 // build the FileIO (a configuration problem, e.g. no GCS credentials found).
 func (s *Store) Read(ctx context.Context, location string, maxBytes int64) ([]byte, Info, error) {
+	data, info, release, err := s.ReadReserved(ctx, location, maxBytes, nil)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	release()
+	return data, info, nil
+}
+
+// ReadReserved is Read with a byte budget (see Reader).
+func (s *Store) ReadReserved(ctx context.Context, location string, maxBytes int64, reserve Reserve) ([]byte, Info, func(), error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
 	if err := validateLocation(location); err != nil {
-		return nil, Info{}, err
+		return nil, Info{}, nil, err
 	}
 	var last error
 	for attempt := 0; ; attempt++ {
-		data, info, err := s.attempt(ctx, location, maxBytes)
+		data, info, release, err := s.attempt(ctx, location, maxBytes, reserve)
 		if err == nil {
-			return data, info, nil
+			return data, info, release, nil
 		}
 		var final *apperr.Error
 		if errors.As(err, &final) {
-			return nil, Info{}, final // classified already: not worth retrying
+			return nil, Info{}, nil, final // classified already: not worth retrying
 		}
 		last = err
 		if ctx.Err() != nil || attempt >= s.maxRetries {
@@ -292,7 +309,7 @@ func (s *Store) Read(ctx context.Context, location string, maxBytes int64) ([]by
 			break
 		}
 	}
-	return nil, Info{}, giveUp(ctx, location, last)
+	return nil, Info{}, nil, giveUp(ctx, location, last)
 }
 
 // transient marks an attempt's error as retryable; timedOut tells a timeout apart from other
@@ -329,7 +346,7 @@ func (s *Store) backoff(attempt int) time.Duration {
 
 // attempt performs one read under its own timeout. It returns either an *apperr.Error
 // (final) or a *transient (retry).
-func (s *Store) attempt(parent context.Context, location string, maxBytes int64) ([]byte, Info, error) {
+func (s *Store) attempt(parent context.Context, location string, maxBytes int64, reserve Reserve) (_ []byte, _ Info, _ func(), err error) {
 	ctx, cancel := context.WithTimeout(parent, s.timeout)
 	defer cancel()
 	// iceberg-go's S3 backend prefers an AWS config found on the context over parsing one
@@ -340,42 +357,57 @@ func (s *Store) attempt(parent context.Context, location string, maxBytes int64)
 	// The FileIO keeps this context for its reads, so a FileIO lives for one attempt.
 	fsys, err := icebergio.LoadFS(ctx, s.props, location)
 	if err != nil {
-		return nil, Info{}, s.classify(ctx, location, err, true)
+		return nil, Info{}, nil, s.classify(ctx, location, err, true)
 	}
 	if c, ok := fsys.(io.Closer); ok {
 		defer func() { _ = c.Close() }()
 	}
 	f, err := fsys.Open(location)
 	if err != nil {
-		return nil, Info{}, s.classify(ctx, location, err, false)
+		return nil, Info{}, nil, s.classify(ctx, location, err, false)
 	}
 	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, Info{}, s.classify(ctx, location, err, false)
+		return nil, Info{}, nil, s.classify(ctx, location, err, false)
 	}
 	if st.IsDir() {
-		return nil, Info{}, apperr.BadRequest("%s is a directory, not a metadata file", location)
+		return nil, Info{}, nil, apperr.BadRequest("%s is a directory, not a metadata file", location)
 	}
 	size := st.Size()
 	if size > maxBytes {
-		return nil, Info{}, tooLarge(location, maxBytes)
+		return nil, Info{}, nil, tooLarge(location, maxBytes)
+	}
+	release := func() {}
+	if reserve != nil {
+		n := size
+		if n < 0 {
+			n = maxBytes // size unknown: the most this read may buffer
+		}
+		if release, err = reserve(ctx, location, n); err != nil {
+			return nil, Info{}, nil, err
+		}
+		defer func() {
+			if err != nil {
+				release()
+			}
+		}()
 	}
 	h := md5.New() //nolint:gosec // see import
 	w := &appendWriter{buf: make([]byte, 0, max(size, 0))}
 	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, maxBytes+1))
 	if err != nil {
-		return nil, Info{}, s.classify(ctx, location, err, false)
+		return nil, Info{}, nil, s.classify(ctx, location, err, false)
 	}
 	if n > maxBytes {
-		return nil, Info{}, tooLarge(location, maxBytes)
+		return nil, Info{}, nil, tooLarge(location, maxBytes)
 	}
 	if size >= 0 && n != size {
 		// A body cut short (or an object replaced mid-read): the size we would record
 		// would not match the bytes. Try again.
-		return nil, Info{}, &transient{err: fmt.Errorf("read %d bytes of %s, object size is %d", n, location, size)}
+		return nil, Info{}, nil, &transient{err: fmt.Errorf("read %d bytes of %s, object size is %d", n, location, size)}
 	}
-	return w.buf, Info{Location: location, SizeBytes: n, Checksum: hex.EncodeToString(h.Sum(nil))}, nil
+	return w.buf, Info{Location: location, SizeBytes: n, Checksum: hex.EncodeToString(h.Sum(nil))}, release, nil
 }
 
 type appendWriter struct{ buf []byte }
@@ -386,7 +418,7 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 }
 
 func tooLarge(location string, maxBytes int64) error {
-	return apperr.BadRequest("object %s is larger than the limit of %d bytes", location, maxBytes)
+	return apperr.BadRequest("object %s is larger than the limit of %d bytes (object_store.max_metadata_bytes)", location, maxBytes)
 }
 
 // validateLocation rejects what no backend can read, before any I/O. It splits the URI by

@@ -106,7 +106,7 @@ func newCore(t *testing.T, layout string, mutate func(*config.Remote)) *core {
 	c.svc = remotes.New(remotes.Options{
 		Remotes: []*remotes.Remote{c.remote},
 		LakeFS:  c.locator,
-		Reader:  hookedReader{c: c, next: remotes.NewMetadataReader(objects)},
+		Reader:  hookedReader{c: c, next: remotes.NewMetadataReader(objects, nil)},
 		Store:   c.store,
 	})
 	c.link("main", c.version(1, nil, 1), 1)
