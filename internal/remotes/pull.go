@@ -102,7 +102,10 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	}
 	plan.pass("remote_table", "remote table moved from %s to %s", rec.RemoteLocation, remoteLoc)
 
-	md, err := s.reader.ReadMetadata(ctx, remoteLoc)
+	// remoteLoc is lakeFS's form of the location (the adapter reversed the location map):
+	// that is what gets linked. The file is read where the remote's engines wrote it.
+	readLoc := catalog.LocationMap(r.Config.LocationMap).ToRemote(remoteLoc)
+	md, err := s.reader.ReadMetadata(ctx, readLoc)
 	if err != nil {
 		return plan, plan.fail("remote_metadata", err)
 	}
