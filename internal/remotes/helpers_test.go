@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes/remotestest"
@@ -48,8 +50,9 @@ type core struct {
 	svc     *remotes.Service
 	layout  string
 	uuid    string
-	// reader is the service's metadata reader; before, when set, runs before each read.
+	// before, when set, runs before each metadata read; reads counts them.
 	before func(location string)
+	reads  atomic.Int64
 }
 
 type hookedReader struct {
@@ -58,6 +61,7 @@ type hookedReader struct {
 }
 
 func (h hookedReader) ReadMetadata(ctx context.Context, location string) (*remotes.RemoteMetadata, error) {
+	h.c.reads.Add(1)
 	if h.c.before != nil {
 		h.c.before(location)
 	}
@@ -79,8 +83,15 @@ func readFile(_ context.Context, physicalAddress string) ([]byte, error) {
 }
 
 // newCore starts the backends, commits table accounting.events on main at v1 (snapshot 1)
-// and returns the service. mutate may change the remote's configuration.
+// and returns the service. The remote trusts file:// locations under the test's directory
+// (where the test writes its metadata files); mutate may change its configuration.
 func newCore(t *testing.T, layout string, mutate func(*config.Remote)) *core {
+	t.Helper()
+	return newCoreWith(t, layout, mutate, config.ObjectStore{}, nil)
+}
+
+// newCoreWith is newCore reading the object store through objCfg under lim (nil: defaults).
+func newCoreWith(t *testing.T, layout string, mutate func(*config.Remote), objCfg config.ObjectStore, lim *metafile.Limits) *core {
 	t.Helper()
 	c := &core{t: t, dir: t.TempDir(), layout: layout, uuid: uuid.NewString()}
 	c.lake = lakefstest.NewServer(t, lakefstest.Options{ReadPhysical: readFile})
@@ -95,10 +106,11 @@ func newCore(t *testing.T, layout string, mutate func(*config.Remote)) *core {
 	c.store, err = state.OpenSQLite(ctxT(t), filepath.Join(c.dir, "state.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.store.Close() })
-	objects, err := objstore.New(config.ObjectStore{}, objstore.Options{Timeout: 5 * time.Second, MaxRetries: -1})
+	objects, err := objstore.New(objCfg, objstore.Options{Timeout: 30 * time.Second, MaxRetries: -1})
 	require.NoError(t, err)
 	c.cat = remotestest.NewCatalog()
-	rc := config.Remote{ID: testRemote, Type: "memory"}
+	rc := config.Remote{ID: testRemote, Type: "memory", AllowFileLocations: true,
+		AllowedLocations: []string{"file://" + c.dir + "/"}}
 	if mutate != nil {
 		mutate(&rc)
 	}
@@ -106,7 +118,7 @@ func newCore(t *testing.T, layout string, mutate func(*config.Remote)) *core {
 	c.svc = remotes.New(remotes.Options{
 		Remotes: []*remotes.Remote{c.remote},
 		LakeFS:  c.locator,
-		Reader:  hookedReader{c: c, next: remotes.NewMetadataReader(objects, nil)},
+		Reader:  hookedReader{c: c, next: remotes.NewMetadataReader(objects, lim)},
 		Store:   c.store,
 	})
 	c.link("main", c.version(1, nil, 1), 1)
