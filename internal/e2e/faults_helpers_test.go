@@ -59,6 +59,7 @@ func newFaultEnv(t *testing.T, kind remoteKind, layout string) *faultEnv {
 	cfg.Tables.Layout = layout
 	cfg.Tables.WarehousePrefix = "warehouse"
 	rc.Timeout, rc.MaxRetries = 20*time.Second, 2
+	e.trustTestFiles(&rc)
 	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
 	return &faultEnv{env: e, cfg: cfg}
 }

@@ -172,6 +172,7 @@ func (e *env) start(cfg *config.Config) {
 	var err error
 	for i := range cfg.IcebergCatalog.Remotes {
 		r := &cfg.IcebergCatalog.Remotes[i]
+		e.trustTestFiles(r)
 		if r.Timeout == 0 {
 			r.Timeout = 20 * time.Second
 		}
@@ -189,6 +190,16 @@ func (e *env) start(cfg *config.Config) {
 	t.Cleanup(func() { e.app.Close() })
 	e.api = httptest.NewServer(e.app.Handler)
 	t.Cleanup(e.api.Close)
+}
+
+// trustTestFiles lets a remote's pulls read the metadata files the tests write with file://
+// under the env's directory (DESIGN section 13: off by default), unless the test configured
+// the remote's trust itself.
+func (e *env) trustTestFiles(r *config.Remote) {
+	if !r.AllowFileLocations && r.AllowedLocations == nil {
+		r.AllowFileLocations = true
+		r.AllowedLocations = []string{"file://" + e.dir + "/"}
+	}
 }
 
 // readPhysical reads a physical address as lakeFS's block stores do: file:// as a path, and

@@ -20,6 +20,10 @@ func TestPullWithLocationMap(t *testing.T) {
 		root = strings.TrimSuffix(cfg.State.SQLite.Path, "state.db") // the env's directory, with "/"
 		r := &cfg.IcebergCatalog.Remotes[0]
 		r.LocationMap = []config.LocationMap{{From: "local://", To: "file://" + root}}
+		// The local set-up of the docs: file:// allowed, and the folder the engines write
+		// to trusted (given in the remote's form; it is compared in lakeFS's form).
+		r.AllowFileLocations = true
+		r.AllowedLocations = []string{"file://" + root + "author/"}
 	})
 	require.Equal(t, 204, e.push(pushOpts{createNS: true}).Status)
 	m2 := e.appendRemote(2)

@@ -616,6 +616,11 @@ func (l *Locator) ResetStaged(ctx context.Context, repo, branch string, paths []
 	return nil
 }
 
+// GetRepository returns a repository (see Client.GetRepository).
+func (l *Locator) GetRepository(ctx context.Context, repo string) (*Repository, error) {
+	return l.c.GetRepository(ctx, repo)
+}
+
 // ResolveRef resolves a reference (see Client.ResolveRef).
 func (l *Locator) ResolveRef(ctx context.Context, repo, ref string) (*ResolvedRef, error) {
 	return l.c.ResolveRef(ctx, repo, ref)

@@ -103,8 +103,17 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	plan.pass("remote_table", "remote table moved from %s to %s", rec.RemoteLocation, remoteLoc)
 
 	// remoteLoc is lakeFS's form of the location (the adapter reversed the location map):
-	// that is what gets linked. The file is read where the remote's engines wrote it.
+	// that is what gets linked. The file is read where the remote's engines wrote it, once
+	// the location is known to lie inside the table's world.
 	readLoc := catalog.LocationMap(r.Config.LocationMap).ToRemote(remoteLoc)
+	repoInfo, err := s.lakefs.GetRepository(ctx, dst.Repository)
+	if err != nil {
+		return plan, plan.fail("remote_location", err)
+	}
+	if err := checkPulledLocation(r.Config, repoInfo.StorageNamespace, remoteLoc, readLoc); err != nil {
+		return plan, plan.fail("remote_location", err)
+	}
+	plan.pass("remote_location", "metadata %s is inside the repository's storage namespace or the remote's allowed locations", readLoc)
 	md, err := s.reader.ReadMetadata(ctx, readLoc)
 	if err != nil {
 		return plan, plan.fail("remote_metadata", err)

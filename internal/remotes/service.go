@@ -30,6 +30,8 @@ import (
 // implements it.
 type LakeFS interface {
 	ResolveRef(ctx context.Context, repo, ref string) (*lakefs.ResolvedRef, error)
+	// GetRepository gives the repository's storage namespace (what a pull may link).
+	GetRepository(ctx context.Context, repo string) (*lakefs.Repository, error)
 	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
