@@ -3,7 +3,6 @@ package remotes
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -66,10 +65,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		cur, err := r.Adapter.LoadTable(ctx, id)
 		switch {
 		case err == nil && cur == in.Location:
-			rec.Repository, rec.Reference = in.Repository, in.Reference
-			rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
-			rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = in.Commit, in.TableUUID, in.SnapshotID
-			rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location, in.Location
+			applyPush(&rec, in)
 			rec.Status = state.StatusSynced
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 			// Not applied (or replaced by someone else since): the record keeps its state.
@@ -89,9 +85,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		st, err := s.lakefs.ReadTable(ctx, ref)
 		switch {
 		case err == nil && st.MetadataLocation == in.Location:
-			rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location
-			rec.Reference, rec.ResolvedCommit = in.Branch, st.ResolvedCommit
-			rec.TableUUID, rec.SnapshotID = st.TableUUID, snapshotString(st.CurrentSnapshotID)
+			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 		default:
 			return rec, err
@@ -105,22 +99,4 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		return rec, err
 	}
 	return rec, nil
-}
-
-// storeError maps state-store failures to caller-visible errors.
-func storeError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae *apperr.Error
-	if errors.As(err, &ae) {
-		return err
-	}
-	if errors.Is(err, state.ErrVersionConflict) {
-		return apperr.Wrap(http.StatusConflict, err, "the table's sync record changed concurrently; retry")
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return apperr.Wrap(http.StatusGatewayTimeout, err, "state store did not answer in time")
-	}
-	return apperr.Wrap(http.StatusInternalServerError, err, "state store failed")
 }

@@ -209,9 +209,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if op != nil {
 		op.LakeFSCommit, op.MetadataLoc = commitID, remoteLoc
 	}
-	rec.RemoteLocation, rec.LakeFSLocation = remoteLoc, remoteLoc
-	rec.Reference, rec.ResolvedCommit = dst.Reference, commitID
-	rec.TableUUID, rec.SnapshotID = md.Metadata.TableUUID().String(), newSnapshot
+	applyPull(&rec, in, commitID, md.Metadata.TableUUID().String(), newSnapshot)
 	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusSynced, "", user
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		return plan, storeError(err)
