@@ -17,8 +17,8 @@
 // Each attempt has its own timeout; attempts are retried with jittered exponential backoff on
 // throttling, 5xx, timeouts and network errors, never on other 4xx answers. Every failure is an
 // *apperr.Error whose message names the location and never carries a secret. Nothing is
-// decompressed here: the caller handles .gz.metadata.json; size and checksum are those of the
-// raw bytes stored.
+// decompressed here: the caller (internal/metafile) recognises and decompresses gzip; size and
+// checksum are those of the raw bytes stored.
 package objstore
 
 import (
@@ -35,6 +35,7 @@ import (
 	_ "github.com/apache/iceberg-go/io/gocloud/s3"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 )
 
 // Info describes the raw bytes of one object as read.
@@ -67,7 +68,7 @@ const (
 	DefaultMaxBackoff = 2 * time.Second
 	// DefaultMaxBytes applies when Read is given maxBytes <= 0. Metadata files of very large
 	// tables reach tens of MiB; anything beyond this is not a metadata file we should buffer.
-	DefaultMaxBytes = 256 << 20
+	DefaultMaxBytes = metafile.DefaultMaxBytes
 )
 
 // Options tune a Store.
