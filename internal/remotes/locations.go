@@ -24,6 +24,13 @@ func checkPulledLocation(rc config.Remote, storageNamespace, lakeLoc, readLoc st
 	refuse := func(why string) error {
 		return apperr.Conflict("remote catalog %q points at metadata %s, %s: refusing to read or link it", rc.ID, readLoc, why)
 	}
+	m := catalog.LocationMap(rc.LocationMap)
+	if m.FromRemote(readLoc) != lakeLoc {
+		// What is read must be what is linked: a location_map whose rules do not map the
+		// read location back to the linked one could pair one object's size and checksum
+		// with another object.
+		return refuse("which the remote's location_map does not map back to the lakeFS location " + lakeLoc)
+	}
 	for _, loc := range []string{lakeLoc, readLoc} {
 		if hasDotSegment(loc) {
 			return refuse(`whose path has "." or ".." segments`)
@@ -35,7 +42,6 @@ func checkPulledLocation(rc config.Remote, storageNamespace, lakeLoc, readLoc st
 	if storageNamespace != "" && under(lakeLoc, storageNamespace) {
 		return nil
 	}
-	m := catalog.LocationMap(rc.LocationMap)
 	for _, p := range rc.AllowedLocations {
 		if under(lakeLoc, p) || under(lakeLoc, m.FromRemote(p)) {
 			return nil

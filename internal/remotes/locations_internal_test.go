@@ -29,6 +29,7 @@ func TestCheckPulledLocation(t *testing.T) {
 		{"file without allowance", config.Remote{AllowedLocations: []string{"file:///data/"}}, "", "file:///data/m.json", "file:///data/m.json", false},
 		{"local block store, file allowed", local, "local://example", "local://example/t/m.json", "file:///var/lakefs/example/t/m.json", true},
 		{"local, outside the namespace", local, "local://example", "local://other/t/m.json", "file:///var/lakefs/other/t/m.json", false},
+		{"read and linked locations disagree", config.Remote{}, "s3://lake/repo", "s3://lake/repo/t/m.json", "s3://elsewhere/t/m.json", false},
 		{"bare scheme is no folder", config.Remote{AllowedLocations: []string{"s3://"}}, "", "s3://x/m.json", "s3://x/m.json", false},
 	} {
 		err := checkPulledLocation(tc.rc, tc.ns, tc.lake, tc.read)
