@@ -2,6 +2,7 @@ package lakefs
 
 import (
 	"context"
+	"net/http"
 	"slices"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -42,11 +43,22 @@ func UncommittedChangesError(ref TableRef, path string) error {
 		ref.Reference, ref, path)
 }
 
-// ResetStaged resets, among paths, those with uncommitted changes on branch: the clean-up of
-// a write that did not finish, given the exact paths it recorded (WritePlan.Paths). Other
-// paths are never touched.
-func (l *Locator) ResetStaged(ctx context.Context, repo, branch string, paths []string) error {
-	if len(paths) == 0 {
+// StagedObject is one path a write stages and what it stages there: the physical address it
+// links (the metadata file) or the MD5 of the content it uploads (version hint, namespace
+// marker). A crashed write's intent records these, so that its clean-up can tell its own
+// staged objects from what another writer staged at the same path since.
+type StagedObject struct {
+	Path            string `json:"path"`
+	PhysicalAddress string `json:"physical_address,omitempty"`
+	MD5             string `json:"md5,omitempty"`
+}
+
+// ResetStaged resets, among objs, the paths that are staged on branch and still hold what the
+// write staged there (same physical address, or same content checksum): the clean-up of a
+// write that did not finish, from what it recorded (WritePlan.Objects). Every other path,
+// and a recorded path someone else has re-staged since, is left alone.
+func (l *Locator) ResetStaged(ctx context.Context, repo, branch string, objs []StagedObject) error {
+	if len(objs) == 0 {
 		return nil
 	}
 	changes, err := l.c.DiffBranchUncommitted(ctx, repo, branch)
@@ -54,10 +66,24 @@ func (l *Locator) ResetStaged(ctx context.Context, repo, branch string, paths []
 		return err
 	}
 	for _, ch := range changes {
-		if slices.Contains(paths, ch.Path) {
-			if err := l.c.ResetObject(ctx, repo, branch, ch.Path); err != nil {
-				return err
-			}
+		i := slices.IndexFunc(objs, func(o StagedObject) bool { return o.Path == ch.Path })
+		if i < 0 {
+			continue
+		}
+		want := objs[i]
+		got, err := l.c.StatObject(ctx, repo, branch, ch.Path)
+		switch {
+		case apperr.Is(err, http.StatusNotFound):
+			// A staged deletion: not something a write stages.
+			continue
+		case err != nil:
+			return err
+		case want.PhysicalAddress != "" && got.PhysicalAddress != want.PhysicalAddress,
+			want.MD5 != "" && got.Checksum != want.MD5:
+			continue // someone else's object now
+		}
+		if err := l.c.ResetObject(ctx, repo, branch, ch.Path); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -28,8 +28,9 @@ func TestPlanWriteStagedOutsideResetStaged(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"warehouse/db/t/metadata/v1.gz.metadata.json", "warehouse/db/t/metadata/version-hint.text"}, hplan.Paths())
 
+	addr := map[string]string{}
 	for _, p := range []string{pointer, marker, "_lakefs_tables/iceberg/accounting/tax/events_v2/metadata.json", "raw/data.csv"} {
-		e.srv.PutObject(testRepo, "main", p, []byte("x"))
+		addr[p] = e.srv.PutObject(testRepo, "main", p, []byte("x"))
 	}
 	other, err := l.StagedOutside(ctx, ref, []string{pointer, marker})
 	require.NoError(t, err)
@@ -38,7 +39,16 @@ func TestPlanWriteStagedOutsideResetStaged(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, none)
 
-	require.NoError(t, l.ResetStaged(ctx, testRepo, "main", []string{pointer, "never/staged"}))
+	// The marker was re-staged by someone else (other content): not reset; the pointer still
+	// links what was recorded: reset; a recorded path not staged is no call.
+	require.NoError(t, l.ResetStaged(ctx, testRepo, "main", []StagedObject{
+		{Path: pointer, PhysicalAddress: addr[pointer]},
+		{Path: marker, MD5: md5Hex(markerBody)},
+		{Path: "raw/data.csv", PhysicalAddress: "s3://bucket/somewhere-else"},
+		{Path: "never/staged", PhysicalAddress: "s3://bucket/x"},
+	}))
 	assert.ElementsMatch(t, []string{marker, "_lakefs_tables/iceberg/accounting/tax/events_v2/metadata.json", "raw/data.csv"},
-		e.srv.Staged(testRepo, "main"), "only the given staged paths are reset")
+		e.srv.Staged(testRepo, "main"), "only recorded paths that still hold what was recorded are reset")
+	require.NoError(t, l.ResetStaged(ctx, testRepo, "main", []StagedObject{{Path: marker, MD5: md5Hex([]byte("x"))}}))
+	assert.NotContains(t, e.srv.Staged(testRepo, "main"), marker)
 }

@@ -2,6 +2,8 @@ package lakefs
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -41,7 +43,7 @@ func (l *Locator) CreateNamespace(ctx context.Context, repo, branch string, name
 	if p.layout != LayoutPointer {
 		return "", nil
 	}
-	if _, err := l.c.UploadObject(ctx, repo, branch, p.nsMarker, []byte("{}"), true); err != nil {
+	if _, err := l.c.UploadObject(ctx, repo, branch, p.nsMarker, markerBody, true); err != nil {
 		if apperr.Is(err, http.StatusPreconditionFailed) {
 			return "", nil // someone created it: fine
 		}
@@ -76,6 +78,26 @@ func (p *WritePlan) Paths() []string {
 		out = append(out, p.Marker)
 	}
 	return out
+}
+
+// Objects lists what the write of w stages at each path (see StagedObject).
+func (p *WritePlan) Objects(w TableWrite) []StagedObject {
+	out := []StagedObject{{Path: p.Link, PhysicalAddress: w.PhysicalAddress}}
+	if p.Hint != "" {
+		out = append(out, StagedObject{Path: p.Hint, MD5: md5Hex(p.hintBody)})
+	}
+	if p.Marker != "" {
+		out = append(out, StagedObject{Path: p.Marker, MD5: md5Hex(markerBody)})
+	}
+	return out
+}
+
+// markerBody is the content of a namespace marker.
+var markerBody = []byte("{}")
+
+func md5Hex(b []byte) string {
+	sum := md5.Sum(b) //nolint:gosec // lakeFS's checksum of an uploaded object, not a security measure.
+	return hex.EncodeToString(sum[:])
 }
 
 // PlanWrite decides what writing w as the table's state on branch ref.Reference stages, from
@@ -191,7 +213,7 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	// staged it.
 	if plan.Marker != "" {
 		staged = append(staged, plan.Marker)
-		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Marker, []byte("{}"), true); err != nil {
+		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Marker, markerBody, true); err != nil {
 			if !apperr.Is(err, http.StatusPreconditionFailed) {
 				return fail(err)
 			}

@@ -33,9 +33,9 @@ type intent struct {
 	// pull: lakeFS's table on Branch went (or not) from PrevLakeFS to Location.
 	Branch     string `json:"branch,omitempty"`
 	PrevLakeFS string `json:"prev_lakefs,omitempty"`
-	// pull: the exact paths the write stages on Branch (lakefs.WritePlan.Paths); reconcile
-	// resets these and never anything else.
-	Staged []string `json:"staged,omitempty"`
+	// pull: exactly what the write stages on Branch (lakefs.WritePlan.Objects); reconcile
+	// resets these, where they still hold what the pull staged, and nothing else.
+	Staged []lakefs.StagedObject `json:"staged,omitempty"`
 }
 
 func (in intent) encode() string {

@@ -196,7 +196,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	}
 
 	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
-		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc, Staged: w.StagePaths}
+		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc, Staged: wp.Objects(w)}
 	prevStatus := rec.Status
 	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
 		return plan, err

@@ -39,8 +39,8 @@ type LakeFS interface {
 	// StagedOutside returns a path staged on the branch outside paths ("" if none).
 	StagedOutside(ctx context.Context, ref lakefs.TableRef, paths []string) (string, error)
 	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
-	// ResetStaged resets those of paths that are staged on branch, and nothing else.
-	ResetStaged(ctx context.Context, repo, branch string, paths []string) error
+	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
+	ResetStaged(ctx context.Context, repo, branch string, objs []lakefs.StagedObject) error
 }
 
 var _ LakeFS = (*lakefs.Locator)(nil)

@@ -63,14 +63,18 @@ func TestReconcileResetsOnlyThePullsOwnPaths(t *testing.T) {
 		_ = c.client.ResetObject(ctxT(t), testRepo, "main", "nothing")
 	}
 
-	// Meanwhile another writer stages a file in the same metadata folder.
+	// Meanwhile another writer stages a file in the same metadata folder, and rewrites the
+	// version hint the pull had staged.
 	foreign := "warehouse/accounting/events/metadata/snap-9.avro"
+	hint := "warehouse/accounting/events/metadata/version-hint.text"
 	c.lake.PutObject(testRepo, "main", foreign, []byte("someone else's"))
+	c.lake.PutObject(testRepo, "main", hint, []byte("7"))
 
 	_, err = c.pull(false, false) // reconciles first, then refuses: the foreign path is staged
 	require.Error(t, err)
 	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
-	assert.Equal(t, []string{foreign}, c.lake.Staged(testRepo, "main"), "only the pull's own paths were reset")
+	assert.Equal(t, []string{foreign, hint}, c.lake.Staged(testRepo, "main"),
+		"only what the pull staged, still as it staged it, was reset")
 	rec, err = c.store.GetSyncRecord(ctxT(t), state.TableKey{Catalog: testRemote, Namespace: remoteNS, Table: "events"})
 	require.NoError(t, err)
 	assert.Empty(t, rec.Pending)
