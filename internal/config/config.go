@@ -99,6 +99,12 @@ type ObjectStore struct {
 	S3    S3Store    `yaml:"s3"`
 	GCS   GCSStore   `yaml:"gcs"`
 	Azure AzureStore `yaml:"azure"`
+	// MaxMetadataBytes refuses a metadata file above this size (raw or decompressed), before
+	// it is buffered. 0 means 256 MiB.
+	MaxMetadataBytes int64 `yaml:"max_metadata_bytes"`
+	// MaxBufferedBytes bounds the bytes all concurrent metadata reads buffer together
+	// (a read waits for room). 0 means 1 GiB; never below max_metadata_bytes.
+	MaxBufferedBytes int64 `yaml:"max_buffered_bytes"`
 }
 
 type S3Store struct {
@@ -132,9 +138,16 @@ type Remote struct {
 	Hive         HiveRemote    `yaml:"hive"`
 	LocationMap  []LocationMap `yaml:"location_map"`
 	AllowedUsers []string      `yaml:"allowed_users"`
-	AutoPush     []AutoPush    `yaml:"auto_push"`
-	Timeout      time.Duration `yaml:"timeout"`
-	MaxRetries   int           `yaml:"max_retries"`
+	// AllowedLocations are location prefixes (besides the destination repository's storage
+	// namespace) a pulled metadata file may live under; compared after the location_map is
+	// reversed (DESIGN section 13).
+	AllowedLocations []string `yaml:"allowed_locations"`
+	// AllowFileLocations lets pull read file:// metadata locations (the service's own disk):
+	// local set-ups only. Off by default.
+	AllowFileLocations bool          `yaml:"allow_file_locations"`
+	AutoPush           []AutoPush    `yaml:"auto_push"`
+	Timeout            time.Duration `yaml:"timeout"`
+	MaxRetries         int           `yaml:"max_retries"`
 }
 
 type RESTRemote struct {

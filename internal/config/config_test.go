@@ -126,6 +126,10 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{name: "service credentials without key", file: "lakefs: {credentials: service}\n", want: []string{"lakefs.access_key_id"}},
 		{name: "bad lakefs endpoint", file: "lakefs: {endpoint: 'ftp://x'}\n", want: []string{"lakefs.endpoint"}},
 		{name: "layout", file: "tables: {layout: flat}\n", want: []string{"tables.layout"}},
+		{name: "metadata limits", file: "object_store: {max_metadata_bytes: 1000, max_buffered_bytes: 10}\n", want: []string{"object_store.max_buffered_bytes"}},
+		{name: "negative metadata cap", file: "object_store: {max_metadata_bytes: -1}\n", want: []string{"object_store.max_metadata_bytes"}},
+		{name: "allowed location without bucket", file: "iceberg_catalog: {remotes: [{id: l, type: sql, sql: {driver: sqlite, dsn: x}, allowed_locations: ['s3://']}]}\n",
+			want: []string{"iceberg_catalog.remotes[0].allowed_locations[0]"}},
 		{name: "remote problems", file: `
 iceberg_catalog:
   remotes:

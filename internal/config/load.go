@@ -41,6 +41,10 @@ func Defaults() Config {
 			ID:   "local",
 			Type: "sql",
 			SQL:  SQLRemote{Driver: "sqlite", DSN: "file:data/local-catalog.db", CatalogName: "lakefs"},
+			// Pull reads only metadata under the repository's storage namespace or under
+			// allowed_locations, and never file:// unless allowed. For lakeFS's local
+			// block store, set on this remote: location_map [{from: "local://", to:
+			// "file:///<blockstore.local.path>/"}] and allow_file_locations: true.
 		}}},
 	}
 }

@@ -118,12 +118,26 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("%s.location_map[%d]", key, j), "from and to must not be empty")
 			}
 		}
+		for j, a := range r.AllowedLocations {
+			if scheme, rest, ok := strings.Cut(a, "://"); !ok || scheme == "" || strings.Trim(rest, "/") == "" {
+				bad(fmt.Sprintf("%s.allowed_locations[%d]", key, j), "must be a location prefix with a scheme and a bucket or path, e.g. s3://bucket/warehouse/")
+			}
+		}
 		if r.Timeout <= 0 {
 			bad(key+".timeout", "must be positive")
 		}
 		if r.MaxRetries < 0 {
 			bad(key+".max_retries", "must not be negative")
 		}
+	}
+	if c.ObjectStore.MaxMetadataBytes < 0 {
+		bad("object_store.max_metadata_bytes", "must not be negative")
+	}
+	if c.ObjectStore.MaxBufferedBytes < 0 {
+		bad("object_store.max_buffered_bytes", "must not be negative")
+	}
+	if m, b := c.ObjectStore.MaxMetadataBytes, c.ObjectStore.MaxBufferedBytes; m > 0 && b > 0 && b < m {
+		bad("object_store.max_buffered_bytes", "must not be below object_store.max_metadata_bytes")
 	}
 	return errors.Join(errs...)
 }

@@ -59,6 +59,7 @@ func newFaultEnv(t *testing.T, kind remoteKind, layout string) *faultEnv {
 	cfg.Tables.Layout = layout
 	cfg.Tables.WarehousePrefix = "warehouse"
 	rc.Timeout, rc.MaxRetries = 20*time.Second, 2
+	e.trustTestFiles(&rc)
 	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
 	return &faultEnv{env: e, cfg: cfg}
 }
@@ -205,8 +206,8 @@ func (f *faultEnv) newRig() *rig {
 
 	r.svc = remotes.New(remotes.Options{
 		Remotes: []*remotes.Remote{{Config: entries[0].Config, Adapter: &faultAdapter{Adapter: entries[0].Adapter, r: r}}},
-		LakeFS:  remotes.NewLakeFS(client, locator),
-		Reader:  remotes.NewMetadataReader(objects),
+		LakeFS:  locator,
+		Reader:  remotes.NewMetadataReader(objects, nil),
 		Store:   &faultStore{Store: store, r: r},
 		Logger:  logger,
 	})

@@ -150,7 +150,7 @@ func newEnvWith(t *testing.T, kind remoteKind, layout string, mutate func(*confi
 func newBackends(t *testing.T, layout string) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), layout: layout}
-	e.lake = lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: readFile})
+	e.lake = lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: e.readPhysical})
 	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
 	e.lake.AddUser("svc", "AKIASVC", "svc-secret", lakefstest.FullAccess)
 	e.lake.CreateRepository(repo, "file://"+filepath.Join(e.dir, "repo"), "main")
@@ -172,6 +172,7 @@ func (e *env) start(cfg *config.Config) {
 	var err error
 	for i := range cfg.IcebergCatalog.Remotes {
 		r := &cfg.IcebergCatalog.Remotes[i]
+		e.trustTestFiles(r)
 		if r.Timeout == 0 {
 			r.Timeout = 20 * time.Second
 		}
@@ -189,6 +190,25 @@ func (e *env) start(cfg *config.Config) {
 	t.Cleanup(func() { e.app.Close() })
 	e.api = httptest.NewServer(e.app.Handler)
 	t.Cleanup(e.api.Close)
+}
+
+// trustTestFiles lets a remote's pulls read the metadata files the tests write with file://
+// under the env's directory (DESIGN section 13: off by default), unless the test configured
+// the remote's trust itself.
+func (e *env) trustTestFiles(r *config.Remote) {
+	if !r.AllowFileLocations && r.AllowedLocations == nil {
+		r.AllowFileLocations = true
+		r.AllowedLocations = []string{"file://" + e.dir + "/"}
+	}
+}
+
+// readPhysical reads a physical address as lakeFS's block stores do: file:// as a path, and
+// local:// (lakeFS's local block store) relative to the env's directory as its root.
+func (e *env) readPhysical(ctx context.Context, physicalAddress string) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(physicalAddress, "local://"); ok {
+		return os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(rest)))
+	}
+	return readFile(ctx, physicalAddress)
 }
 
 func readFile(_ context.Context, physicalAddress string) ([]byte, error) {

@@ -1,25 +1,15 @@
 package lakefs
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
-	"github.com/google/uuid"
 
-	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 )
 
 // Table layouts (config tables.layout).
@@ -27,9 +17,6 @@ const (
 	LayoutPointer = "pointer"
 	LayoutHadoop  = "hadoop"
 )
-
-// MaxMetadataBytes caps the size of a metadata file the locator reads (after decompression).
-const MaxMetadataBytes = 256 << 20
 
 const (
 	pointerFile     = "metadata.json"
@@ -75,22 +62,6 @@ type TableState struct {
 	Version int
 }
 
-// TableWrite is a new table state to link into a branch.
-type TableWrite struct {
-	PhysicalAddress string // the metadata file in the object store
-	SizeBytes       int64  // its true size (lakeFS serves the object by this size)
-	Checksum        string // its checksum (e.g. the object store's ETag)
-	Message         string
-	Metadata        map[string]string
-	// CreateNamespace stages the namespace marker too when it is missing (pointer layout).
-	CreateNamespace bool
-	// IfMetadataLocation, when set, makes the write conditional: the table's current metadata
-	// location on the branch (staged changes included) must be this one, else 409. It
-	// narrows the window in which someone else may re-point the table unnoticed (lakeFS
-	// offers no conditional commit, so it cannot close it).
-	IfMetadataLocation string
-}
-
 // Locator reads and writes Iceberg tables stored in lakeFS repositories.
 type Locator struct {
 	c         *Client
@@ -98,6 +69,14 @@ type Locator struct {
 	// resetTimeout bounds the clean-up after a failed write (which runs even when the
 	// caller's context is done, so that nothing is left staged).
 	resetTimeout time.Duration
+	limits       *metafile.Limits
+}
+
+// WithLimits makes the locator read metadata files under lim (size cap and shared buffer
+// budget; share one with the object-store reader). It returns l.
+func (l *Locator) WithLimits(lim *metafile.Limits) *Locator {
+	l.limits = lim
+	return l
 }
 
 // NewLocator returns a locator. layoutFor gives the layout of a repository
@@ -106,470 +85,15 @@ func NewLocator(c *Client, layoutFor func(repo string) config.TablesLayout) *Loc
 	if layoutFor == nil {
 		layoutFor = func(string) config.TablesLayout { return config.TablesLayout{Layout: LayoutPointer} }
 	}
-	return &Locator{c: c, layoutFor: layoutFor, resetTimeout: 30 * time.Second}
+	return &Locator{c: c, layoutFor: layoutFor, resetTimeout: 30 * time.Second, limits: metafile.NewLimits(0, 0)}
 }
 
-// tablePaths are the lakeFS paths of one table under its repository's layout.
-type tablePaths struct {
-	layout      string
-	pointer     string // pointer layout: the pointer object
-	nsMarker    string // pointer layout: the namespace marker
-	metadataDir string // hadoop layout: ".../<table>/metadata/"
+// GetRepository returns a repository (see Client.GetRepository).
+func (l *Locator) GetRepository(ctx context.Context, repo string) (*Repository, error) {
+	return l.c.GetRepository(ctx, repo)
 }
 
-// escapeComponent makes one namespace level or table name safe as one path component: it
-// cannot be empty, "." or "..", and "/" (and every other special character) is
-// percent-escaped, so no name can leave its table's folder or collide with another name.
-func escapeComponent(kind, s string) (string, error) {
-	if s == "" || s == "." || s == ".." {
-		return "", apperr.BadRequest("invalid %s name %q", kind, s)
-	}
-	return url.PathEscape(s), nil
-}
-
-func joinPrefix(prefix string, parts ...string) string {
-	prefix = strings.Trim(prefix, "/")
-	if prefix == "" {
-		return strings.Join(parts, "/")
-	}
-	return prefix + "/" + strings.Join(parts, "/")
-}
-
-func (l *Locator) paths(ref TableRef) (tablePaths, error) {
-	if ref.Repository == "" || ref.Reference == "" {
-		return tablePaths{}, apperr.BadRequest("repository and reference are required")
-	}
-	if len(ref.Namespace) == 0 {
-		return tablePaths{}, apperr.BadRequest("table %q has no namespace", ref.Table)
-	}
-	ns := make([]string, 0, len(ref.Namespace))
-	for _, n := range ref.Namespace {
-		e, err := escapeComponent("namespace", n)
-		if err != nil {
-			return tablePaths{}, err
-		}
-		ns = append(ns, e)
-	}
-	tbl, err := escapeComponent("table", ref.Table)
-	if err != nil {
-		return tablePaths{}, err
-	}
-	lay := l.layoutFor(ref.Repository)
-	switch lay.Layout {
-	case "", LayoutPointer:
-		prefix := lay.PointerPrefix
-		if strings.Trim(prefix, "/") == "" {
-			prefix = "_lakefs_tables/iceberg"
-		}
-		return tablePaths{
-			layout:   LayoutPointer,
-			pointer:  joinPrefix(prefix, append(slices.Clone(ns), tbl, pointerFile)...),
-			nsMarker: joinPrefix(prefix, append(slices.Clone(ns), namespaceMarker)...),
-		}, nil
-	case LayoutHadoop:
-		return tablePaths{
-			layout:      LayoutHadoop,
-			metadataDir: joinPrefix(lay.WarehousePrefix, append(slices.Clone(ns), tbl, "metadata")...) + "/",
-		}, nil
-	default:
-		return tablePaths{}, apperr.New(http.StatusInternalServerError, "unknown table layout %q for repository %q", lay.Layout, ref.Repository)
-	}
-}
-
-// ReadTable reads a table's current state at ref.Reference. A missing table is 404 naming
-// the table; a file that is not Iceberg metadata is 400.
-func (l *Locator) ReadTable(ctx context.Context, ref TableRef) (*TableState, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return nil, err
-	}
-	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
-	if err != nil {
-		return nil, err
-	}
-	// Read a branch by name (its staged changes count); anything else by the commit it
-	// resolved to, so that every read sees the same immutable state.
-	readRef := resolved.CommitID
-	if resolved.IsBranch {
-		readRef = ref.Reference
-	}
-	st, err := l.read(ctx, ref, readRef, p, resolved.IsBranch)
-	if err != nil {
-		return nil, err
-	}
-	st.Layout = p.layout
-	st.ResolvedCommit = resolved.CommitID
-	st.IsBranch = resolved.IsBranch
-	return st, nil
-}
-
-func (l *Locator) notFound(ref TableRef, cause error) error {
-	return apperr.Wrap(http.StatusNotFound, cause, "table %s not found in repository %q at reference %q", ref, ref.Repository, ref.Reference)
-}
-
-// read locates the table's current metadata object and loads it. On a branch the table may
-// be re-pointed between the stat and the read of its content; the stat is repeated after the
-// read and the whole read retried (a few times) when the two disagree, so that the returned
-// location, size and checksum always describe the metadata returned.
-func (l *Locator) read(ctx context.Context, ref TableRef, readRef string, p tablePaths, isBranch bool) (*TableState, error) {
-	const attempts = 3
-	for i := 0; ; i++ {
-		st, err := l.locate(ctx, ref, readRef, p)
-		if err != nil {
-			return nil, err
-		}
-		if err := l.load(ctx, ref, readRef, st); err != nil {
-			return nil, err
-		}
-		if !isBranch {
-			return st, nil
-		}
-		again, err := l.locate(ctx, ref, readRef, p)
-		if err != nil {
-			return nil, err
-		}
-		if again.Path == st.Path && again.MetadataLocation == st.MetadataLocation && again.SizeBytes == st.SizeBytes {
-			return st, nil
-		}
-		if i+1 == attempts {
-			return nil, apperr.Conflict("table %s keeps changing on branch %q: try again", ref, ref.Reference)
-		}
-	}
-}
-
-// locate finds the object holding the table's current metadata, without reading it.
-func (l *Locator) locate(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
-	if p.layout == LayoutHadoop {
-		return l.locateHadoop(ctx, ref, readRef, p)
-	}
-	obj, err := l.c.StatObject(ctx, ref.Repository, readRef, p.pointer)
-	if err != nil {
-		if apperr.Is(err, http.StatusNotFound) {
-			return nil, l.notFound(ref, err)
-		}
-		return nil, err
-	}
-	return &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum}, nil
-}
-
-var versionFileRE = regexp.MustCompile(`^v([0-9]+)(\.gz)?\.metadata\.json$`)
-
-// locateHadoop follows version-hint.text to v<N>.metadata.json (or v<N>.gz.metadata.json).
-func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
-	var obj *Object
-	version := 0
-	hint, err := l.c.GetObject(ctx, ref.Repository, readRef, p.metadataDir+versionHintFile, 1024)
-	switch {
-	case err == nil:
-		if n, perr := strconv.Atoi(strings.TrimSpace(string(hint))); perr == nil && n > 0 {
-			for _, name := range []string{fmt.Sprintf("v%d.metadata.json", n), fmt.Sprintf("v%d.gz.metadata.json", n)} {
-				o, serr := l.c.StatObject(ctx, ref.Repository, readRef, p.metadataDir+name)
-				if serr == nil {
-					obj, version = o, n
-					break
-				}
-				if !apperr.Is(serr, http.StatusNotFound) {
-					return nil, serr
-				}
-			}
-		}
-	case !apperr.Is(err, http.StatusNotFound):
-		return nil, err
-	}
-	if obj == nil {
-		// No usable hint (missing, unparsable or naming a missing file): like Iceberg's
-		// HadoopTableOperations, take the highest v<N> present. Listing only "v*" skips the
-		// manifest lists and other files that share the folder.
-		objs, lerr := l.c.ListObjects(ctx, ref.Repository, readRef, p.metadataDir+"v")
-		if lerr != nil {
-			return nil, lerr
-		}
-		for i := range objs {
-			m := versionFileRE.FindStringSubmatch(strings.TrimPrefix(objs[i].Path, p.metadataDir))
-			if m == nil {
-				continue
-			}
-			n, perr := strconv.Atoi(m[1])
-			if perr != nil || n <= version {
-				continue
-			}
-			obj, version = &objs[i], n
-		}
-		if obj == nil {
-			return nil, l.notFound(ref, nil)
-		}
-	}
-	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}, nil
-}
-
-// load reads and parses the metadata object at st.Path.
-func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, st *TableState) error {
-	raw, err := l.c.GetObject(ctx, ref.Repository, readRef, st.Path, MaxMetadataBytes)
-	if err != nil {
-		if apperr.Is(err, http.StatusNotFound) {
-			return l.notFound(ref, err)
-		}
-		return err
-	}
-	md, err := ParseMetadata(raw)
-	if err != nil {
-		return apperr.Wrap(http.StatusBadRequest, err, "%s (table %s) is not Iceberg table metadata", st.Path, ref)
-	}
-	st.Metadata = md
-	if id := md.TableUUID(); id != uuid.Nil {
-		st.TableUUID = id.String()
-	}
-	st.FormatVersion = md.Version()
-	if s := md.CurrentSnapshot(); s != nil {
-		id := s.SnapshotID
-		st.CurrentSnapshotID = &id
-	}
-	for e := range md.PreviousFiles() {
-		st.MetadataLog = append(st.MetadataLog, e.MetadataFile)
-	}
-	return nil
-}
-
-// ParseMetadata parses Iceberg table metadata, decompressing gzip first (iceberg-go's
-// ParseMetadataBytes does not; `.gz.metadata.json` files are gzip).
-func ParseMetadata(raw []byte) (table.Metadata, error) {
-	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		data, err := io.ReadAll(io.LimitReader(zr, MaxMetadataBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		if len(data) > MaxMetadataBytes {
-			return nil, fmt.Errorf("decompressed metadata larger than %d bytes", MaxMetadataBytes)
-		}
-		raw = data
-	}
-	md, err := table.ParseMetadataBytes(raw)
-	if err != nil {
-		return nil, err
-	}
-	if md.Location() == "" {
-		return nil, errors.New("missing location")
-	}
-	return md, nil
-}
-
-// NamespaceExists tells whether a namespace's marker exists at ref (pointer layout). In the
-// hadoop layout namespaces are plain folders and always "exist".
-func (l *Locator) NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error) {
-	p, err := l.paths(TableRef{Repository: repo, Reference: reference, Namespace: namespace, Table: "_"})
-	if err != nil {
-		return false, err
-	}
-	if p.layout != LayoutPointer {
-		return true, nil
-	}
-	_, err = l.c.StatObject(ctx, repo, reference, p.nsMarker)
-	if err == nil {
-		return true, nil
-	}
-	if apperr.Is(err, http.StatusNotFound) {
-		return false, nil
-	}
-	return false, err
-}
-
-// CreateNamespace stages the namespace marker on a branch (pointer layout; a no-op for
-// hadoop). It does not commit. It returns the staged path, or "" when nothing was staged
-// (the marker existed already).
-func (l *Locator) CreateNamespace(ctx context.Context, repo, branch string, namespace []string) (string, error) {
-	p, err := l.paths(TableRef{Repository: repo, Reference: branch, Namespace: namespace, Table: "_"})
-	if err != nil {
-		return "", err
-	}
-	if p.layout != LayoutPointer {
-		return "", nil
-	}
-	if _, err := l.c.UploadObject(ctx, repo, branch, p.nsMarker, []byte("{}"), true); err != nil {
-		if apperr.Is(err, http.StatusPreconditionFailed) {
-			return "", nil // someone created it: fine
-		}
-		return "", err
-	}
-	return p.nsMarker, nil
-}
-
-// WriteTable links w's metadata file as the table's current state on the branch
-// ref.Reference and commits it with w.Message and w.Metadata, returning the commit id.
-//
-// It refuses (409) when the branch has uncommitted changes outside the paths it writes: it
-// never sweeps someone's staged work into its commit. Pointer layout: the pointer object is
-// re-linked. Hadoop layout: v<N+1>.metadata.json is linked (409 if it exists: another writer
-// got there first) and version-hint.text rewritten. If anything fails after staging began
-// (including a pre-commit hook refusal, 412), everything it staged is reset and the original
-// error is returned.
-func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (string, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return "", err
-	}
-	if w.PhysicalAddress == "" || w.SizeBytes <= 0 {
-		return "", apperr.BadRequest("a metadata file's physical address and size are required")
-	}
-	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
-	if err != nil {
-		return "", err
-	}
-	if !resolved.IsBranch {
-		return "", apperr.BadRequest("reference %q is not a branch", ref.Reference)
-	}
-	repo, branch := ref.Repository, ref.Reference
-
-	cur, err := l.locate(ctx, ref, branch, p)
-	switch {
-	case err == nil:
-	case apperr.Is(err, http.StatusNotFound):
-		cur = nil
-	default:
-		return "", err
-	}
-	if w.IfMetadataLocation != "" && (cur == nil || cur.MetadataLocation != w.IfMetadataLocation) {
-		now := "no table"
-		if cur != nil {
-			now = cur.MetadataLocation
-		}
-		return "", apperr.Conflict("table %s on branch %q changed: it is now %s, expected %s", ref, branch, now, w.IfMetadataLocation)
-	}
-
-	// The plan: which paths get what.
-	var (
-		links      []string // paths staged by StageObject (the metadata file)
-		hintPath   string   // hadoop: version-hint.text
-		hintBody   []byte
-		markerPath string
-	)
-	switch p.layout {
-	case LayoutPointer:
-		links = []string{p.pointer}
-		if w.CreateNamespace {
-			exists, err := l.NamespaceExists(ctx, repo, branch, ref.Namespace)
-			if err != nil {
-				return "", err
-			}
-			if !exists {
-				markerPath = p.nsMarker
-			}
-		}
-	default:
-		version := 0
-		if cur != nil {
-			version = cur.Version
-		}
-		name := fmt.Sprintf("v%d.metadata.json", version+1)
-		if strings.HasSuffix(w.PhysicalAddress, ".gz.metadata.json") {
-			name = fmt.Sprintf("v%d.gz.metadata.json", version+1)
-		}
-		for _, n := range []string{fmt.Sprintf("v%d.metadata.json", version+1), fmt.Sprintf("v%d.gz.metadata.json", version+1)} {
-			if _, err := l.c.StatObject(ctx, repo, branch, p.metadataDir+n); err == nil {
-				return "", apperr.Conflict("table %s changed concurrently: %s already exists", ref, p.metadataDir+n)
-			} else if !apperr.Is(err, http.StatusNotFound) {
-				return "", err
-			}
-		}
-		links = []string{p.metadataDir + name}
-		hintPath = p.metadataDir + versionHintFile
-		hintBody = []byte(strconv.Itoa(version + 1))
-	}
-	allowed := slices.Clone(links)
-	if hintPath != "" {
-		allowed = append(allowed, hintPath)
-	}
-	if markerPath != "" {
-		allowed = append(allowed, markerPath)
-	}
-	if err := l.checkClean(ctx, ref, allowed); err != nil {
-		return "", err
-	}
-
-	var staged []string
-	fail := func(cause error) (string, error) {
-		l.unstage(ctx, repo, branch, staged)
-		return "", cause
-	}
-	// Each path counts as staged before its call: a call that times out may still have
-	// staged it.
-	if markerPath != "" {
-		staged = append(staged, markerPath)
-		if _, err := l.c.UploadObject(ctx, repo, branch, markerPath, []byte("{}"), true); err != nil {
-			if !apperr.Is(err, http.StatusPreconditionFailed) {
-				return fail(err)
-			}
-			// Someone else's marker appeared meanwhile: not ours to reset.
-			staged = staged[:len(staged)-1]
-		}
-	}
-	for _, lp := range links {
-		staged = append(staged, lp)
-		if _, err := l.c.StageObject(ctx, repo, branch, lp, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
-			return fail(err)
-		}
-	}
-	if hintPath != "" {
-		staged = append(staged, hintPath)
-		if _, err := l.c.UploadObject(ctx, repo, branch, hintPath, hintBody, false); err != nil {
-			return fail(err)
-		}
-	}
-	// Check again: someone may have staged something since the first check, and a commit
-	// takes everything staged on the branch.
-	if err := l.checkClean(ctx, ref, allowed); err != nil {
-		return fail(err)
-	}
-	id, err := l.c.Commit(ctx, repo, branch, w.Message, w.Metadata)
-	if err != nil {
-		if apperr.Is(err, http.StatusPreconditionFailed) {
-			return fail(apperr.Wrap(http.StatusPreconditionFailed, err, "lakeFS refused the commit on branch %q (pre-commit hook): %s", branch, apperr.PublicMessage(err)))
-		}
-		return fail(err)
-	}
-	return id, nil
-}
-
-// checkClean refuses when the branch has uncommitted changes outside allowed.
-func (l *Locator) checkClean(ctx context.Context, ref TableRef, allowed []string) error {
-	changes, err := l.c.DiffBranchUncommitted(ctx, ref.Repository, ref.Reference)
-	if err != nil {
-		return err
-	}
-	for _, ch := range changes {
-		if !slices.Contains(allowed, ch.Path) {
-			return apperr.Conflict("branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first",
-				ref.Reference, ref, ch.Path)
-		}
-	}
-	return nil
-}
-
-// unstage resets the given paths, even when ctx is done (bounded by resetTimeout).
-// Failures are not returned: the caller returns the error that caused the clean-up.
-func (l *Locator) unstage(ctx context.Context, repo, branch string, paths []string) {
-	if len(paths) == 0 {
-		return
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.resetTimeout)
-	defer cancel()
-	for _, p := range paths {
-		_ = l.c.ResetObject(rctx, repo, branch, p)
-	}
-}
-
-// TablePath returns the lakeFS path that holds a table's pointer (pointer layout) or its
-// metadata folder (hadoop layout, ending in "/"), after escaping.
-func (l *Locator) TablePath(ref TableRef) (string, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return "", err
-	}
-	if p.layout == LayoutPointer {
-		return p.pointer, nil
-	}
-	return p.metadataDir, nil
+// ResolveRef resolves a reference (see Client.ResolveRef).
+func (l *Locator) ResolveRef(ctx context.Context, repo, ref string) (*ResolvedRef, error) {
+	return l.c.ResolveRef(ctx, repo, ref)
 }

@@ -3,7 +3,6 @@ package remotes
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -34,6 +33,9 @@ type intent struct {
 	// pull: lakeFS's table on Branch went (or not) from PrevLakeFS to Location.
 	Branch     string `json:"branch,omitempty"`
 	PrevLakeFS string `json:"prev_lakefs,omitempty"`
+	// pull: exactly what the write stages on Branch (lakefs.WritePlan.Objects); reconcile
+	// resets these, where they still hold what the pull staged, and nothing else.
+	Staged []lakefs.StagedObject `json:"staged,omitempty"`
 }
 
 func (in intent) encode() string {
@@ -45,8 +47,8 @@ func (in intent) encode() string {
 // the settled record. The rule is "whatever the backends show is the truth": if the
 // remote (push) or the branch (pull) shows the intended new location, the operation
 // happened and the record takes its new state; otherwise it did not, and the record keeps
-// its old state. Staged-but-uncommitted pull changes are discarded first, so lakeFS never
-// keeps a half-written pull.
+// its old state. The paths a pull recorded it would stage are reset first, so lakeFS never
+// keeps a half-written pull; another writer's staged work is never touched.
 func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord) (state.SyncRecord, error) {
 	if rec.Pending == "" {
 		return rec, nil
@@ -63,10 +65,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		cur, err := r.Adapter.LoadTable(ctx, id)
 		switch {
 		case err == nil && cur == in.Location:
-			rec.Repository, rec.Reference = in.Repository, in.Reference
-			rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
-			rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = in.Commit, in.TableUUID, in.SnapshotID
-			rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location, in.Location
+			applyPush(&rec, in)
 			rec.Status = state.StatusSynced
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 			// Not applied (or replaced by someone else since): the record keeps its state.
@@ -80,21 +79,13 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		}
 	case "pull":
 		ref := lakefs.TableRef{Repository: rec.Repository, Reference: in.Branch, Namespace: rec.LocalNamespace, Table: rec.LocalTable}
-		staged, err := s.lakefs.StagedTable(ctx, ref)
-		if err != nil {
+		if err := s.lakefs.ResetStaged(ctx, rec.Repository, in.Branch, in.Staged); err != nil {
 			return rec, err
-		}
-		if staged {
-			if err := s.lakefs.DiscardStagedTable(ctx, ref); err != nil {
-				return rec, err
-			}
 		}
 		st, err := s.lakefs.ReadTable(ctx, ref)
 		switch {
 		case err == nil && st.MetadataLocation == in.Location:
-			rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location
-			rec.Reference, rec.ResolvedCommit = in.Branch, st.ResolvedCommit
-			rec.TableUUID, rec.SnapshotID = st.TableUUID, snapshotString(st.CurrentSnapshotID)
+			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 		default:
 			return rec, err
@@ -108,22 +99,4 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		return rec, err
 	}
 	return rec, nil
-}
-
-// storeError maps state-store failures to caller-visible errors.
-func storeError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae *apperr.Error
-	if errors.As(err, &ae) {
-		return err
-	}
-	if errors.Is(err, state.ErrVersionConflict) {
-		return apperr.Wrap(http.StatusConflict, err, "the table's sync record changed concurrently; retry")
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return apperr.Wrap(http.StatusGatewayTimeout, err, "state store did not answer in time")
-	}
-	return apperr.Wrap(http.StatusInternalServerError, err, "state store failed")
 }

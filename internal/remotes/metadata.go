@@ -1,46 +1,43 @@
 package remotes
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"io"
+	"errors"
 	"net/http"
-	"strings"
-
-	"github.com/apache/iceberg-go/table"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
 )
 
-// MaxMetadataBytes bounds a metadata file read from the object store.
-const MaxMetadataBytes = 256 << 20
+// objectMetadataReader reads metadata files through the service's object-store access,
+// under the shared size cap and buffer budget, with the one metadata parser.
+type objectMetadataReader struct {
+	r   objstore.Reader
+	lim *metafile.Limits
+}
 
-// objectMetadataReader reads metadata files through the service's object-store access.
-type objectMetadataReader struct{ r objstore.Reader }
-
-// NewMetadataReader returns a MetadataReader over an object store reader.
-func NewMetadataReader(r objstore.Reader) MetadataReader { return objectMetadataReader{r: r} }
+// NewMetadataReader returns a MetadataReader over an object store reader. lim (shared with
+// the locator) caps each file and bounds the bytes buffered by all reads together; nil means
+// the defaults.
+func NewMetadataReader(r objstore.Reader, lim *metafile.Limits) MetadataReader {
+	if lim == nil {
+		lim = metafile.NewLimits(0, 0)
+	}
+	return objectMetadataReader{r: r, lim: lim}
+}
 
 func (m objectMetadataReader) ReadMetadata(ctx context.Context, location string) (*RemoteMetadata, error) {
-	raw, info, err := m.r.Read(ctx, location, MaxMetadataBytes)
+	raw, info, release, err := m.r.ReadReserved(ctx, location, m.lim.MaxBytes(), m.lim.Reserve)
 	if err != nil {
 		return nil, err
 	}
-	body := raw
-	// iceberg-go does not decompress .gz.metadata.json itself (DESIGN section 11).
-	if strings.HasSuffix(location, ".gz.metadata.json") {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, apperr.New(http.StatusBadGateway, "remote metadata %s is not valid gzip", location)
-		}
-		body, err = io.ReadAll(io.LimitReader(zr, MaxMetadataBytes+1))
-		if err != nil || len(body) > MaxMetadataBytes {
-			return nil, apperr.New(http.StatusBadGateway, "remote metadata %s could not be decompressed", location)
-		}
+	defer release()
+	md, err := m.lim.Parse(ctx, location, raw)
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return nil, err
 	}
-	md, err := table.ParseMetadataBytes(body)
 	if err != nil {
 		return nil, apperr.Wrap(http.StatusBadGateway, err, "the remote points at %s, which is not Iceberg table metadata", location)
 	}

@@ -102,7 +102,19 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	}
 	plan.pass("remote_table", "remote table moved from %s to %s", rec.RemoteLocation, remoteLoc)
 
-	md, err := s.reader.ReadMetadata(ctx, remoteLoc)
+	// remoteLoc is lakeFS's form of the location (the adapter reversed the location map):
+	// that is what gets linked. The file is read where the remote's engines wrote it, once
+	// the location is known to lie inside the table's world.
+	readLoc := catalog.LocationMap(r.Config.LocationMap).ToRemote(remoteLoc)
+	repoInfo, err := s.lakefs.GetRepository(ctx, dst.Repository)
+	if err != nil {
+		return plan, plan.fail("remote_location", err)
+	}
+	if err := checkPulledLocation(r.Config, repoInfo.StorageNamespace, remoteLoc, readLoc); err != nil {
+		return plan, plan.fail("remote_location", err)
+	}
+	plan.pass("remote_location", "metadata %s is inside the repository's storage namespace or the remote's allowed locations", readLoc)
+	md, err := s.reader.ReadMetadata(ctx, readLoc)
 	if err != nil {
 		return plan, plan.fail("remote_metadata", err)
 	}
@@ -139,32 +151,21 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 			plan.action("create namespace %s on branch %q", strings.Join(dst.Namespace, "."), dst.Reference)
 		}
 	}
-	if path, err := s.lakefs.UnrelatedChanges(ctx, dst); err != nil {
-		return plan, plan.fail("uncommitted_changes", err)
-	} else if path != "" {
-		return plan, plan.fail("uncommitted_changes", apperr.Conflict(
-			"branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first", dst.Reference, dst, path))
-	}
-	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
-
 	message := fmt.Sprintf("Pull iceberg table %s from %s", dotted(dst.Namespace, dst.Table), req.Catalog)
-	plan.action("link %s (%d bytes) as table %s on branch %q and commit %q", remoteLoc, md.SizeBytes, dst, dst.Reference, message)
-	if req.DryRun {
-		return plan, nil
+	// The write is conditional on the state the checks above saw, so that a commit landing
+	// on the branch since is refused (409) rather than overwritten; force_update overwrites
+	// whatever is there.
+	ifLoc := curLoc
+	if req.ForceUpdate {
+		ifLoc = ""
 	}
-
 	user := requestctx.User(ctx)
-	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
-		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc}
-	prevStatus := rec.Status
-	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
-		return plan, err
-	}
-	commitID, err := s.lakefs.WriteTable(ctx, dst, lakefs.TableWrite{
-		PhysicalAddress: remoteLoc,
-		SizeBytes:       md.SizeBytes,
-		Checksum:        md.Checksum,
-		Message:         message,
+	w := lakefs.TableWrite{
+		IfMetadataLocation: ifLoc,
+		PhysicalAddress:    remoteLoc,
+		SizeBytes:          md.SizeBytes,
+		Checksum:           md.Checksum,
+		Message:            message,
 		Metadata: map[string]string{
 			"iceberg_remote_catalog":    req.Catalog,
 			"iceberg_remote_type":       r.Config.Type,
@@ -175,7 +176,32 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 			"iceberg_remotes_user":      user,
 		},
 		CreateNamespace: req.CreateNamespace,
-	})
+	}
+	wp, err := s.lakefs.PlanWrite(ctx, dst, w)
+	if err != nil {
+		return plan, plan.fail("lakefs_table", err)
+	}
+	w.StagePaths = wp.Paths()
+	if path, err := s.lakefs.StagedOutside(ctx, dst, w.StagePaths); err != nil {
+		return plan, plan.fail("uncommitted_changes", err)
+	} else if path != "" {
+		return plan, plan.fail("uncommitted_changes", lakefs.UncommittedChangesError(dst, path))
+	}
+	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
+
+	plan.action("link %s (%d bytes) as table %s on branch %q (staging %s) and commit %q",
+		remoteLoc, md.SizeBytes, dst, dst.Reference, strings.Join(w.StagePaths, ", "), message)
+	if req.DryRun {
+		return plan, nil
+	}
+
+	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
+		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc, Staged: wp.Objects(w)}
+	prevStatus := rec.Status
+	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
+		return plan, err
+	}
+	commitID, err := s.lakefs.WriteTable(ctx, dst, w)
 	if err != nil {
 		s.settleAfterFailure(ctx, r, rec, prevStatus)
 		return plan, err
@@ -183,9 +209,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if op != nil {
 		op.LakeFSCommit, op.MetadataLoc = commitID, remoteLoc
 	}
-	rec.RemoteLocation, rec.LakeFSLocation = remoteLoc, remoteLoc
-	rec.Reference, rec.ResolvedCommit = dst.Reference, commitID
-	rec.TableUUID, rec.SnapshotID = md.Metadata.TableUUID().String(), newSnapshot
+	applyPull(&rec, in, commitID, md.Metadata.TableUUID().String(), newSnapshot)
 	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusSynced, "", user
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		return plan, storeError(err)

@@ -2,11 +2,8 @@ package remotes
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
@@ -32,10 +29,6 @@ type PushRequest struct {
 	// instead of rolling the remote table back. The newer commit's own event pushes it.
 	EventBranch string
 }
-
-// settleTimeout bounds the clean-up that runs after a failure, even when the caller's
-// context is already done.
-const settleTimeout = 30 * time.Second
 
 // Push performs (or, with DryRun, plans) a push. The returned plan lists the checks and
 // actions; err is the operation's failure (nil on success).
@@ -178,100 +171,11 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 		notes = joinNotes(notes, "the last re-point was not atomic (the remote refused overwrite: dropped, then registered)")
 	}
 
-	rec.Repository, rec.Reference = req.Source.Repository, req.Source.Reference
-	rec.LocalNamespace, rec.LocalTable = req.Source.Namespace, req.Source.Table
-	rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID)
-	rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = loc, loc, loc
+	applyPush(&rec, in)
 	rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy = state.StatusSynced, "", notes, user
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		// The remote changed; the intent still says so and the next operation settles it.
 		return plan, storeError(err)
 	}
 	return plan, nil
-}
-
-// loadRecord returns the table's sync record (settling a pending one when settle is true).
-func (s *Service) loadRecord(ctx context.Context, r *Remote, key state.TableKey, settle bool) (state.SyncRecord, bool, error) {
-	rec, err := s.store.GetSyncRecord(ctx, key)
-	if errors.Is(err, state.ErrNotFound) {
-		return state.SyncRecord{TableKey: key}, false, nil
-	}
-	if err != nil {
-		return rec, false, storeError(err)
-	}
-	if settle && rec.Pending != "" {
-		rec, err = s.reconcile(ctx, r, rec)
-		if err != nil {
-			return rec, true, err
-		}
-	}
-	return rec, true, nil
-}
-
-// writeIntent records the intent before any backend is touched.
-func (s *Service) writeIntent(ctx context.Context, rec *state.SyncRecord, found bool, in intent) error {
-	rec.Pending, rec.Status = in.encode(), state.StatusPending
-	rec.UpdatedBy = in.User
-	if !found {
-		rec.Repository, rec.Reference = in.Repository, in.Reference
-		rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
-		return storeError(s.store.CreateSyncRecord(ctx, rec))
-	}
-	return storeError(s.store.UpdateSyncRecord(ctx, rec))
-}
-
-// settleAfterFailure tries to settle the record right away after a failed backend call:
-// the call may or may not have taken effect (a timeout), so the backends are asked. When
-// they cannot be asked either, the intent stays for the next operation to settle.
-func (s *Service) settleAfterFailure(ctx context.Context, r *Remote, rec state.SyncRecord, prevStatus string) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-	defer cancel()
-	if _, err := s.reconcile(sctx, r, rec); err != nil {
-		s.logger.WarnContext(ctx, "operation failed and could not be settled yet; the next operation on the table will",
-			"catalog", rec.Catalog, "table", dotted(rec.Namespace, rec.Table), "error", err, "previous_status", prevStatus)
-	}
-}
-
-func joinNotes(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
-}
-
-// startOperation appends the running audit row. A failure to write it is logged, not
-// fatal: the audit log must not make the service unavailable.
-func (s *Service) startOperation(ctx context.Context, name string, key state.TableKey, local lakefs.TableRef, req any) *state.Operation {
-	raw, _ := json.Marshal(req)
-	op := &state.Operation{
-		Catalog: key.Catalog, Operation: name, User: requestctx.User(ctx), RequestID: requestctx.RequestID(ctx),
-		RemoteNS: key.Namespace, RemoteTable: key.Table,
-		Repository: local.Repository, Reference: local.Reference, LocalNS: local.Namespace, LocalTable: local.Table,
-		Request: string(raw), StartedAt: s.now().UTC(),
-	}
-	if err := s.store.StartOperation(ctx, op); err != nil {
-		s.logger.ErrorContext(ctx, "could not write audit row", "error", err)
-		return nil
-	}
-	return op
-}
-
-func (s *Service) finishOperation(ctx context.Context, op *state.Operation, err error) {
-	if op == nil {
-		return
-	}
-	op.FinishedAt = s.now().UTC()
-	if err != nil {
-		op.StatusCode, op.Outcome, op.Error = apperr.StatusOf(err), state.OutcomeFailed, apperr.PublicMessage(err)
-	} else {
-		op.StatusCode, op.Outcome = http.StatusNoContent, state.OutcomeSucceeded
-	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-	defer cancel()
-	if ferr := s.store.FinishOperation(fctx, op); ferr != nil {
-		s.logger.ErrorContext(ctx, "could not finish audit row", "error", ferr, "operation_id", op.ID)
-	}
 }

@@ -26,20 +26,24 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
-// LakeFS is what the service needs from lakeFS (implemented by *lakefs.Locator plus a few
-// client calls, see NewLakeFS).
+// LakeFS is what the service needs from lakeFS: the table locator (*lakefs.Locator)
+// implements it.
 type LakeFS interface {
 	ResolveRef(ctx context.Context, repo, ref string) (*lakefs.ResolvedRef, error)
+	// GetRepository gives the repository's storage namespace (what a pull may link).
+	GetRepository(ctx context.Context, repo string) (*lakefs.Repository, error)
 	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
-	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
-	// StagedTable reports whether the table's own path has uncommitted changes on branch.
-	StagedTable(ctx context.Context, ref lakefs.TableRef) (bool, error)
-	// DiscardStagedTable resets the table's own uncommitted changes on branch.
-	DiscardStagedTable(ctx context.Context, ref lakefs.TableRef) error
-	// UnrelatedChanges returns a path changed on the branch outside the table ("" if none).
-	UnrelatedChanges(ctx context.Context, ref lakefs.TableRef) (string, error)
+	// PlanWrite decides the exact paths a write stages, without staging anything.
+	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
+	// StagedOutside returns a path staged on the branch outside paths ("" if none).
+	StagedOutside(ctx context.Context, ref lakefs.TableRef, paths []string) (string, error)
+	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
+	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
+	ResetStaged(ctx context.Context, repo, branch string, objs []lakefs.StagedObject) error
 }
+
+var _ LakeFS = (*lakefs.Locator)(nil)
 
 // RemoteMetadata is a metadata file read from the object store.
 type RemoteMetadata struct {
@@ -206,8 +210,6 @@ func (p *Plan) finish(err error) {
 	}
 	p.Status, p.Message = apperr.StatusOf(err), apperr.PublicMessage(err)
 }
-
-func sameNamespace(a, b []string) bool { return slices.Equal(a, b) }
 
 func dotted(ns []string, table string) string {
 	return strings.Join(append(slices.Clone(ns), table), ".")

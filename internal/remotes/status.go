@@ -132,10 +132,7 @@ func (s *Service) settledView(ctx context.Context, r *Remote, rec state.SyncReco
 	case "push":
 		cur, err := r.Adapter.LoadTable(ctx, catalog.Ident{Namespace: rec.Namespace, Table: rec.Table})
 		if err == nil && cur == in.Location {
-			rec.Repository, rec.Reference = in.Repository, in.Reference
-			rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
-			rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = in.Commit, in.TableUUID, in.SnapshotID
-			rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location, in.Location
+			applyPush(&rec, in)
 			lakeRef = lakefs.TableRef{Repository: in.Repository, Reference: in.Reference, Namespace: in.LocalNamespace, Table: in.LocalTable}
 		}
 	case "pull":
@@ -147,8 +144,7 @@ func (s *Service) settledView(ctx context.Context, r *Remote, rec state.SyncReco
 		committed.Reference = head.CommitID
 		st, err := s.lakefs.ReadTable(ctx, committed)
 		if err == nil && st.MetadataLocation == in.Location {
-			rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location
-			rec.Reference, rec.ResolvedCommit = in.Branch, st.ResolvedCommit
+			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
 			lakeRef = committed
 		} else if rec.Reference == in.Branch {
 			lakeRef = committed

@@ -22,6 +22,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/metrics"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
@@ -104,7 +105,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	locator := lakefs.NewLocator(lakeFSClient, cfg.LayoutFor)
+	// One cap per metadata file and one budget for the bytes all reads buffer together,
+	// shared by the reads through lakeFS and from the object store (DESIGN section 13).
+	limits := metafile.NewLimits(cfg.ObjectStore.MaxMetadataBytes, cfg.ObjectStore.MaxBufferedBytes)
+	locator := lakefs.NewLocator(lakeFSClient, cfg.LayoutFor).WithLimits(limits)
 
 	objects, err := objstore.New(cfg.ObjectStore, objstore.Options{Timeout: cfg.LakeFS.Timeout, MaxRetries: cfg.LakeFS.MaxRetries, Logger: logger})
 	if err != nil {
@@ -126,8 +130,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	app.Service = remotes.New(remotes.Options{
 		Remotes:      rs,
-		LakeFS:       remotes.NewLakeFS(lakeFSClient, locator),
-		Reader:       timedReader{next: remotes.NewMetadataReader(objects), m: m},
+		LakeFS:       locator,
+		Reader:       timedReader{next: remotes.NewMetadataReader(objects, limits), m: m},
 		Store:        store,
 		Logger:       logger,
 		CheckAllowed: authn.CheckAllowed,

@@ -1,0 +1,140 @@
+package remotes_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes/remotestest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+func (c *core) record() state.SyncRecord {
+	c.t.Helper()
+	rec, err := c.store.GetSyncRecord(ctxT(c.t), state.TableKey{Catalog: testRemote, Namespace: remoteNS, Table: "events"})
+	require.NoError(c.t, err)
+	return rec
+}
+
+func (c *core) pushWith(force bool) error {
+	_, err := c.svc.Push(ctxT(c.t), remotes.PushRequest{Catalog: testRemote, Source: c.ref("main"),
+		Destination: c.remoteID(), CreateNamespace: true, ForceUpdate: force})
+	return err
+}
+
+// Push registers, is idempotent, refuses to overwrite a table that points elsewhere and
+// re-points it with force_update (compare-and-swap).
+func TestPushPlanChecks(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	m1 := c.lakeLocation("main")
+	assert.Equal(t, []string{"NamespaceExists", "CreateNamespace", "RegisterTable"}, filter(c.cat.Calls(), "NamespaceExists", "RegisterTable", "ReplaceTable", "CreateNamespace"))
+	n := len(c.cat.Calls())
+	c.push()
+	assert.Empty(t, filter(c.cat.Calls()[n:], "RegisterTable", "ReplaceTable", "CreateNamespace"), "the second push changes nothing")
+
+	other := c.version(5, nil, 1)
+	c.cat.SetTable(c.remoteID(), other)
+	err := c.pushWith(false)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
+	require.NoError(t, c.pushWith(true))
+	loc, err := c.cat.LoadTable(ctxT(t), c.remoteID())
+	require.NoError(t, err)
+	assert.Equal(t, m1, loc)
+	rec := c.record()
+	assert.Equal(t, state.StatusSynced, rec.Status)
+	assert.Equal(t, m1, rec.PushedLocation)
+}
+
+func filter(calls []string, keep ...string) []string {
+	var out []string
+	for _, c := range calls {
+		for _, k := range keep {
+			if c == k {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Pull refuses remote metadata that does not descend from the synced state, and does
+// nothing (no read) when the remote has not moved.
+func TestPullLineageAndInSync(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	_, err := c.pull(false, false)
+	require.NoError(t, err)
+	assert.Zero(t, c.reads.Load(), "in sync: nothing read")
+
+	stranger := remotestest.WriteMetadata(t, c.dir, "stranger/00002-x.metadata.json",
+		remotestest.Version{TableUUID: uuid.NewString(), Location: "file://" + c.dir + "/stranger", Snapshots: []int64{1, 2}})
+	c.cat.SetTable(c.remoteID(), stranger)
+	_, err = c.pull(true, false)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
+	assert.Contains(t, err.Error(), "unrelated table")
+
+	unrelated := remotestest.WriteMetadata(t, c.dir, "table/metadata/00009-x.metadata.json",
+		remotestest.Version{TableUUID: c.uuid, Location: "file://" + c.dir + "/table", Snapshots: []int64{7, 8}})
+	c.cat.SetTable(c.remoteID(), unrelated)
+	_, err = c.pull(true, false)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
+	assert.Contains(t, err.Error(), "does not descend")
+	assert.Empty(t, c.lake.Staged(testRepo, "main"))
+}
+
+// lostAnswer registers the table and then reports a failure, as when the remote's answer
+// is lost: the push's intent is settled from what the remote shows.
+type lostAnswer struct{ catalog.Adapter }
+
+func (l lostAnswer) RegisterTable(ctx context.Context, id catalog.Ident, loc string, prov catalog.Provenance) error {
+	if err := l.Adapter.RegisterTable(ctx, id, loc, prov); err != nil {
+		return err
+	}
+	return apperr.Wrap(http.StatusGatewayTimeout, errors.New("answer lost"), "remote timed out")
+}
+
+func TestReconcileSettlesPushFromTheRemote(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.remote.Adapter = lostAnswer{c.cat}
+	err := c.pushWith(false)
+	require.Error(t, err)
+	rec := c.record()
+	assert.Empty(t, rec.Pending, "settled right after the failure")
+	assert.Equal(t, state.StatusSynced, rec.Status)
+	assert.Equal(t, c.lakeLocation("main"), rec.PushedLocation, "the remote shows the push happened")
+}
+
+// The listing's live state compares both sides with the sync record.
+func TestListTablesStates(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	state1 := func() string {
+		page, err := c.svc.ListTables(ctxT(t), testRemote, "", 10)
+		require.NoError(t, err)
+		require.Len(t, page.Items, 1)
+		return page.Items[0].State
+	}
+	assert.Equal(t, remotes.InSync, state1())
+	m1 := c.lakeLocation("main")
+	c.cat.SetTable(c.remoteID(), c.version(2, []string{m1}, 2))
+	assert.Equal(t, remotes.RemoteAhead, state1())
+	c.link("main", c.version(3, []string{m1}, 3), 2)
+	assert.Equal(t, remotes.Diverged, state1())
+	c.cat.SetTable(c.remoteID(), m1)
+	assert.Equal(t, remotes.LakeFSAhead, state1())
+	require.NoError(t, c.cat.DropTable(ctxT(t), c.remoteID()))
+	assert.Equal(t, remotes.Missing, state1())
+}
