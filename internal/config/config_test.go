@@ -190,3 +190,68 @@ iceberg_catalog:
 	assert.Equal(t, "jwt-secret-value", cfg.Auth.Encrypt.SecretKey, "redaction does not touch the original")
 	assert.Equal(t, "header-secret-value", cfg.IcebergCatalog.Remotes[0].REST.Headers["X-Api-Key"])
 }
+
+// Defect 7 (issue 11): auto_push must be checked at start, not fail every webhook later.
+func TestAutoPushIsValidatedAtStart(t *testing.T) {
+	const remotes = `
+iceberg_catalog:
+  remotes:
+    - {id: a, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}}
+    - {id: b, type: sql, sql: {driver: sqlite, dsn: "file:b.db"}}
+    - id: c
+      type: sql
+      sql: {driver: sqlite, dsn: "file:c.db"}
+      auto_push:
+        - {repository: example, branch: "main", namespace: [accounting], table: events}
+        - {repository: example, branch: "release-[", namespace: [accounting], table: events}
+`
+	t.Run("bad branch glob names its key", func(t *testing.T) {
+		_, err := config.Load(writeFile(t, remotes+`
+lakefs: {access_key_id: AKIA, secret_access_key: s}
+`), nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "iceberg_catalog.remotes[2].auto_push[1].branch")
+		assert.Contains(t, err.Error(), `"release-["`)
+		assert.NotContains(t, err.Error(), "auto_push[0]", "the good subscription is not reported")
+	})
+	t.Run("without the service's lakeFS key", func(t *testing.T) {
+		_, err := config.Load(writeFile(t, remotes), nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "iceberg_catalog.remotes[2].auto_push")
+		assert.Contains(t, err.Error(), "lakefs.access_key_id")
+		assert.Contains(t, err.Error(), "lakefs.secret_access_key")
+	})
+	t.Run("incomplete subscriptions", func(t *testing.T) {
+		_, err := config.Load(writeFile(t, `
+lakefs: {access_key_id: AKIA, secret_access_key: s}
+iceberg_catalog:
+  remotes:
+    - id: c
+      type: sql
+      sql: {driver: sqlite, dsn: "file:c.db"}
+      auto_push:
+        - {branch: "main", namespace: [accounting], table: events}
+        - {repository: example, namespace: [accounting], table: events}
+        - {repository: example, branch: main, table: events}
+        - {repository: example, branch: main, namespace: [accounting]}
+`), nil)
+		require.Error(t, err)
+		for _, key := range []string{"auto_push[0].repository", "auto_push[1].branch", "auto_push[2].namespace", "auto_push[3].table"} {
+			assert.Contains(t, err.Error(), "iceberg_catalog.remotes[0]."+key)
+		}
+	})
+	t.Run("a valid subscription with the key loads", func(t *testing.T) {
+		cfg, err := config.Load(writeFile(t, `
+lakefs: {access_key_id: AKIA, secret_access_key: s}
+iceberg_catalog:
+  remotes:
+    - id: c
+      type: sql
+      sql: {driver: sqlite, dsn: "file:c.db"}
+      auto_push:
+        - {repository: example, branch: "release-*", namespace: [accounting], table: events}
+`), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "release-*", cfg.IcebergCatalog.Remotes[0].AutoPush[0].Branch)
+	})
+}
