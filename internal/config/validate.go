@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 )
@@ -118,6 +119,9 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("%s.location_map[%d]", key, j), "from and to must not be empty")
 			}
 		}
+		for j, sub := range r.AutoPush {
+			validateAutoPush(fmt.Sprintf("%s.auto_push[%d]", key, j), sub, c.LakeFS, bad)
+		}
 		if r.Timeout <= 0 {
 			bad(key+".timeout", "must be positive")
 		}
@@ -126,4 +130,31 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateAutoPush checks one automatic-push subscription: every field the webhook handler
+// matches on is set, the branch glob is valid path.Match syntax (a malformed one would
+// silently never match), and the service has its own lakeFS key (webhook pushes read lakeFS
+// with it; without it every webhook would fail).
+func validateAutoPush(key string, sub AutoPush, lakeFS LakeFS, bad func(key, format string, args ...any)) {
+	if sub.Repository == "" {
+		bad(key+".repository", "must not be empty")
+	}
+	if sub.Branch == "" {
+		bad(key+".branch", `must not be empty (a branch name or a path.Match glob such as "release-*")`)
+	} else if _, err := path.Match(sub.Branch, ""); err != nil {
+		bad(key+".branch", "invalid glob %q: %v", sub.Branch, err)
+	}
+	if len(sub.Namespace) == 0 || slices.Contains(sub.Namespace, "") {
+		bad(key+".namespace", "must be a non-empty list of non-empty names")
+	}
+	if sub.Table == "" {
+		bad(key+".table", "must not be empty")
+	}
+	if slices.Contains(sub.DestinationNamespace, "") {
+		bad(key+".destination_namespace", "must not contain empty names")
+	}
+	if lakeFS.AccessKeyID == "" || lakeFS.SecretAccessKey == "" {
+		bad(key, "automatic pushes read lakeFS with the service's own key: set lakefs.access_key_id and lakefs.secret_access_key")
+	}
 }
