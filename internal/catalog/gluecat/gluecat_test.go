@@ -27,6 +27,7 @@ func isolateAWSEnv(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CA_BUNDLE", "") // a custom bundle cannot be applied to a test's own *http.Client
 }
 
 func newAdapter(t *testing.T, cfg config.GlueRemote, mod ...func(*gluecat.Options)) *gluecat.Adapter {
