@@ -18,7 +18,7 @@ import (
 )
 
 func fast(retries int) httpclient.Options {
-	return httpclient.Options{Timeout: 2 * time.Second, MaxRetries: retries, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	return httpclient.Options{Policy: httpclient.Policy{Timeout: 2 * time.Second, MaxRetries: retries, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}}
 }
 
 // flaky answers status for the first n requests, then 200.
@@ -93,11 +93,10 @@ func TestNetworkErrorsRetryOnlyIdempotentRequests(t *testing.T) {
 	assert.EqualValues(t, 1, calls.Load(), "POST is not repeated: the server may have acted on it")
 
 	srv, calls = dropper(t)
-	o := fast(2)
-	o.RetryNonIdempotent = true
-	_, err = httpclient.New(o).Post(srv.URL, "application/json", strings.NewReader("{}"))
+	req, _ := http.NewRequestWithContext(httpclient.Idempotent(context.Background()), http.MethodPost, srv.URL, strings.NewReader("{}"))
+	_, err = httpclient.New(fast(2)).Do(req)
 	require.Error(t, err)
-	assert.EqualValues(t, 3, calls.Load(), "unless the caller allows it")
+	assert.EqualValues(t, 3, calls.Load(), "unless the caller marks it idempotent")
 }
 
 func TestTimeoutPerAttempt(t *testing.T) {
@@ -113,7 +112,7 @@ func TestTimeoutPerAttempt(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	o := fast(1)
-	o.Timeout = 100 * time.Millisecond
+	o.Policy.Timeout = 100 * time.Millisecond
 	start := time.Now()
 	_, err := httpclient.New(o).Get(srv.URL)
 	require.Error(t, err)
@@ -125,7 +124,7 @@ func TestCancelledContextStops(t *testing.T) {
 	srv, calls := flaky(t, 100, 503)
 	ctx, cancel := context.WithCancel(context.Background())
 	o := fast(50)
-	o.MinBackoff, o.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
+	o.Policy.MinBackoff, o.Policy.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
 	time.AfterFunc(120*time.Millisecond, cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
 	_, err := httpclient.New(o).Do(req)
@@ -190,7 +189,7 @@ func TestNonIdempotentRequestTimingOutAfterSendingIsNotRepeated(t *testing.T) {
 	}))
 	defer srv.Close()
 	o := fast(3)
-	o.Timeout = 100 * time.Millisecond
+	o.Policy.Timeout = 100 * time.Millisecond
 	_, err := httpclient.New(o).Post(srv.URL, "application/json", strings.NewReader("{}"))
 	require.Error(t, err)
 	assert.EqualValues(t, 1, calls.Load())

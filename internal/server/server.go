@@ -82,10 +82,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}()
 
 	lakeFSHTTP := httpclient.New(httpclient.Options{
-		Timeout:    cfg.LakeFS.Timeout,
-		MaxRetries: cfg.LakeFS.MaxRetries,
-		Logger:     logger,
-		Transport:  m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
+		Policy:    httpclient.Policy{Timeout: cfg.LakeFS.Timeout, MaxRetries: cfg.LakeFS.MaxRetries},
+		Logger:    logger,
+		Transport: m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
 	})
 	authenticator, err := authn.New(authn.Options{
 		Auth:   cfg.Auth,
@@ -174,7 +173,7 @@ func lakeFSCredentials(cfg config.LakeFS) lakefs.Credentials {
 
 // lakeFSReady checks lakeFS answers its health check (no credentials needed).
 func lakeFSReady(cfg config.LakeFS) func(ctx context.Context) error {
-	client := httpclient.New(httpclient.Options{Timeout: 2 * time.Second})
+	client := httpclient.New(httpclient.Options{Policy: httpclient.Policy{Timeout: 2 * time.Second}})
 	url := strings.TrimRight(cfg.Endpoint, "/") + "/healthcheck"
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

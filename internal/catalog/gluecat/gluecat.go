@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -35,6 +34,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Table parameter keys shared by the Iceberg Glue catalogs (Java, Python, Go).
@@ -73,6 +73,8 @@ type Adapter struct {
 	skipArchive bool
 	timeout     time.Duration
 	logger      *slog.Logger
+
+	idempotentRetryer aws.Retryer // see (*Adapter).idempotent
 }
 
 var _ catalog.Adapter = (*Adapter)(nil)
@@ -104,16 +106,10 @@ func New(ctx context.Context, cfg config.GlueRemote, opts Options) (*Adapter, er
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	maxAttempts := opts.MaxRetries + 1
-	maxBackoff := opts.MaxBackoff
+	policy := httpclient.Policy{Timeout: opts.Timeout, MaxRetries: opts.MaxRetries, MaxBackoff: opts.MaxBackoff}
 	loadOpts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(cfg.Region),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = maxAttempts
-				o.MaxBackoff = maxBackoff
-			})
-		}),
+		awsconfig.WithRetryer(func() aws.Retryer { return newRetryer(policy, false) }),
 	}
 	if cfg.AccessKeyID != "" {
 		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(
@@ -139,6 +135,8 @@ func New(ctx context.Context, cfg config.GlueRemote, opts Options) (*Adapter, er
 		skipArchive: cfg.SkipArchive,
 		timeout:     opts.Timeout,
 		logger:      logger,
+
+		idempotentRetryer: newRetryer(policy, true),
 	}
 	if cfg.CatalogID != "" {
 		a.catalogID = aws.String(cfg.CatalogID)
@@ -176,7 +174,7 @@ func (a *Adapter) NamespaceExists(ctx context.Context, ns []string) (bool, error
 	}
 	c, cancel := a.call(ctx)
 	defer cancel()
-	_, err = a.client.GetDatabase(c, &glue.GetDatabaseInput{CatalogId: a.catalogID, Name: aws.String(db)})
+	_, err = a.client.GetDatabase(c, &glue.GetDatabaseInput{CatalogId: a.catalogID, Name: aws.String(db)}, a.idempotent)
 	if err != nil {
 		if errorCode(err) == "EntityNotFoundException" {
 			return false, nil
@@ -197,7 +195,7 @@ func (a *Adapter) CreateNamespace(ctx context.Context, ns []string) error {
 	_, err = a.client.CreateDatabase(c, &glue.CreateDatabaseInput{
 		CatalogId:     a.catalogID,
 		DatabaseInput: &types.DatabaseInput{Name: aws.String(db)},
-	})
+	}, a.idempotent)
 	if err != nil && errorCode(err) != "AlreadyExistsException" {
 		return a.mapErr(ctx, err, "creating database %q", db)
 	}
@@ -210,7 +208,7 @@ func (a *Adapter) getIcebergTable(ctx context.Context, db string, id catalog.Ide
 	defer cancel()
 	out, err := a.client.GetTable(c, &glue.GetTableInput{
 		CatalogId: a.catalogID, DatabaseName: aws.String(db), Name: aws.String(id.Table),
-	})
+	}, a.idempotent)
 	if err != nil {
 		return nil, "", a.mapErr(ctx, err, "getting table %s", id)
 	}
@@ -276,7 +274,7 @@ func (a *Adapter) RegisterTable(ctx context.Context, id catalog.Ident, metadataL
 	defer cancel()
 	_, err = a.client.CreateTable(c, &glue.CreateTableInput{
 		CatalogId: a.catalogID, DatabaseName: aws.String(db), TableInput: in,
-	})
+	}, a.idempotent)
 	if err == nil {
 		return nil
 	}
@@ -369,7 +367,7 @@ func (a *Adapter) DropTable(ctx context.Context, id catalog.Ident) error {
 func (a *Adapter) Ping(ctx context.Context) error {
 	c, cancel := a.call(ctx)
 	defer cancel()
-	_, err := a.client.GetDatabases(c, &glue.GetDatabasesInput{CatalogId: a.catalogID, MaxResults: aws.Int32(1)})
+	_, err := a.client.GetDatabases(c, &glue.GetDatabasesInput{CatalogId: a.catalogID, MaxResults: aws.Int32(1)}, a.idempotent)
 	if err != nil {
 		return a.mapErr(ctx, err, "listing databases")
 	}

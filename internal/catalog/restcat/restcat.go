@@ -139,12 +139,10 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		closeIdle = t.CloseIdleConnections
 	}
 	hc := httpclient.New(httpclient.Options{
-		Timeout:    opts.Timeout,
-		MaxRetries: opts.MaxRetries,
-		MinBackoff: opts.MinBackoff,
-		MaxBackoff: opts.MaxBackoff,
-		Transport:  transport,
-		Logger:     opts.Logger,
+		Policy: httpclient.Policy{Timeout: opts.Timeout, MaxRetries: opts.MaxRetries,
+			MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff},
+		Transport: transport,
+		Logger:    opts.Logger,
 	})
 	// statusTransport sits between iceberg-go's session (auth, headers, signing) and the
 	// retrying client, so that the status of the final attempt is known when mapping errors
@@ -175,7 +173,9 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		}
 		// The token source caches the token and fetches a new one when it expires; its
 		// fetches use the same retrying client (context.Background: it outlives requests).
-		tctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: wire})
+		// A client-credentials token request changes nothing on the server, so it may be
+		// repeated after an ambiguous failure although it is a POST.
+		tctx := context.WithValue(httpclient.Idempotent(context.Background()), oauth2.HTTPClient, &http.Client{Transport: wire})
 		sess.auth = &oauthAuth{src: cc.TokenSource(tctx)}
 	}
 	if sess.auth != nil {
