@@ -255,3 +255,50 @@ iceberg_catalog:
 		assert.Equal(t, "release-*", cfg.IcebergCatalog.Remotes[0].AutoPush[0].Branch)
 	})
 }
+
+// Defect 5 (issue 11): timeout and max_retries mean the same for lakefs, object_store and
+// every remote; a key left out takes the default (30s, 3), an explicit max_retries: 0 means
+// no retries, and an explicit timeout: 0 is refused (no call waits forever).
+func TestRetrySettingsDistinguishUnsetFromZero(t *testing.T) {
+	cfg, err := config.Load(writeFile(t, `
+lakefs: {max_retries: 0}
+object_store: {timeout: 5s, max_retries: 0}
+iceberg_catalog:
+  remotes:
+    - {id: unset, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}}
+    - {id: none, type: sql, sql: {driver: sqlite, dsn: "file:b.db"}, max_retries: 0, timeout: 2s}
+    - {id: five, type: rest, rest: {uri: "http://127.0.0.1:8181"}, max_retries: 5}
+`), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 0, cfg.LakeFS.MaxRetries)
+	assert.Equal(t, 30*time.Second, cfg.LakeFS.Timeout)
+	assert.Contains(t, cfg.String(), "timeout: 5s", "object_store has its own keys")
+	unset, _ := cfg.Remote("unset")
+	assert.Equal(t, 3, unset.MaxRetries, "unset: the default")
+	assert.Equal(t, 30*time.Second, unset.Timeout)
+	none, _ := cfg.Remote("none")
+	assert.Equal(t, 0, none.MaxRetries, "max_retries: 0 is kept: no retries")
+	assert.Equal(t, 2*time.Second, none.Timeout)
+	five, _ := cfg.Remote("five")
+	assert.Equal(t, 5, five.MaxRetries)
+
+	fromEnv, err := config.Load("", []string{
+		`ICEBERG_REMOTES_ICEBERG_CATALOG_REMOTES=[{id: r, type: rest, rest: {uri: "http://127.0.0.1:8181"}, max_retries: 0}]`,
+		"ICEBERG_REMOTES_OBJECT_STORE_MAX_RETRIES=0",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 0, fromEnv.IcebergCatalog.Remotes[0].MaxRetries)
+	assert.Equal(t, 30*time.Second, fromEnv.IcebergCatalog.Remotes[0].Timeout)
+
+	_, err = config.Load(writeFile(t, `
+object_store: {timeout: 0s}
+iceberg_catalog:
+  remotes:
+    - {id: zero, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}, timeout: 0s}
+    - {id: neg, type: sql, sql: {driver: sqlite, dsn: "file:b.db"}, max_retries: -1}
+`), nil)
+	require.Error(t, err)
+	for _, key := range []string{"object_store.timeout", "iceberg_catalog.remotes[0].timeout", "iceberg_catalog.remotes[1].max_retries"} {
+		assert.Contains(t, err.Error(), key)
+	}
+}
