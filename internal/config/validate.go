@@ -44,6 +44,12 @@ func (c *Config) Validate() error {
 	if c.LakeFS.MaxRetries < 0 {
 		bad("lakefs.max_retries", "must not be negative")
 	}
+	if c.ObjectStore.Timeout <= 0 {
+		bad("object_store.timeout", "must be positive")
+	}
+	if c.ObjectStore.MaxRetries < 0 {
+		bad("object_store.max_retries", "must not be negative")
+	}
 	if c.Auth.BasicCacheTTL < 0 {
 		bad("auth.basic_cache_ttl", "must not be negative")
 	}

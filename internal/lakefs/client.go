@@ -46,13 +46,13 @@ type Client struct {
 
 // New returns a client for cfg.Endpoint (e.g. http://127.0.0.1:8000/api/v1). creds is applied
 // to every request (nil sends none). httpClient should come from internal/httpclient (timeout
-// per attempt, retries); nil builds one from cfg.Timeout and cfg.MaxRetries.
+// per attempt, retries); nil builds one from cfg.RetryPolicy().
 func New(cfg config.LakeFS, creds Credentials, httpClient *http.Client) (*Client, error) {
 	if cfg.Endpoint == "" {
 		return nil, errors.New("lakefs: endpoint is required")
 	}
 	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{Policy: httpclient.Policy{Timeout: cfg.Timeout, MaxRetries: cfg.MaxRetries}})
+		httpClient = httpclient.New(httpclient.Options{Policy: cfg.RetryPolicy()})
 	}
 	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient)}
 	if creds != nil {

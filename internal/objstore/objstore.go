@@ -31,7 +31,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -56,6 +55,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Info describes the raw bytes of one object as read.
@@ -73,27 +73,16 @@ type Reader interface {
 	Read(ctx context.Context, location string, maxBytes int64) ([]byte, Info, error)
 }
 
-// Defaults for Options left at their zero value.
-const (
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 3
-	DefaultMinBackoff = 100 * time.Millisecond
-	DefaultMaxBackoff = 2 * time.Second
-	// DefaultMaxBytes applies when Read is given maxBytes <= 0. Metadata files of very large
-	// tables reach tens of MiB; anything beyond this is not a metadata file we should buffer.
-	DefaultMaxBytes = 256 << 20
-)
+// DefaultMaxBytes applies when Read is given maxBytes <= 0. Metadata files of very large
+// tables reach tens of MiB; anything beyond this is not a metadata file we should buffer.
+const DefaultMaxBytes = 256 << 20
 
 // Options tune a Store.
 type Options struct {
-	// Timeout bounds one attempt (open, wait for the answer, read the body). 0 means
-	// DefaultTimeout.
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt. 0 means
-	// DefaultMaxRetries; a negative value means a single attempt.
-	MaxRetries int
-	// MinBackoff and MaxBackoff bound the jittered exponential wait between attempts.
-	MinBackoff, MaxBackoff time.Duration
+	// Policy bounds one read attempt (open, wait for the answer, read the body) by
+	// Policy.Timeout and repeats a failed attempt at most Policy.MaxRetries times (0:
+	// never) with the policy's backoff (object_store.timeout, object_store.max_retries).
+	Policy httpclient.Policy
 	// Logger receives one debug line per retry; nil disables logging. Lines carry the
 	// location and the error class, never credentials.
 	Logger *slog.Logger
@@ -104,13 +93,10 @@ type Options struct {
 
 // Store reads objects through iceberg-go's FileIO. It is safe for concurrent use.
 type Store struct {
-	props      map[string]string // iceberg-go FileIO properties for every backend
-	awsCfg     aws.Config        // handed to iceberg-go's S3 backend through the context
-	timeout    time.Duration
-	maxRetries int
-	minBackoff time.Duration
-	maxBackoff time.Duration
-	log        *slog.Logger
+	props  map[string]string // iceberg-go FileIO properties for every backend
+	awsCfg aws.Config        // handed to iceberg-go's S3 backend through the context
+	policy httpclient.Policy
+	log    *slog.Logger
 }
 
 var _ Reader = (*Store)(nil)
@@ -124,30 +110,9 @@ func New(cfg config.ObjectStore, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		props:      props,
-		timeout:    opts.Timeout,
-		maxRetries: opts.MaxRetries,
-		minBackoff: opts.MinBackoff,
-		maxBackoff: opts.MaxBackoff,
-		log:        opts.Logger,
-	}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
-	}
-	switch {
-	case s.maxRetries == 0:
-		s.maxRetries = DefaultMaxRetries
-	case s.maxRetries < 0:
-		s.maxRetries = 0
-	}
-	if s.minBackoff <= 0 {
-		s.minBackoff = DefaultMinBackoff
-	}
-	if s.maxBackoff <= 0 {
-		s.maxBackoff = DefaultMaxBackoff
-	}
-	if s.maxBackoff < s.minBackoff {
-		s.maxBackoff = s.minBackoff
+		props:  props,
+		policy: opts.Policy.Normalized(),
+		log:    opts.Logger,
 	}
 	s.awsCfg, err = awsConfig(cfg.S3, opts.HTTPClient)
 	if err != nil {
@@ -274,7 +239,7 @@ func (s *Store) Read(ctx context.Context, location string, maxBytes int64) ([]by
 			return nil, Info{}, final // classified already: not worth retrying
 		}
 		last = err
-		if ctx.Err() != nil || attempt >= s.maxRetries {
+		if ctx.Err() != nil || attempt >= s.policy.MaxRetries {
 			break
 		}
 		wait := s.backoff(attempt)
@@ -318,19 +283,12 @@ func giveUp(ctx context.Context, location string, last error) error {
 	}
 }
 
-func (s *Store) backoff(attempt int) time.Duration {
-	d := s.minBackoff << min(attempt, 20)
-	if d <= 0 || d > s.maxBackoff {
-		d = s.maxBackoff
-	}
-	// Full jitter in [d/2, d]: spreads retries of concurrent pulls.
-	return d/2 + rand.N(d/2+1)
-}
+func (s *Store) backoff(attempt int) time.Duration { return s.policy.Backoff(attempt) }
 
 // attempt performs one read under its own timeout. It returns either an *apperr.Error
 // (final) or a *transient (retry).
 func (s *Store) attempt(parent context.Context, location string, maxBytes int64) ([]byte, Info, error) {
-	ctx, cancel := context.WithTimeout(parent, s.timeout)
+	ctx, cancel := s.policy.Attempt(parent)
 	defer cancel()
 	// iceberg-go's S3 backend prefers an AWS config found on the context over parsing one
 	// from the properties: this is how it gets our HTTP client, credentials and retry policy.

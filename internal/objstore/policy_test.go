@@ -16,7 +16,7 @@ func TestMaxRetriesCountsRetries(t *testing.T) {
 	for _, retries := range []int{0, 1, 3} {
 		front := newFaultyFront(t, f.signed.Config.Handler, 100, http.StatusServiceUnavailable, "SlowDown")
 		opts := fastOpts()
-		opts.MaxRetries = retries
+		opts.Policy.MaxRetries = retries
 		store := newStore(t, s3Config(front.srv.URL, testSecret), opts)
 		_, _, err := store.Read(ctx, loc, 1<<20)
 		requireStatus(t, err, http.StatusServiceUnavailable)

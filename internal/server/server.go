@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}()
 
 	lakeFSHTTP := httpclient.New(httpclient.Options{
-		Policy:    httpclient.Policy{Timeout: cfg.LakeFS.Timeout, MaxRetries: cfg.LakeFS.MaxRetries},
+		Policy:    cfg.LakeFS.RetryPolicy(),
 		Logger:    logger,
 		Transport: m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
 	})
@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	locator := lakefs.NewLocator(lakeFSClient, cfg.LayoutFor)
 
-	objects, err := objstore.New(cfg.ObjectStore, objstore.Options{Timeout: cfg.LakeFS.Timeout, MaxRetries: cfg.LakeFS.MaxRetries, Logger: logger})
+	objects, err := objstore.New(cfg.ObjectStore, objstore.Options{Policy: cfg.ObjectStore.RetryPolicy(), Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("object_store: %w", err)
 	}

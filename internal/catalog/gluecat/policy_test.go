@@ -16,7 +16,7 @@ func TestMaxRetriesCountsRetries(t *testing.T) {
 	isolateAWSEnv(t)
 	for _, retries := range []int{0, 1, 3} {
 		srv := gluetest.New(t)
-		a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.MaxRetries = retries })
+		a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Policy.MaxRetries = retries })
 		srv.Fail("GetDatabase", "ThrottlingException", 10)
 		_, err := a.NamespaceExists(ctx(t), []string{"db"})
 		assert.Equal(t, 429, status(t, err))
@@ -30,8 +30,8 @@ func TestTimeoutIsPerAttempt(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)
 	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) {
-		o.Timeout = 300 * time.Millisecond
-		o.MaxRetries = 1
+		o.Policy.Timeout = 300 * time.Millisecond
+		o.Policy.MaxRetries = 1
 	})
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })

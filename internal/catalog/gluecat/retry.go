@@ -1,7 +1,10 @@
 package gluecat
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,3 +53,32 @@ func classify(err error) httpclient.Failure {
 // retryer is the strict one, for UpdateTable (a compare-and-swap on VersionId) and
 // DeleteTable.
 func (a *Adapter) idempotent(o *glue.Options) { o.Retryer = a.idempotentRetryer }
+
+// attemptTimeout bounds each HTTP exchange (an attempt: request, answer and body) of a
+// caller-supplied client by the policy's timeout.
+type attemptTimeout struct {
+	next    aws.HTTPClient
+	timeout time.Duration
+}
+
+func (c attemptTimeout) Do(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
+	resp, err := c.next.Do(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return resp, err
+	}
+	resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}

@@ -46,12 +46,11 @@ import (
 type Options struct {
 	// Name is the remote id, used in error messages.
 	Name string
-	// Timeout bounds connecting and each metastore call attempt (default 30s).
-	Timeout time.Duration
-	// MaxRetries bounds the retries after a failed attempt (default 3; negative: none).
-	// Only unreachable-metastore failures, and connection failures of idempotent calls,
-	// are retried.
-	MaxRetries int
+	// Policy bounds connecting and each attempt of a metastore call by Policy.Timeout and
+	// repeats a failed attempt at most Policy.MaxRetries times (0: never), as httpclient's
+	// Failure rule allows: a call that never reached the metastore always, one whose
+	// connection failed mid-call only when idempotent.
+	Policy httpclient.Policy
 	// Properties are extra iceberg-go catalog properties, e.g. the s3.* settings
 	// RegisterTable needs to read metadata files. "uri" and "warehouse" come from cfg.
 	Properties iceberg.Properties
@@ -80,9 +79,6 @@ func New(_ context.Context, cfg config.HiveRemote, opts Options) (*Adapter, erro
 	if err != nil {
 		return nil, apperr.BadRequest("hive remote %q: invalid uri: %v", opts.Name, err)
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
-	}
 	if opts.LockWait <= 0 {
 		opts.LockWait = 10 * time.Second
 	}
@@ -98,12 +94,8 @@ func New(_ context.Context, cfg config.HiveRemote, opts Options) (*Adapter, erro
 	if cfg.Warehouse != "" {
 		props[hive.Warehouse] = cfg.Warehouse
 	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 3
-	} else if opts.MaxRetries < 0 {
-		opts.MaxRetries = 0
-	}
-	c := &client{addr: addr, timeout: opts.Timeout, policy: httpclient.Policy{Timeout: opts.Timeout, MaxRetries: opts.MaxRetries}.Normalized()}
+	policy := opts.Policy.Normalized()
+	c := &client{addr: addr, timeout: policy.Timeout, policy: policy}
 	return &Adapter{
 		name:     opts.Name,
 		client:   c,

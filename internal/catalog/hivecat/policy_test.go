@@ -36,7 +36,7 @@ func hangUp(t *testing.T) (string, *atomic.Int32) {
 func TestMaxRetriesCountsRetries(t *testing.T) {
 	for _, retries := range []int{0, 1, 3} {
 		addr, accepted := hangUp(t)
-		a := newAdapter(t, config.HiveRemote{URI: "thrift://" + addr}, func(o *hivecat.Options) { o.MaxRetries = retries })
+		a := newAdapter(t, config.HiveRemote{URI: "thrift://" + addr}, func(o *hivecat.Options) { o.Policy.MaxRetries = retries })
 		require.Error(t, a.Ping(ctx(t)))
 		assert.EqualValues(t, retries+1, accepted.Load(), "max_retries %d", retries)
 	}

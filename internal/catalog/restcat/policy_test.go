@@ -23,7 +23,7 @@ func TestMaxRetriesCountsRetries(t *testing.T) {
 		}))
 		t.Cleanup(srv.Close)
 		opts := fastOpts("unavailable")
-		opts.MaxRetries = retries
+		opts.Policy.MaxRetries = retries
 		_, err := restcat.New(testCtx(t), config.RESTRemote{URI: srv.URL}, opts)
 		require.Error(t, err)
 		assert.EqualValues(t, retries+1, calls.Load(), "max_retries %d", retries)

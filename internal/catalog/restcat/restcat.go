@@ -60,23 +60,19 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
-// Options are the service-side settings of a REST remote (config.Remote's Timeout and
-// MaxRetries, and the logger).
+// Options are the service-side settings of a REST remote (config.Remote's retry policy,
+// and the logger).
 type Options struct {
 	// Name is the remote's id, used in error messages and as iceberg-go's catalog name.
 	Name string
-	// Timeout bounds one HTTP attempt (default 30s).
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt (default 3; negative
-	// means none).
-	MaxRetries int
+	// Policy bounds each HTTP attempt by Policy.Timeout and repeats a failed one at most
+	// Policy.MaxRetries times (0: never), as httpclient's Failure rule allows.
+	Policy httpclient.Policy
 	// Logger receives retry notices (default: discarded).
 	Logger *slog.Logger
 	// Transport replaces the underlying transport (below retries and auth), for tests.
 	// When set, the TLS settings of the remote are not applied.
 	Transport http.RoundTripper
-	// MinBackoff and MaxBackoff bound the wait between retries (httpclient defaults when 0).
-	MinBackoff, MaxBackoff time.Duration
 }
 
 // Adapter is a REST remote. It is safe for concurrent use.
@@ -117,15 +113,6 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		return nil, apperr.BadRequest("remote %q: set either rest.token or rest.credential, not both", name)
 	}
 
-	if opts.Timeout == 0 {
-		opts.Timeout = 30 * time.Second
-	}
-	switch {
-	case opts.MaxRetries == 0:
-		opts.MaxRetries = 3
-	case opts.MaxRetries < 0:
-		opts.MaxRetries = 0
-	}
 	transport := opts.Transport
 	closeIdle := func() {}
 	if transport == nil {
@@ -139,8 +126,7 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		closeIdle = t.CloseIdleConnections
 	}
 	hc := httpclient.New(httpclient.Options{
-		Policy: httpclient.Policy{Timeout: opts.Timeout, MaxRetries: opts.MaxRetries,
-			MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff},
+		Policy:    opts.Policy,
 		Transport: transport,
 		Logger:    opts.Logger,
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // silentServer accepts connections and never answers (a hung database), counting them.
@@ -40,7 +41,7 @@ func TestTimeoutIsPerAttemptAndMaxRetriesCounts(t *testing.T) {
 	for _, retries := range []int{0, 2} {
 		addr, accepted := silentServer(t)
 		cfg := config.SQLRemote{Driver: "postgres", DSN: "postgres://postgres@" + addr + "/test?sslmode=disable&connect_timeout=30"}
-		a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "hung", Timeout: 300 * time.Millisecond, MaxRetries: retries})
+		a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "hung", Policy: httpclient.Policy{Timeout: 300 * time.Millisecond, MaxRetries: retries}})
 		before := accepted.Load()
 		start := time.Now()
 		_, err := a.NamespaceExists(testCtx(t), []string{"ns"})
