@@ -16,7 +16,8 @@ import (
 //
 //   - NotSent: the request provably never reached the server (the connection was refused,
 //     the name did not resolve, dialing failed). Any request may be repeated.
-//   - Refused: the server answered that it did not process the request: 429 Too Many
+//   - Refused: the server answered that it did not process the request: 408 Request
+//     Timeout (RFC 9110 §15.5.9: it did not receive the whole request), 429 Too Many
 //     Requests (RFC 6585: refused for rate limiting), 503 Service Unavailable (RFC 9110
 //     §15.6.4: unable to handle it), a throttling error. Any request may be repeated.
 //   - Ambiguous: the server may have acted on it: 500 (it failed at an unknown point), 502
@@ -62,7 +63,7 @@ func (f Failure) String() string {
 // ClassifyStatus classifies an HTTP answer.
 func ClassifyStatus(status int) Failure {
 	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return Refused
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
 		return Ambiguous

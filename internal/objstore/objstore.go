@@ -404,7 +404,7 @@ func (s *Store) classify(ctx context.Context, location string, err error, openin
 			return apperr.Wrap(http.StatusNotFound, err, "object %s not found", location)
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			return deniedErr(location, err)
-		case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
+		case httpclient.ClassifyStatus(status).Retryable(true): // reads are idempotent
 			return &transient{err: err}
 		default:
 			return apperr.Wrap(http.StatusBadGateway, err,
