@@ -4,8 +4,10 @@
 //
 // iceberg-go does the protocol (config negotiation, namespaces, load, register, drop); this
 // package supplies what a long-running service needs around it:
-//   - every HTTP call goes through internal/httpclient (a timeout per attempt, bounded retries
-//     with backoff on 429/5xx/network errors), handed to iceberg-go as its transport;
+//   - every HTTP call goes through internal/httpclient (its Policy: a timeout per attempt,
+//     bounded retries with backoff; its Failure rule: POSTs are repeated only when they did
+//     not reach the server or were refused, unless marked Idempotent because the adapter
+//     recognises its own earlier success), handed to iceberg-go as its transport;
 //   - authentication is one AuthManager shared by iceberg-go's client and this package's own
 //     requests (a static bearer token, or OAuth2 client credentials whose token fetches go
 //     through the same retrying client), or SigV4 signing for AWS endpoints;
@@ -244,6 +246,8 @@ func (a *Adapter) Type() string { return "rest" }
 
 // NamespaceExists implements catalog.Adapter: every level must exist.
 func (a *Adapter) NamespaceExists(ctx context.Context, ns []string) (bool, error) {
+	// An existing namespace is success, so the POST may be repeated after an ambiguous failure.
+	ctx = httpclient.Idempotent(ctx)
 	for i := 1; i <= len(ns); i++ {
 		c, st := track(ctx)
 		ok, err := a.cat.CheckNamespaceExists(c, ns[:i])
@@ -263,6 +267,8 @@ func (a *Adapter) CreateNamespace(ctx context.Context, ns []string) error {
 	if len(ns) == 0 {
 		return apperr.BadRequest("empty namespace")
 	}
+	// An existing namespace is success, so the POST may be repeated after an ambiguous failure.
+	ctx = httpclient.Idempotent(ctx)
 	for i := 1; i <= len(ns); i++ {
 		c, st := track(ctx)
 		err := a.cat.CreateNamespace(c, ns[:i], nil)
@@ -292,7 +298,9 @@ func (a *Adapter) RegisterTable(ctx context.Context, id ourcatalog.Ident, metada
 }
 
 func (a *Adapter) register(ctx context.Context, id ourcatalog.Ident, metadataLocation string) error {
-	c, st := track(ctx)
+	// An existing table at the same location is success (below), so the POST may be repeated
+	// after an ambiguous failure.
+	c, st := track(httpclient.Idempotent(ctx))
 	_, err := a.cat.RegisterTable(c, ident(id), metadataLocation)
 	if err == nil {
 		return nil
