@@ -302,3 +302,14 @@ iceberg_catalog:
 		assert.Contains(t, err.Error(), key)
 	}
 }
+
+// A remote decodes over its defaults, still strictly: a typo inside a remote is an error.
+func TestUnknownKeyInARemoteIsAnError(t *testing.T) {
+	_, err := config.Load(writeFile(t, `
+iceberg_catalog:
+  remotes:
+    - {id: a, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}, max_retry: 0}
+`), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "max_retry")
+}
