@@ -71,10 +71,10 @@ func New(o Options) *http.Client {
 	return std
 }
 
-// backoff is the policy's wait before retry attemptNum (1 for the first retry); a
+// backoff is the policy's wait before retry number retry (retryablehttp counts from 0); a
 // Retry-After on a 429 or 503 is honoured when longer, up to one attempt's timeout.
-func backoff(p Policy, attemptNum int, resp *http.Response) time.Duration {
-	wait := p.Backoff(attemptNum - 1)
+func backoff(p Policy, retry int, resp *http.Response) time.Duration {
+	wait := p.Backoff(retry)
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 			wait = max(wait, min(time.Duration(s)*time.Second, p.Timeout))
