@@ -15,6 +15,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat/hivetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
@@ -70,7 +71,7 @@ func hiveConformance(t *testing.T, s3 *peers.S3, newRemote func(t *testing.T) co
 
 func hiveAdapter(t *testing.T, s3 *peers.S3, cfg config.HiveRemote) *hivecat.Adapter {
 	a, err := hivecat.New(context.Background(), cfg, hivecat.Options{
-		Name: "interop", Timeout: 20 * time.Second, MaxRetries: 1, LockWait: 5 * time.Second, Properties: s3IOProps(s3),
+		Name: "interop", Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1}, LockWait: 5 * time.Second, Properties: s3IOProps(s3),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })

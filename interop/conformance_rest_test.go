@@ -13,6 +13,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat/resttest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
@@ -132,7 +133,7 @@ func restConformance(t *testing.T, s3 *peers.S3, peer restPeer, newRemote func(t
 }
 
 func restAdapter(t *testing.T, cfg config.RESTRemote) *restcat.Adapter {
-	a, err := restcat.New(testCtx(t), cfg, restcat.Options{Name: "interop", Timeout: 20 * time.Second, MaxRetries: 1})
+	a, err := restcat.New(testCtx(t), cfg, restcat.Options{Name: "interop", Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	return a

@@ -19,6 +19,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat/gluetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
@@ -72,7 +73,7 @@ func isolateAWS(t *testing.T) {
 }
 
 func newGlueAdapter(t *testing.T, cfg config.GlueRemote) *gluecat.Adapter {
-	a, err := gluecat.New(context.Background(), cfg, gluecat.Options{Name: "interop", Timeout: 10 * time.Second, MaxRetries: 1, MaxBackoff: 50 * time.Millisecond})
+	a, err := gluecat.New(context.Background(), cfg, gluecat.Options{Name: "interop", Policy: httpclient.Policy{Timeout: 10 * time.Second, MaxRetries: 1, MaxBackoff: 50 * time.Millisecond}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	return a

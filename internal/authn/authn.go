@@ -215,7 +215,7 @@ func New(o Options) (*Authenticator, error) {
 	if o.Auth.JWKS.URL != "" {
 		client := o.JWKSClient
 		if client == nil {
-			client = httpclient.New(httpclient.Options{Timeout: 10 * time.Second, MaxRetries: 2})
+			client = httpclient.New(httpclient.Options{Policy: httpclient.Policy{Timeout: 10 * time.Second, MaxRetries: 2}})
 		}
 		a.jwks = &jwksCache{url: o.Auth.JWKS.URL, client: client, now: a.now}
 		a.jwksIssuer, a.jwksAudience = o.Auth.JWKS.Issuer, o.Auth.JWKS.Audience

@@ -108,7 +108,7 @@ func TestJWKS(t *testing.T) {
 	auth.JWKS = config.JWKS{URL: idp.srv.URL + "/jwks.json", Issuer: idpIssuer, Audience: "lakefs"}
 	h := &harness{logs: &logBuffer{}, clock: &fakeClock{now: testNow}}
 	h.a, err = New(Options{Auth: auth, Now: h.clock.Now,
-		JWKSClient: httpclient.New(httpclient.Options{Timeout: 5 * time.Second, MaxRetries: 1, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})})
+		JWKSClient: httpclient.New(httpclient.Options{Policy: httpclient.Policy{Timeout: 5 * time.Second, MaxRetries: 1, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})})
 	require.NoError(t, err)
 	assert.Zero(t, idp.hits.Load(), "keys are fetched on first use, not at start")
 

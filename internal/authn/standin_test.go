@@ -146,9 +146,9 @@ func (s *lakeFSStandIn) write(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *lakeFSStandIn) verifier() BasicVerifier {
-	return NewLakeFSBasicVerifier(s.endpoint(), httpclient.New(httpclient.Options{
+	return NewLakeFSBasicVerifier(s.endpoint(), httpclient.New(httpclient.Options{Policy: httpclient.Policy{
 		Timeout: 5 * time.Second, MaxRetries: 1, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-	}))
+	}}))
 }
 
 type readCloser struct{ *bytes.Reader }

@@ -9,6 +9,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Config is the whole service configuration. yaml tags are the key names users write.
@@ -35,8 +37,13 @@ type LakeFS struct {
 	Credentials     string        `yaml:"credentials"` // forward | service
 	AccessKeyID     string        `yaml:"access_key_id"`
 	SecretAccessKey string        `yaml:"secret_access_key" secret:"true"`
-	Timeout         time.Duration `yaml:"timeout"`
-	MaxRetries      int           `yaml:"max_retries"`
+	Timeout         time.Duration `yaml:"timeout"`     // per attempt (see httpclient.Policy)
+	MaxRetries      int           `yaml:"max_retries"` // retries after the first attempt; 0 = none
+}
+
+// RetryPolicy is the policy of the calls made to lakeFS.
+func (l LakeFS) RetryPolicy() httpclient.Policy {
+	return httpclient.Policy{Timeout: l.Timeout, MaxRetries: l.MaxRetries}
 }
 
 // Auth mirrors the lakeFS keys so that one secret can be shared with lakeFS.
@@ -104,7 +111,14 @@ type ObjectStore struct {
 	MaxMetadataBytes int64 `yaml:"max_metadata_bytes"`
 	// MaxBufferedBytes bounds the bytes all concurrent metadata reads buffer together
 	// (a read waits for room). 0 means 1 GiB; never below max_metadata_bytes.
-	MaxBufferedBytes int64 `yaml:"max_buffered_bytes"`
+	MaxBufferedBytes int64         `yaml:"max_buffered_bytes"`
+	Timeout          time.Duration `yaml:"timeout"`     // per read attempt (see httpclient.Policy)
+	MaxRetries       int           `yaml:"max_retries"` // retries after the first attempt; 0 = none
+}
+
+// RetryPolicy is the policy of object-store reads.
+func (o ObjectStore) RetryPolicy() httpclient.Policy {
+	return httpclient.Policy{Timeout: o.Timeout, MaxRetries: o.MaxRetries}
 }
 
 type S3Store struct {
@@ -144,10 +158,31 @@ type Remote struct {
 	AllowedLocations []string `yaml:"allowed_locations"`
 	// AllowFileLocations lets pull read file:// metadata locations (the service's own disk):
 	// local set-ups only. Off by default.
-	AllowFileLocations bool          `yaml:"allow_file_locations"`
-	AutoPush           []AutoPush    `yaml:"auto_push"`
-	Timeout            time.Duration `yaml:"timeout"`
-	MaxRetries         int           `yaml:"max_retries"`
+	AllowFileLocations bool       `yaml:"allow_file_locations"`
+	AutoPush           []AutoPush `yaml:"auto_push"`
+	// Timeout bounds one attempt of a call (an HTTP request for rest and glue, a statement
+	// for sql, a metastore call for hive); MaxRetries is the number of retries after the
+	// first attempt (0 = none). Unset, they take the defaults (see UnmarshalYAML).
+	Timeout    time.Duration `yaml:"timeout"`
+	MaxRetries int           `yaml:"max_retries"`
+}
+
+// RetryPolicy is the policy of the calls made to the remote.
+func (r Remote) RetryPolicy() httpclient.Policy {
+	return httpclient.Policy{Timeout: r.Timeout, MaxRetries: r.MaxRetries}
+}
+
+// UnmarshalYAML decodes a remote over its defaults, so that a key left out takes its
+// default while an explicit value, max_retries: 0 included, is kept. (The function-argument
+// form keeps the strict decoder's unknown-key check.)
+func (r *Remote) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain Remote // without this method
+	p := plain{Timeout: httpclient.DefaultTimeout, MaxRetries: httpclient.DefaultMaxRetries}
+	if err := unmarshal(&p); err != nil {
+		return err
+	}
+	*r = Remote(p)
+	return nil
 }
 
 type RESTRemote struct {

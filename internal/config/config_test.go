@@ -194,3 +194,126 @@ iceberg_catalog:
 	assert.Equal(t, "jwt-secret-value", cfg.Auth.Encrypt.SecretKey, "redaction does not touch the original")
 	assert.Equal(t, "header-secret-value", cfg.IcebergCatalog.Remotes[0].REST.Headers["X-Api-Key"])
 }
+
+// Defect 7 (issue 11): auto_push must be checked at start, not fail every webhook later.
+func TestAutoPushIsValidatedAtStart(t *testing.T) {
+	const remotes = `
+iceberg_catalog:
+  remotes:
+    - {id: a, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}}
+    - {id: b, type: sql, sql: {driver: sqlite, dsn: "file:b.db"}}
+    - id: c
+      type: sql
+      sql: {driver: sqlite, dsn: "file:c.db"}
+      auto_push:
+        - {repository: example, branch: "main", namespace: [accounting], table: events}
+        - {repository: example, branch: "release-[", namespace: [accounting], table: events}
+`
+	t.Run("bad branch glob names its key", func(t *testing.T) {
+		_, err := config.Load(writeFile(t, remotes+`
+lakefs: {access_key_id: AKIA, secret_access_key: s}
+`), nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "iceberg_catalog.remotes[2].auto_push[1].branch")
+		assert.Contains(t, err.Error(), `"release-["`)
+		assert.NotContains(t, err.Error(), "auto_push[0]", "the good subscription is not reported")
+	})
+	t.Run("without the service's lakeFS key", func(t *testing.T) {
+		_, err := config.Load(writeFile(t, remotes), nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "iceberg_catalog.remotes[2].auto_push")
+		assert.Contains(t, err.Error(), "lakefs.access_key_id")
+		assert.Contains(t, err.Error(), "lakefs.secret_access_key")
+	})
+	t.Run("incomplete subscriptions", func(t *testing.T) {
+		_, err := config.Load(writeFile(t, `
+lakefs: {access_key_id: AKIA, secret_access_key: s}
+iceberg_catalog:
+  remotes:
+    - id: c
+      type: sql
+      sql: {driver: sqlite, dsn: "file:c.db"}
+      auto_push:
+        - {branch: "main", namespace: [accounting], table: events}
+        - {repository: example, namespace: [accounting], table: events}
+        - {repository: example, branch: main, table: events}
+        - {repository: example, branch: main, namespace: [accounting]}
+`), nil)
+		require.Error(t, err)
+		for _, key := range []string{"auto_push[0].repository", "auto_push[1].branch", "auto_push[2].namespace", "auto_push[3].table"} {
+			assert.Contains(t, err.Error(), "iceberg_catalog.remotes[0]."+key)
+		}
+	})
+	t.Run("a valid subscription with the key loads", func(t *testing.T) {
+		cfg, err := config.Load(writeFile(t, `
+lakefs: {access_key_id: AKIA, secret_access_key: s}
+iceberg_catalog:
+  remotes:
+    - id: c
+      type: sql
+      sql: {driver: sqlite, dsn: "file:c.db"}
+      auto_push:
+        - {repository: example, branch: "release-*", namespace: [accounting], table: events}
+`), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "release-*", cfg.IcebergCatalog.Remotes[0].AutoPush[0].Branch)
+	})
+}
+
+// Defect 5 (issue 11): timeout and max_retries mean the same for lakefs, object_store and
+// every remote; a key left out takes the default (30s, 3), an explicit max_retries: 0 means
+// no retries, and an explicit timeout: 0 is refused (no call waits forever).
+func TestRetrySettingsDistinguishUnsetFromZero(t *testing.T) {
+	cfg, err := config.Load(writeFile(t, `
+lakefs: {max_retries: 0}
+object_store: {timeout: 5s, max_retries: 0}
+iceberg_catalog:
+  remotes:
+    - {id: unset, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}}
+    - {id: none, type: sql, sql: {driver: sqlite, dsn: "file:b.db"}, max_retries: 0, timeout: 2s}
+    - {id: five, type: rest, rest: {uri: "http://127.0.0.1:8181"}, max_retries: 5}
+`), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 0, cfg.LakeFS.MaxRetries)
+	assert.Equal(t, 30*time.Second, cfg.LakeFS.Timeout)
+	assert.Contains(t, cfg.String(), "timeout: 5s", "object_store has its own keys")
+	unset, _ := cfg.Remote("unset")
+	assert.Equal(t, 3, unset.MaxRetries, "unset: the default")
+	assert.Equal(t, 30*time.Second, unset.Timeout)
+	none, _ := cfg.Remote("none")
+	assert.Equal(t, 0, none.MaxRetries, "max_retries: 0 is kept: no retries")
+	assert.Equal(t, 2*time.Second, none.Timeout)
+	five, _ := cfg.Remote("five")
+	assert.Equal(t, 5, five.MaxRetries)
+
+	fromEnv, err := config.Load("", []string{
+		`ICEBERG_REMOTES_ICEBERG_CATALOG_REMOTES=[{id: r, type: rest, rest: {uri: "http://127.0.0.1:8181"}, max_retries: 0}]`,
+		"ICEBERG_REMOTES_OBJECT_STORE_MAX_RETRIES=0",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 0, fromEnv.IcebergCatalog.Remotes[0].MaxRetries)
+	assert.Equal(t, 30*time.Second, fromEnv.IcebergCatalog.Remotes[0].Timeout)
+
+	_, err = config.Load(writeFile(t, `
+object_store: {timeout: 0s}
+iceberg_catalog:
+  remotes:
+    - {id: zero, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}, timeout: 0s}
+    - {id: neg, type: sql, sql: {driver: sqlite, dsn: "file:b.db"}, max_retries: -1}
+`), nil)
+	require.Error(t, err)
+	for _, key := range []string{"object_store.timeout", "iceberg_catalog.remotes[0].timeout", "iceberg_catalog.remotes[1].max_retries"} {
+		assert.Contains(t, err.Error(), key)
+	}
+}
+
+// A remote decodes over its defaults, still strictly: a typo inside a remote is an error.
+func TestUnknownKeyInARemoteIsAnError(t *testing.T) {
+	_, err := config.Load(writeFile(t, `
+iceberg_catalog:
+  remotes:
+    - {id: a, type: sql, sql: {driver: sqlite, dsn: "file:a.db"}, max_retry: 0}
+`), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "max_retry")
+}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -28,11 +30,12 @@ func Defaults() Config {
 		LakeFS: LakeFS{
 			Endpoint:    "http://127.0.0.1:8000/api/v1",
 			Credentials: "forward",
-			Timeout:     30 * time.Second,
-			MaxRetries:  3,
+			Timeout:     httpclient.DefaultTimeout,
+			MaxRetries:  httpclient.DefaultMaxRetries,
 		},
-		Auth:  Auth{BasicCacheTTL: 30 * time.Second},
-		State: State{Type: "sqlite", SQLite: SQLite{Path: "data/iceberg-remotes.db"}},
+		ObjectStore: ObjectStore{Timeout: httpclient.DefaultTimeout, MaxRetries: httpclient.DefaultMaxRetries},
+		Auth:        Auth{BasicCacheTTL: 30 * time.Second},
+		State:       State{Type: "sqlite", SQLite: SQLite{Path: "data/iceberg-remotes.db"}},
 		Tables: Tables{
 			Layout:        "pointer",
 			PointerPrefix: "_lakefs_tables/iceberg",
@@ -45,6 +48,8 @@ func Defaults() Config {
 			// allowed_locations, and never file:// unless allowed. For lakeFS's local
 			// block store, set on this remote: location_map [{from: "local://", to:
 			// "file:///<blockstore.local.path>/"}] and allow_file_locations: true.
+			Timeout:    httpclient.DefaultTimeout,
+			MaxRetries: httpclient.DefaultMaxRetries,
 		}}},
 	}
 }
@@ -87,12 +92,6 @@ func decodeYAML(r io.Reader, out any) error {
 func (c *Config) applyRemoteDefaults() {
 	for i := range c.IcebergCatalog.Remotes {
 		r := &c.IcebergCatalog.Remotes[i]
-		if r.Timeout == 0 {
-			r.Timeout = 30 * time.Second
-		}
-		if r.MaxRetries == 0 {
-			r.MaxRetries = 3
-		}
 		if r.Type == "sql" && r.SQL.CatalogName == "" {
 			r.SQL.CatalogName = "lakefs"
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 )
@@ -42,6 +43,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LakeFS.MaxRetries < 0 {
 		bad("lakefs.max_retries", "must not be negative")
+	}
+	if c.ObjectStore.Timeout <= 0 {
+		bad("object_store.timeout", "must be positive")
+	}
+	if c.ObjectStore.MaxRetries < 0 {
+		bad("object_store.max_retries", "must not be negative")
 	}
 	if c.Auth.BasicCacheTTL < 0 {
 		bad("auth.basic_cache_ttl", "must not be negative")
@@ -123,6 +130,9 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("%s.allowed_locations[%d]", key, j), "must be a location prefix with a scheme and a bucket or path, e.g. s3://bucket/warehouse/")
 			}
 		}
+		for j, sub := range r.AutoPush {
+			validateAutoPush(fmt.Sprintf("%s.auto_push[%d]", key, j), sub, c.LakeFS, bad)
+		}
 		if r.Timeout <= 0 {
 			bad(key+".timeout", "must be positive")
 		}
@@ -140,4 +150,31 @@ func (c *Config) Validate() error {
 		bad("object_store.max_buffered_bytes", "must not be below object_store.max_metadata_bytes")
 	}
 	return errors.Join(errs...)
+}
+
+// validateAutoPush checks one automatic-push subscription: every field the webhook handler
+// matches on is set, the branch glob is valid path.Match syntax (a malformed one would
+// silently never match), and the service has its own lakeFS key (webhook pushes read lakeFS
+// with it; without it every webhook would fail).
+func validateAutoPush(key string, sub AutoPush, lakeFS LakeFS, bad func(key, format string, args ...any)) {
+	if sub.Repository == "" {
+		bad(key+".repository", "must not be empty")
+	}
+	if sub.Branch == "" {
+		bad(key+".branch", `must not be empty (a branch name or a path.Match glob such as "release-*")`)
+	} else if _, err := path.Match(sub.Branch, ""); err != nil {
+		bad(key+".branch", "invalid glob %q: %v", sub.Branch, err)
+	}
+	if len(sub.Namespace) == 0 || slices.Contains(sub.Namespace, "") {
+		bad(key+".namespace", "must be a non-empty list of non-empty names")
+	}
+	if sub.Table == "" {
+		bad(key+".table", "must not be empty")
+	}
+	if slices.Contains(sub.DestinationNamespace, "") {
+		bad(key+".destination_namespace", "must not contain empty names")
+	}
+	if lakeFS.AccessKeyID == "" || lakeFS.SecretAccessKey == "" {
+		bad(key, "automatic pushes read lakeFS with the service's own key: set lakefs.access_key_id and lakefs.secret_access_key")
+	}
 }

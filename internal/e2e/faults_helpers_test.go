@@ -27,6 +27,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/registry"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat/resttest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
@@ -198,7 +199,7 @@ func (f *faultEnv) newRig() *rig {
 		lakefs.ServiceCredentials("AKIASVC", "svc-secret"), hc)
 	require.NoError(t, err)
 	locator := lakefs.NewLocator(client, f.cfg.LayoutFor)
-	objects, err := objstore.New(f.cfg.ObjectStore, objstore.Options{Timeout: 10 * time.Second, MaxRetries: 1, Logger: logger})
+	objects, err := objstore.New(f.cfg.ObjectStore, objstore.Options{Policy: httpclient.Policy{Timeout: 10 * time.Second, MaxRetries: 1}, Logger: logger})
 	require.NoError(t, err)
 	entries := registry.Open(c, f.cfg.IcebergCatalog.Remotes, nil, logger)
 	closers = append(closers, func() { registry.Close(entries) })

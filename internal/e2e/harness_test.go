@@ -173,11 +173,10 @@ func (e *env) start(cfg *config.Config) {
 	for i := range cfg.IcebergCatalog.Remotes {
 		r := &cfg.IcebergCatalog.Remotes[i]
 		e.trustTestFiles(r)
-		if r.Timeout == 0 {
-			r.Timeout = 20 * time.Second
-		}
-		if r.MaxRetries == 0 {
-			r.MaxRetries = 2
+		if r.Timeout == 0 && r.MaxRetries == 0 {
+			// A remote built here without retry settings (config.Load would give it its
+			// defaults); one that sets timeout keeps its max_retries, 0 included.
+			r.Timeout, r.MaxRetries = 20*time.Second, 2
 		}
 	}
 	require.NoError(t, cfg.Validate())

@@ -1,22 +1,21 @@
-// Package httpclient builds the *http.Client every outbound HTTP call of the service uses
-// (lakeFS, REST catalogs, token endpoints): a timeout per attempt, bounded retries with
-// jittered exponential backoff on network errors, 429 and 502/503/504 (honouring
-// Retry-After), never on other statuses, and the caller's request id forwarded.
+// Package httpclient holds the service's one timeout-and-retry policy (Policy: a timeout per
+// attempt, max_retries retries after the first attempt, jittered exponential backoff with a
+// cap), the one rule for which failures are retried (Failure), and the *http.Client every
+// outbound HTTP call uses (lakeFS, REST catalogs, token endpoints), which applies both and
+// forwards the caller's request id. The other backends (Glue through aws-sdk-go-v2, SQL,
+// Hive thrift, object-store reads) apply the same Policy and Failure rule with their own
+// transports.
 //
-// Retrying is delegated to hashicorp/go-retryablehttp; this package only fixes the policy so
-// that all backends behave alike.
+// Retrying HTTP is delegated to hashicorp/go-retryablehttp; this package only fixes the
+// policy so that all backends behave alike.
 package httpclient
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -26,43 +25,33 @@ import (
 
 // Options configure a client.
 type Options struct {
-	// Timeout bounds one attempt (connect, send, wait for headers, read body).
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt (0 = one attempt only).
-	MaxRetries int
-	// MinBackoff and MaxBackoff bound the wait between attempts (defaults 100ms and 2s).
-	MinBackoff, MaxBackoff time.Duration
+	// Policy is the timeout per attempt, the number of retries and the backoff.
+	Policy Policy
 	// Transport is the underlying transport (default: a clone of http.DefaultTransport).
 	Transport http.RoundTripper
 	// Logger receives one debug line per retry; nil disables it. URLs are logged without
 	// query strings or user info; headers are never logged.
 	Logger *slog.Logger
-	// RetryNonIdempotent allows retrying POST/PATCH after a network error. Retrying a
-	// non-idempotent request after a 429/503 answer is always allowed: the server said it
-	// did nothing.
-	RetryNonIdempotent bool
 }
 
 // RequestIDHeader is the header that carries the request id to backends.
 const RequestIDHeader = "X-Request-ID"
 
-// New returns an *http.Client with the retry policy described in the package comment.
+// New returns an *http.Client with o.Policy and the retry rule of Failure.
 func New(o Options) *http.Client {
-	if o.MinBackoff == 0 {
-		o.MinBackoff = 100 * time.Millisecond
-	}
-	if o.MaxBackoff == 0 {
-		o.MaxBackoff = 2 * time.Second
-	}
+	p := o.Policy.Normalized()
 	transport := o.Transport
 	if transport == nil {
 		transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Timeout: o.Timeout, Transport: requestIDTransport{next: transport}}
-	rc.RetryMax = o.MaxRetries
-	rc.RetryWaitMin = o.MinBackoff
-	rc.RetryWaitMax = o.MaxBackoff
+	rc.HTTPClient = &http.Client{Timeout: p.Timeout, Transport: requestIDTransport{next: transport}}
+	rc.RetryMax = p.MaxRetries
+	rc.RetryWaitMin = p.MinBackoff
+	rc.RetryWaitMax = p.MaxBackoff
+	rc.Backoff = func(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
+		return backoff(p, attemptNum, resp)
+	}
 	rc.Logger = nil
 	if o.Logger != nil {
 		lg := o.Logger
@@ -76,49 +65,37 @@ func New(o Options) *http.Client {
 	// After the last attempt, hand the caller the real response (or error) instead of
 	// retryablehttp's generic "giving up" error, so that status mapping still works.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	retryNonIdempotent := o.RetryNonIdempotent
-	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		return ShouldRetry(ctx, resp, err, retryNonIdempotent)
-	}
+	rc.CheckRetry = ShouldRetry
 	std := rc.StandardClient()
 	std.Transport = methodTransport{next: std.Transport}
 	return std
 }
 
-// ShouldRetry is the retry policy: 429, 502, 503 and 504 answers, and network errors (but a
-// network error on a non-idempotent request only when retryNonIdempotent: the server may have
-// acted on it). TLS certificate and URL errors are final, and so is a cancelled context.
-func ShouldRetry(ctx context.Context, resp *http.Response, err error, retryNonIdempotent bool) (bool, error) {
+// backoff is the policy's wait before retry number retry (retryablehttp counts from 0); a
+// Retry-After on a 429 or 503 is honoured when longer, up to one attempt's timeout.
+func backoff(p Policy, retry int, resp *http.Response) time.Duration {
+	wait := p.Backoff(retry)
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = max(wait, min(time.Duration(s)*time.Second, p.Timeout))
+		}
+	}
+	return wait
+}
+
+// ShouldRetry is retryablehttp's CheckRetry for the rule of Failure: a failure is retried
+// when Failure.Retryable says so for the request's method (see IsIdempotent). A cancelled
+// or expired caller context stops at once.
+func ShouldRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if err != nil {
-		var certErr *tls.CertificateVerificationError
-		var unknownAuthority x509.UnknownAuthorityError
-		var hostnameErr x509.HostnameError
-		if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostnameErr) {
-			return false, nil
-		}
-		var nerr net.Error
-		if !errors.As(err, &nerr) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		method, _ := ctx.Value(methodKey{}).(string)
-		return retryNonIdempotent || idempotent(method), nil
+	f := ClassifyError(err)
+	if err == nil {
+		f = ClassifyStatus(resp.StatusCode)
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true, nil
-	}
-	return false, nil
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
+	method, _ := ctx.Value(methodKey{}).(string)
+	return f.Retryable(IsIdempotent(ctx, method)), nil
 }
 
 type methodKey struct{}

@@ -2,6 +2,7 @@ package httpclient_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,7 +18,7 @@ import (
 )
 
 func fast(retries int) httpclient.Options {
-	return httpclient.Options{Timeout: 2 * time.Second, MaxRetries: retries, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	return httpclient.Options{Policy: httpclient.Policy{Timeout: 2 * time.Second, MaxRetries: retries, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}}
 }
 
 // flaky answers status for the first n requests, then 200.
@@ -92,11 +93,10 @@ func TestNetworkErrorsRetryOnlyIdempotentRequests(t *testing.T) {
 	assert.EqualValues(t, 1, calls.Load(), "POST is not repeated: the server may have acted on it")
 
 	srv, calls = dropper(t)
-	o := fast(2)
-	o.RetryNonIdempotent = true
-	_, err = httpclient.New(o).Post(srv.URL, "application/json", strings.NewReader("{}"))
+	req, _ := http.NewRequestWithContext(httpclient.Idempotent(context.Background()), http.MethodPost, srv.URL, strings.NewReader("{}"))
+	_, err = httpclient.New(fast(2)).Do(req)
 	require.Error(t, err)
-	assert.EqualValues(t, 3, calls.Load(), "unless the caller allows it")
+	assert.EqualValues(t, 3, calls.Load(), "unless the caller marks it idempotent")
 }
 
 func TestTimeoutPerAttempt(t *testing.T) {
@@ -112,7 +112,7 @@ func TestTimeoutPerAttempt(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	o := fast(1)
-	o.Timeout = 100 * time.Millisecond
+	o.Policy.Timeout = 100 * time.Millisecond
 	start := time.Now()
 	_, err := httpclient.New(o).Get(srv.URL)
 	require.Error(t, err)
@@ -124,7 +124,7 @@ func TestCancelledContextStops(t *testing.T) {
 	srv, calls := flaky(t, 100, 503)
 	ctx, cancel := context.WithCancel(context.Background())
 	o := fast(50)
-	o.MinBackoff, o.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
+	o.Policy.MinBackoff, o.Policy.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
 	time.AfterFunc(120*time.Millisecond, cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
 	_, err := httpclient.New(o).Do(req)
@@ -144,4 +144,76 @@ func TestRequestIDForwarded(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "req-42", got.Load())
+}
+
+// Defect 4 (issue 11): a non-idempotent request is repeated only when it provably did not
+// reach the server, or the server said it did not process it (429, 503). 502 and 504 come
+// from proxies that may have forwarded it; a timeout after sending is just as ambiguous.
+func TestNonIdempotentRequestsAreNotRepeatedAfterAmbiguousFailures(t *testing.T) {
+	for _, method := range []string{http.MethodPost, http.MethodPatch} {
+		for _, status := range []int{502, 504} {
+			srv, calls := flaky(t, 1, status)
+			req, _ := http.NewRequest(method, srv.URL, strings.NewReader("{}"))
+			resp, err := httpclient.New(fast(3)).Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, status, resp.StatusCode, "%s after %d: the answer is passed on", method, status)
+			assert.EqualValues(t, 1, calls.Load(), "%s after %d is not repeated: the server may have acted on it", method, status)
+		}
+		for _, status := range []int{429, 503} {
+			srv, calls := flaky(t, 1, status)
+			req, _ := http.NewRequest(method, srv.URL, strings.NewReader("{}"))
+			resp, err := httpclient.New(fast(3)).Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.EqualValues(t, 2, calls.Load(), "%s after %d is repeated: the server did not process it", method, status)
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete} {
+		srv, calls := flaky(t, 1, 504)
+		req, _ := http.NewRequest(method, srv.URL, nil)
+		resp, err := httpclient.New(fast(3)).Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.EqualValues(t, 2, calls.Load(), "idempotent %s is repeated after 504", method)
+	}
+}
+
+func TestNonIdempotentRequestTimingOutAfterSendingIsNotRepeated(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // a server notices a gone client only after the body
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	o := fast(3)
+	o.Policy.Timeout = 100 * time.Millisecond
+	_, err := httpclient.New(o).Post(srv.URL, "application/json", strings.NewReader("{}"))
+	require.Error(t, err)
+	assert.EqualValues(t, 1, calls.Load())
+}
+
+// countingTransport counts round trips (attempts), including those that never connect.
+type countingTransport struct {
+	n    atomic.Int32
+	next http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+func TestNonIdempotentRequestIsRepeatedWhenTheConnectionWasRefused(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more: dialing is refused, nothing is sent
+	ct := &countingTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
+	o := fast(2)
+	o.Transport = ct
+	_, err := httpclient.New(o).Post(url, "application/json", strings.NewReader("{}"))
+	require.Error(t, err)
+	assert.EqualValues(t, 3, ct.n.Load(), "a refused connection proves the request never arrived")
 }

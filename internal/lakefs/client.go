@@ -46,17 +46,13 @@ type Client struct {
 
 // New returns a client for cfg.Endpoint (e.g. http://127.0.0.1:8000/api/v1). creds is applied
 // to every request (nil sends none). httpClient should come from internal/httpclient (timeout
-// per attempt, retries); nil builds one from cfg.Timeout and cfg.MaxRetries.
+// per attempt, retries); nil builds one from cfg.RetryPolicy().
 func New(cfg config.LakeFS, creds Credentials, httpClient *http.Client) (*Client, error) {
 	if cfg.Endpoint == "" {
 		return nil, errors.New("lakefs: endpoint is required")
 	}
 	if httpClient == nil {
-		timeout := cfg.Timeout
-		if timeout <= 0 {
-			timeout = 30 * time.Second // never wait forever on lakeFS
-		}
-		httpClient = httpclient.New(httpclient.Options{Timeout: timeout, MaxRetries: cfg.MaxRetries})
+		httpClient = httpclient.New(httpclient.Options{Policy: cfg.RetryPolicy()})
 	}
 	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient)}
 	if creds != nil {
@@ -258,6 +254,11 @@ func (c *Client) UploadObject(ctx context.Context, repo, branch, path string, co
 	if ifNoneMatch {
 		star := "*"
 		params.IfNoneMatch = &star
+	} else {
+		// Writing the same bytes to the same path again leaves the same state: the upload
+		// (a POST) may be repeated after an ambiguous failure. With If-None-Match a repeat
+		// of an upload that went through would answer 412, so it is not.
+		ctx = httpclient.Idempotent(ctx)
 	}
 	rsp, err := c.api.UploadObjectWithBodyWithResponse(ctx, repo, branch, params, "application/octet-stream", bytes.NewReader(content))
 	if err != nil {

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,13 +259,19 @@ func TestErrorMapping(t *testing.T) {
 	assert.Equal(t, "injected fault: Bad Request", ae.Message)
 	assert.Equal(t, 1, e.srv.Calls("getRepository")-before)
 
-	// 5xx (after retries for 502/503/504) -> 502 naming lakeFS. 500 is not retried.
-	e.srv.FailNext("getRepository", 1, http.StatusInternalServerError)
+	// 5xx (after the retries httpclient.Failure allows) -> 502 naming lakeFS. 500 is
+	// ambiguous: a read is retried, a commit is not.
+	e.srv.FailNext("getRepository", 4, http.StatusInternalServerError)
 	before = e.srv.Calls("getRepository")
 	_, err = e.c.GetRepository(ctx, testRepo)
 	ae = requireStatus(t, err, http.StatusBadGateway)
 	assert.Equal(t, "lakeFS: get repository failed: injected fault: Internal Server Error", ae.Message)
-	assert.Equal(t, 1, e.srv.Calls("getRepository")-before)
+	assert.Equal(t, 4, e.srv.Calls("getRepository")-before, "1 attempt + 3 retries")
+	e.srv.FailNext("commit", 1, http.StatusInternalServerError)
+	before = e.srv.Calls("commit")
+	_, err = e.c.Commit(ctx, testRepo, "main", "m", nil)
+	requireStatus(t, err, http.StatusBadGateway)
+	assert.Equal(t, 1, e.srv.Calls("commit")-before, "a commit is not repeated after 500")
 	e.srv.FailNext("getBranch", 4, http.StatusServiceUnavailable)
 	before = e.srv.Calls("getBranch")
 	_, err = e.c.GetBranch(ctx, testRepo, "main")
@@ -397,4 +408,40 @@ func TestForwardedCredentialAndRequestID(t *testing.T) {
 	_, err = c.GetRepository(context.Background(), testRepo)
 	require.Error(t, err)
 	assert.Equal(t, before, e.srv.Calls("getRepository"))
+}
+
+// Defect 4 (issue 11): a commit that lakeFS made, answered by a proxy in front of it with
+// 504, must not be sent again (the repeat would fail with "no changes" and report a
+// successful commit as a failure). The caller gets lakeFS's 5xx answer (502), not a 400.
+func TestCommitBehindAProxysGatewayTimeoutIsNotRepeated(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	target, err := url.Parse(e.srv.URL())
+	require.NoError(t, err)
+	var swallowed atomic.Int32
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method == http.MethodPost && strings.HasSuffix(resp.Request.URL.Path, "/commits") &&
+			resp.StatusCode < 300 && swallowed.Add(1) == 1 {
+			// The proxy gave up waiting: lakeFS committed, the client hears 504.
+			_ = resp.Body.Close()
+			resp.StatusCode, resp.Status = http.StatusGatewayTimeout, "504 Gateway Timeout"
+			resp.Body = io.NopCloser(strings.NewReader(`{"message":"upstream timed out"}`))
+			resp.ContentLength = -1
+			resp.Header.Del("Content-Length")
+		}
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	c, err := New(config.LakeFS{Endpoint: front.URL + target.Path}, ServiceCredentials(aliceKey, aliceSecret), testHTTPClient(5*time.Second, 3))
+	require.NoError(t, err)
+
+	_, err = c.UploadObject(ctx, testRepo, "main", "r/behind-proxy", []byte("1"), false)
+	require.NoError(t, err)
+	before := e.srv.Calls("commit")
+	_, err = c.Commit(ctx, testRepo, "main", "behind a proxy", nil)
+	ae := requireStatus(t, err, http.StatusBadGateway)
+	assert.Contains(t, ae.Message, "upstream timed out")
+	assert.Equal(t, 1, e.srv.Calls("commit")-before, "the commit is sent once")
 }

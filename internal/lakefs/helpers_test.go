@@ -40,8 +40,8 @@ type env struct {
 
 // testHTTPClient is the production HTTP client policy with test-sized timings.
 func testHTTPClient(timeout time.Duration, retries int) *http.Client {
-	return httpclient.New(httpclient.Options{Timeout: timeout, MaxRetries: retries,
-		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	return httpclient.New(httpclient.Options{Policy: httpclient.Policy{Timeout: timeout, MaxRetries: retries,
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}})
 }
 
 func newEnv(t *testing.T) *env {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // classify turns a failed step into a final *apperr.Error or a *transient. opening is true for
@@ -41,7 +42,7 @@ func (s *Store) classify(ctx context.Context, location string, err error, openin
 			return apperr.Wrap(http.StatusNotFound, err, "object %s not found", location)
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			return deniedErr(location, err)
-		case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
+		case httpclient.ClassifyStatus(status).Retryable(true): // reads are idempotent
 			return &transient{err: err}
 		default:
 			return apperr.Wrap(http.StatusBadGateway, err,

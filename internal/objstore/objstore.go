@@ -25,7 +25,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -35,6 +34,7 @@ import (
 	_ "github.com/apache/iceberg-go/io/gocloud/s3"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 )
 
@@ -60,27 +60,16 @@ type Reader interface {
 // function that gives them back (metafile.Limits.Reserve).
 type Reserve func(ctx context.Context, location string, n int64) (func(), error)
 
-// Defaults for Options left at their zero value.
-const (
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 3
-	DefaultMinBackoff = 100 * time.Millisecond
-	DefaultMaxBackoff = 2 * time.Second
-	// DefaultMaxBytes applies when Read is given maxBytes <= 0. Metadata files of very large
-	// tables reach tens of MiB; anything beyond this is not a metadata file we should buffer.
-	DefaultMaxBytes = metafile.DefaultMaxBytes
-)
+// DefaultMaxBytes applies when Read is given maxBytes <= 0. Metadata files of very large
+// tables reach tens of MiB; anything beyond this is not a metadata file we should buffer.
+const DefaultMaxBytes = metafile.DefaultMaxBytes
 
 // Options tune a Store.
 type Options struct {
-	// Timeout bounds one attempt (open, wait for the answer, read the body). 0 means
-	// DefaultTimeout.
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt. 0 means
-	// DefaultMaxRetries; a negative value means a single attempt.
-	MaxRetries int
-	// MinBackoff and MaxBackoff bound the jittered exponential wait between attempts.
-	MinBackoff, MaxBackoff time.Duration
+	// Policy bounds one read attempt (open, wait for the answer, read the body) by
+	// Policy.Timeout and repeats a failed attempt at most Policy.MaxRetries times (0:
+	// never) with the policy's backoff (object_store.timeout, object_store.max_retries).
+	Policy httpclient.Policy
 	// Logger receives one debug line per retry; nil disables logging. Lines carry the
 	// location and the error class, never credentials.
 	Logger *slog.Logger
@@ -91,13 +80,10 @@ type Options struct {
 
 // Store reads objects through iceberg-go's FileIO. It is safe for concurrent use.
 type Store struct {
-	props      map[string]string // iceberg-go FileIO properties for every backend
-	awsCfg     aws.Config        // handed to iceberg-go's S3 backend through the context
-	timeout    time.Duration
-	maxRetries int
-	minBackoff time.Duration
-	maxBackoff time.Duration
-	log        *slog.Logger
+	props  map[string]string // iceberg-go FileIO properties for every backend
+	awsCfg aws.Config        // handed to iceberg-go's S3 backend through the context
+	policy httpclient.Policy
+	log    *slog.Logger
 }
 
 var _ Reader = (*Store)(nil)
@@ -111,30 +97,9 @@ func New(cfg config.ObjectStore, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		props:      props,
-		timeout:    opts.Timeout,
-		maxRetries: opts.MaxRetries,
-		minBackoff: opts.MinBackoff,
-		maxBackoff: opts.MaxBackoff,
-		log:        opts.Logger,
-	}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
-	}
-	switch {
-	case s.maxRetries == 0:
-		s.maxRetries = DefaultMaxRetries
-	case s.maxRetries < 0:
-		s.maxRetries = 0
-	}
-	if s.minBackoff <= 0 {
-		s.minBackoff = DefaultMinBackoff
-	}
-	if s.maxBackoff <= 0 {
-		s.maxBackoff = DefaultMaxBackoff
-	}
-	if s.maxBackoff < s.minBackoff {
-		s.maxBackoff = s.minBackoff
+		props:  props,
+		policy: opts.Policy.Normalized(),
+		log:    opts.Logger,
 	}
 	s.awsCfg, err = awsConfig(cfg.S3, opts.HTTPClient)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -53,7 +52,7 @@ func (s *Store) ReadReserved(ctx context.Context, location string, maxBytes int6
 			return nil, Info{}, nil, final // classified already: not worth retrying
 		}
 		last = err
-		if ctx.Err() != nil || attempt >= s.maxRetries {
+		if ctx.Err() != nil || attempt >= s.policy.MaxRetries {
 			break
 		}
 		wait := s.backoff(attempt)
@@ -97,19 +96,12 @@ func giveUp(ctx context.Context, location string, last error) error {
 	}
 }
 
-func (s *Store) backoff(attempt int) time.Duration {
-	d := s.minBackoff << min(attempt, 20)
-	if d <= 0 || d > s.maxBackoff {
-		d = s.maxBackoff
-	}
-	// Full jitter in [d/2, d]: spreads retries of concurrent pulls.
-	return d/2 + rand.N(d/2+1)
-}
+func (s *Store) backoff(attempt int) time.Duration { return s.policy.Backoff(attempt) }
 
 // attempt performs one read under its own timeout. It returns either an *apperr.Error
 // (final) or a *transient (retry).
 func (s *Store) attempt(parent context.Context, location string, maxBytes int64, reserve Reserve) (_ []byte, _ Info, _ func(), err error) {
-	ctx, cancel := context.WithTimeout(parent, s.timeout)
+	ctx, cancel := s.policy.Attempt(parent)
 	defer cancel()
 	// iceberg-go's S3 backend prefers an AWS config found on the context over parsing one
 	// from the properties: this is how it gets our HTTP client, credentials and retry policy.

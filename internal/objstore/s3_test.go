@@ -37,6 +37,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
 )
 
@@ -221,7 +222,7 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func fastOpts() objstore.Options {
-	return objstore.Options{Timeout: 5 * time.Second, MaxRetries: 2, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	return objstore.Options{Policy: httpclient.Policy{Timeout: 5 * time.Second, MaxRetries: 2, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}}
 }
 
 func requireStatus(t *testing.T, err error, status int) {
@@ -413,7 +414,7 @@ func TestReadS3RetriesThrottlingAnd5xx(t *testing.T) {
 	t.Run("negative MaxRetries means one attempt", func(t *testing.T) {
 		front := newFaultyFront(t, f.signed.Config.Handler, 100, http.StatusServiceUnavailable, "SlowDown")
 		opts := fastOpts()
-		opts.MaxRetries = -1
+		opts.Policy.MaxRetries = -1
 		store := newStore(t, s3Config(front.srv.URL, testSecret), opts)
 		_, _, err := store.Read(ctx, loc, 1<<20)
 		requireStatus(t, err, http.StatusServiceUnavailable)
@@ -479,8 +480,8 @@ func TestReadS3HungEndpointTimesOut(t *testing.T) {
 	t.Cleanup(func() { once.Do(func() { close(release) }); hung.Close() })
 
 	opts := fastOpts()
-	opts.Timeout = 300 * time.Millisecond
-	opts.MaxRetries = 1
+	opts.Policy.Timeout = 300 * time.Millisecond
+	opts.Policy.MaxRetries = 1
 	store := newStore(t, s3Config(hung.URL, testSecret), opts)
 	start := time.Now()
 	_, _, err := store.Read(ctx, "s3://"+testBucket+"/hung/v1.metadata.json", 1<<20)
@@ -493,7 +494,7 @@ func TestReadS3HungEndpointTimesOut(t *testing.T) {
 	// The caller's own deadline also ends the read, as a 504.
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	opts.Timeout = time.Minute
+	opts.Policy.Timeout = time.Minute
 	store = newStore(t, s3Config(hung.URL, testSecret), opts)
 	_, _, err = store.Read(short, "s3://"+testBucket+"/hung/v1.metadata.json", 1<<20)
 	requireStatus(t, err, http.StatusGatewayTimeout)

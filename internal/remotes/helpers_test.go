@@ -16,6 +16,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
@@ -106,7 +107,7 @@ func newCoreWith(t *testing.T, layout string, mutate func(*config.Remote), objCf
 	c.store, err = state.OpenSQLite(ctxT(t), filepath.Join(c.dir, "state.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.store.Close() })
-	objects, err := objstore.New(objCfg, objstore.Options{Timeout: 30 * time.Second, MaxRetries: -1})
+	objects, err := objstore.New(objCfg, objstore.Options{Policy: httpclient.Policy{Timeout: 30 * time.Second}})
 	require.NoError(t, err)
 	c.cat = remotestest.NewCatalog()
 	rc := config.Remote{ID: testRemote, Type: "memory", AllowFileLocations: true,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/metafile"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
@@ -104,7 +105,7 @@ func TestConcurrentMetadataReadsAreBoundedAsAWhole(t *testing.T) {
 	const mib = 1 << 20
 	s3 := remotestest.NewS3(t, "lake")
 	loc := s3.Huge("lake", "hostile/00002-x.metadata.json", 8*mib)
-	objects, err := objstore.New(s3.Config(), objstore.Options{Timeout: time.Minute, MaxRetries: -1})
+	objects, err := objstore.New(s3.Config(), objstore.Options{Policy: httpclient.Policy{Timeout: time.Minute}})
 	require.NoError(t, err)
 	lim := metafile.NewLimits(10*mib, 24*mib)
 	reader := remotes.NewMetadataReader(objects, lim)

@@ -83,10 +83,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}()
 
 	lakeFSHTTP := httpclient.New(httpclient.Options{
-		Timeout:    cfg.LakeFS.Timeout,
-		MaxRetries: cfg.LakeFS.MaxRetries,
-		Logger:     logger,
-		Transport:  m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
+		Policy:    cfg.LakeFS.RetryPolicy(),
+		Logger:    logger,
+		Transport: m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
 	})
 	authenticator, err := authn.New(authn.Options{
 		Auth:   cfg.Auth,
@@ -110,7 +109,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	limits := metafile.NewLimits(cfg.ObjectStore.MaxMetadataBytes, cfg.ObjectStore.MaxBufferedBytes)
 	locator := lakefs.NewLocator(lakeFSClient, cfg.LayoutFor).WithLimits(limits)
 
-	objects, err := objstore.New(cfg.ObjectStore, objstore.Options{Timeout: cfg.LakeFS.Timeout, MaxRetries: cfg.LakeFS.MaxRetries, Logger: logger})
+	objects, err := objstore.New(cfg.ObjectStore, objstore.Options{Policy: cfg.ObjectStore.RetryPolicy(), Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("object_store: %w", err)
 	}
@@ -178,7 +177,7 @@ func lakeFSCredentials(cfg config.LakeFS) lakefs.Credentials {
 
 // lakeFSReady checks lakeFS answers its health check (no credentials needed).
 func lakeFSReady(cfg config.LakeFS) func(ctx context.Context) error {
-	client := httpclient.New(httpclient.Options{Timeout: 2 * time.Second})
+	client := httpclient.New(httpclient.Options{Policy: httpclient.Policy{Timeout: 2 * time.Second}})
 	url := strings.TrimRight(cfg.Endpoint, "/") + "/healthcheck"
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

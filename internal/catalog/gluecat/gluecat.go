@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -35,6 +35,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Table parameter keys shared by the Iceberg Glue catalogs (Java, Python, Go).
@@ -51,14 +52,10 @@ const (
 type Options struct {
 	// Name is the remote id, used in error messages ("glue remote %q ...").
 	Name string
-	// Timeout bounds each Glue API call including its retries (default 30s).
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt of a call (default 3;
-	// negative means no retries). Retries use the SDK's standard retryer: throttling,
-	// 5xx and transient network errors only.
-	MaxRetries int
-	// MaxBackoff caps the wait between two attempts (default 2s).
-	MaxBackoff time.Duration
+	// Policy bounds each HTTP attempt of a Glue API call by Policy.Timeout and repeats a
+	// failed attempt at most Policy.MaxRetries times (0: never), with the policy's backoff,
+	// as httpclient's Failure rule allows (see newRetryer).
+	Policy httpclient.Policy
 	// Logger receives debug lines; nil discards them.
 	Logger *slog.Logger
 	// HTTPClient overrides the SDK's HTTP client (tests, custom TLS).
@@ -71,8 +68,10 @@ type Adapter struct {
 	name        string
 	catalogID   *string
 	skipArchive bool
-	timeout     time.Duration
+	timeout     time.Duration // a whole call, all attempts (see call)
 	logger      *slog.Logger
+
+	idempotentRetryer aws.Retryer // see (*Adapter).idempotent
 }
 
 var _ catalog.Adapter = (*Adapter)(nil)
@@ -88,39 +87,26 @@ func New(ctx context.Context, cfg config.GlueRemote, opts Options) (*Adapter, er
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
 		return nil, apperr.BadRequest("glue remote %q: access_key_id and secret_access_key go together", opts.Name)
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
-	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 3
-	} else if opts.MaxRetries < 0 {
-		opts.MaxRetries = 0
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = 2 * time.Second
-	}
+	policy := opts.Policy.Normalized()
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	maxAttempts := opts.MaxRetries + 1
-	maxBackoff := opts.MaxBackoff
 	loadOpts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(cfg.Region),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = maxAttempts
-				o.MaxBackoff = maxBackoff
-			})
-		}),
+		awsconfig.WithRetryer(func() aws.Retryer { return newRetryer(policy, false) }),
 	}
 	if cfg.AccessKeyID != "" {
 		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
 	}
 	if opts.HTTPClient != nil {
-		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTPClient))
+		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(attemptTimeout{next: opts.HTTPClient, timeout: policy.Timeout}))
+	} else {
+		// The SDK's own client (it applies AWS_CA_BUNDLE and the like), with the policy's
+		// timeout on each HTTP exchange: an attempt.
+		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(policy.Timeout)))
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
@@ -137,8 +123,10 @@ func New(ctx context.Context, cfg config.GlueRemote, opts Options) (*Adapter, er
 		client:      client,
 		name:        opts.Name,
 		skipArchive: cfg.SkipArchive,
-		timeout:     opts.Timeout,
+		timeout:     policy.Timeout*time.Duration(policy.Attempts()) + policy.MaxBackoff*time.Duration(policy.MaxRetries),
 		logger:      logger,
+
+		idempotentRetryer: newRetryer(policy, true),
 	}
 	if cfg.CatalogID != "" {
 		a.catalogID = aws.String(cfg.CatalogID)
@@ -152,7 +140,9 @@ func (a *Adapter) Type() string { return "glue" }
 // Close releases nothing: the SDK client holds no resources beyond pooled connections.
 func (a *Adapter) Close() error { return nil }
 
-// call bounds one Glue API call (all its attempts) by the adapter's timeout.
+// call bounds one Glue API call as a whole by what its policy allows (every attempt's
+// timeout and the longest waits between them): a safety net, each attempt has its own
+// timeout (see New).
 func (a *Adapter) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, a.timeout)
 }
@@ -176,7 +166,7 @@ func (a *Adapter) NamespaceExists(ctx context.Context, ns []string) (bool, error
 	}
 	c, cancel := a.call(ctx)
 	defer cancel()
-	_, err = a.client.GetDatabase(c, &glue.GetDatabaseInput{CatalogId: a.catalogID, Name: aws.String(db)})
+	_, err = a.client.GetDatabase(c, &glue.GetDatabaseInput{CatalogId: a.catalogID, Name: aws.String(db)}, a.idempotent)
 	if err != nil {
 		if errorCode(err) == "EntityNotFoundException" {
 			return false, nil
@@ -197,7 +187,7 @@ func (a *Adapter) CreateNamespace(ctx context.Context, ns []string) error {
 	_, err = a.client.CreateDatabase(c, &glue.CreateDatabaseInput{
 		CatalogId:     a.catalogID,
 		DatabaseInput: &types.DatabaseInput{Name: aws.String(db)},
-	})
+	}, a.idempotent)
 	if err != nil && errorCode(err) != "AlreadyExistsException" {
 		return a.mapErr(ctx, err, "creating database %q", db)
 	}
@@ -210,7 +200,7 @@ func (a *Adapter) getIcebergTable(ctx context.Context, db string, id catalog.Ide
 	defer cancel()
 	out, err := a.client.GetTable(c, &glue.GetTableInput{
 		CatalogId: a.catalogID, DatabaseName: aws.String(db), Name: aws.String(id.Table),
-	})
+	}, a.idempotent)
 	if err != nil {
 		return nil, "", a.mapErr(ctx, err, "getting table %s", id)
 	}
@@ -276,7 +266,7 @@ func (a *Adapter) RegisterTable(ctx context.Context, id catalog.Ident, metadataL
 	defer cancel()
 	_, err = a.client.CreateTable(c, &glue.CreateTableInput{
 		CatalogId: a.catalogID, DatabaseName: aws.String(db), TableInput: in,
-	})
+	}, a.idempotent)
 	if err == nil {
 		return nil
 	}
@@ -369,7 +359,7 @@ func (a *Adapter) DropTable(ctx context.Context, id catalog.Ident) error {
 func (a *Adapter) Ping(ctx context.Context) error {
 	c, cancel := a.call(ctx)
 	defer cancel()
-	_, err := a.client.GetDatabases(c, &glue.GetDatabasesInput{CatalogId: a.catalogID, MaxResults: aws.Int32(1)})
+	_, err := a.client.GetDatabases(c, &glue.GetDatabasesInput{CatalogId: a.catalogID, MaxResults: aws.Int32(1)}, a.idempotent)
 	if err != nil {
 		return a.mapErr(ctx, err, "listing databases")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat/gluetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // The tests never reach AWS: credentials come from the config (or the isolated environment
@@ -27,11 +28,12 @@ func isolateAWSEnv(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CA_BUNDLE", "") // a custom bundle cannot be applied to a test's own *http.Client
 }
 
 func newAdapter(t *testing.T, cfg config.GlueRemote, mod ...func(*gluecat.Options)) *gluecat.Adapter {
 	t.Helper()
-	opts := gluecat.Options{Name: "glue_test", Timeout: 5 * time.Second, MaxRetries: 3, MaxBackoff: 20 * time.Millisecond}
+	opts := gluecat.Options{Name: "glue_test", Policy: httpclient.Policy{Timeout: 5 * time.Second, MaxRetries: 3, MaxBackoff: 20 * time.Millisecond}}
 	for _, m := range mod {
 		m(&opts)
 	}
@@ -131,7 +133,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 func TestThrottlingBeyondRetriesIs429(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)
-	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.MaxRetries = 1 })
+	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Policy.MaxRetries = 1 })
 	srv.Fail("GetDatabase", "ThrottlingException", 5)
 	_, err := a.NamespaceExists(ctx(t), []string{"db"})
 	assert.Equal(t, 429, status(t, err))
@@ -141,7 +143,7 @@ func TestThrottlingBeyondRetriesIs429(t *testing.T) {
 func TestServiceErrorsAre503(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)
-	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.MaxRetries = 1 })
+	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Policy.MaxRetries = 1 })
 	srv.Fail("GetDatabases", "InternalServiceException", 5)
 	assert.Equal(t, 503, status(t, a.Ping(ctx(t))))
 	assert.Equal(t, 2, srv.Calls("GetDatabases"))
@@ -252,7 +254,7 @@ func TestNonIcebergTableIs409(t *testing.T) {
 func TestTimeoutIs504(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)
-	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Timeout = 200 * time.Millisecond })
+	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Policy.Timeout, o.Policy.MaxRetries = 200*time.Millisecond, 0 })
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	srv.Before("GetDatabase", func() {
@@ -272,7 +274,7 @@ func TestUnreachableIs502(t *testing.T) {
 	srv := gluetest.New(t)
 	cfg := srv.Config()
 	cfg.Endpoint = "http://127.0.0.1:1" // nothing listens on port 1
-	a := newAdapter(t, cfg, func(o *gluecat.Options) { o.MaxRetries = 1 })
+	a := newAdapter(t, cfg, func(o *gluecat.Options) { o.Policy.MaxRetries = 1 })
 	assert.Equal(t, http.StatusBadGateway, status(t, a.Ping(ctx(t))))
 }
 

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,18 +39,18 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Options tune an adapter; zero values pick defaults.
 type Options struct {
 	// Name is the remote id, used in error messages.
 	Name string
-	// Timeout bounds connecting and each metastore call attempt (default 30s).
-	Timeout time.Duration
-	// MaxRetries bounds the retries after a failed attempt (default 3; negative: none).
-	// Only unreachable-metastore failures, and connection failures of idempotent calls,
-	// are retried.
-	MaxRetries int
+	// Policy bounds connecting and each attempt of a metastore call by Policy.Timeout and
+	// repeats a failed attempt at most Policy.MaxRetries times (0: never), as httpclient's
+	// Failure rule allows: a call that never reached the metastore always, one whose
+	// connection failed mid-call only when idempotent.
+	Policy httpclient.Policy
 	// Properties are extra iceberg-go catalog properties, e.g. the s3.* settings
 	// RegisterTable needs to read metadata files. "uri" and "warehouse" come from cfg.
 	Properties iceberg.Properties
@@ -80,9 +79,6 @@ func New(_ context.Context, cfg config.HiveRemote, opts Options) (*Adapter, erro
 	if err != nil {
 		return nil, apperr.BadRequest("hive remote %q: invalid uri: %v", opts.Name, err)
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
-	}
 	if opts.LockWait <= 0 {
 		opts.LockWait = 10 * time.Second
 	}
@@ -98,12 +94,8 @@ func New(_ context.Context, cfg config.HiveRemote, opts Options) (*Adapter, erro
 	if cfg.Warehouse != "" {
 		props[hive.Warehouse] = cfg.Warehouse
 	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 3
-	} else if opts.MaxRetries < 0 {
-		opts.MaxRetries = 0
-	}
-	c := &client{addr: addr, timeout: opts.Timeout, maxRetries: opts.MaxRetries}
+	policy := opts.Policy.Normalized()
+	c := &client{addr: addr, timeout: policy.Timeout, policy: policy}
 	return &Adapter{
 		name:     opts.Name,
 		client:   c,
@@ -380,9 +372,9 @@ func (a *Adapter) mapErr(err error, format string, args ...any) error {
 // not safe for concurrent use, so calls are serialised; a transport failure drops the
 // connection and the next call dials again.
 type client struct {
-	addr       string
-	timeout    time.Duration
-	maxRetries int
+	addr    string
+	timeout time.Duration
+	policy  httpclient.Policy
 
 	mu   sync.Mutex
 	conn thrift.TTransport
@@ -391,30 +383,32 @@ type client struct {
 
 var _ hive.HiveClient = (*client)(nil)
 
-// do runs fn with a connected metastore client under the lock and the call timeout,
-// retrying with jittered exponential backoff (at most maxRetries times) when the metastore
-// could not be reached (nothing was sent, so any call may be retried) or, for idempotent
-// calls only, when the connection failed mid-call. Metastore answers (exceptions) are final.
+// do runs fn with a connected metastore client under the lock, each attempt bounded by the
+// policy's timeout, repeating it as httpclient's Failure rule allows: a call that never
+// reached the metastore (no connection could be made) may always be repeated; one whose
+// connection failed mid-call only when idempotent. Metastore answers (exceptions) are final.
 func (c *client) do(ctx context.Context, idempotent bool, fn func(ctx context.Context, hms *hive_metastore.ThriftHiveMetastoreClient) error) error {
-	backoff := 100 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		dialed, err := c.attempt(ctx, fn)
-		if err == nil || attempt >= c.maxRetries || ctx.Err() != nil {
+		if err == nil || attempt >= c.policy.MaxRetries || ctx.Err() != nil {
 			return err
 		}
-		var te thrift.TTransportException
-		connFailure := errors.As(err, &te) || errors.Is(err, context.DeadlineExceeded)
-		if dialed && !(idempotent && connFailure) {
+		if !classify(dialed, err).Retryable(idempotent) || !c.policy.Wait(ctx, attempt) {
 			return err
 		}
-		wait := backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		backoff = min(backoff*2, 2*time.Second)
 	}
+}
+
+// classify maps the outcome of one attempt to httpclient's Failure.
+func classify(dialed bool, err error) httpclient.Failure {
+	if !dialed {
+		return httpclient.NotSent // no connection: nothing reached the metastore
+	}
+	var te thrift.TTransportException
+	if errors.As(err, &te) || errors.Is(err, context.DeadlineExceeded) {
+		return httpclient.Ambiguous
+	}
+	return httpclient.Final
 }
 
 // attempt makes one call; dialed reports whether a connection existed, i.e. whether the

@@ -18,11 +18,12 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/hivecat/hivetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 func newAdapter(t *testing.T, cfg config.HiveRemote, mod ...func(*hivecat.Options)) *hivecat.Adapter {
 	t.Helper()
-	opts := hivecat.Options{Name: "hive_test", Timeout: 5 * time.Second, LockWait: 2 * time.Second}
+	opts := hivecat.Options{Name: "hive_test", Policy: httpclient.Policy{Timeout: 5 * time.Second, MaxRetries: 3}, LockWait: 2 * time.Second}
 	for _, m := range mod {
 		m(&opts)
 	}
@@ -177,7 +178,7 @@ func TestNamespaceWithoutWarehouseIsRefusedByTheMetastore(t *testing.T) {
 }
 
 func TestUnreachableIs502(t *testing.T) {
-	a := newAdapter(t, config.HiveRemote{URI: "thrift://127.0.0.1:1"}, func(o *hivecat.Options) { o.MaxRetries = 1 })
+	a := newAdapter(t, config.HiveRemote{URI: "thrift://127.0.0.1:1"}, func(o *hivecat.Options) { o.Policy.MaxRetries = 1 })
 	assert.Equal(t, 502, status(t, a.Ping(ctx(t))))
 }
 
@@ -215,7 +216,7 @@ func stallingProxy(t *testing.T, target string) string {
 func TestHungMetastoreIs504AndTheAdapterRecovers(t *testing.T) {
 	srv, cfg := standIn(t)
 	cfg.URI = "thrift://" + stallingProxy(t, strings.TrimPrefix(srv.URI(), "thrift://"))
-	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond; o.MaxRetries = -1 })
+	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Policy.Timeout = 300 * time.Millisecond; o.Policy.MaxRetries = 0 })
 	start := time.Now()
 	assert.Equal(t, 504, status(t, a.Ping(ctx(t))))
 	assert.Less(t, time.Since(start), 3*time.Second)
@@ -225,14 +226,14 @@ func TestHungMetastoreIs504AndTheAdapterRecovers(t *testing.T) {
 func TestIdempotentCallsAreRetriedAfterAHungConnection(t *testing.T) {
 	srv, cfg := standIn(t)
 	cfg.URI = "thrift://" + stallingProxy(t, strings.TrimPrefix(srv.URI(), "thrift://"))
-	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond; o.MaxRetries = 1 })
+	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Policy.Timeout = 300 * time.Millisecond; o.Policy.MaxRetries = 1 })
 	require.NoError(t, a.Ping(ctx(t)), "the second attempt goes through a fresh connection")
 }
 
 func TestWritesAreNotRetriedAfterAConnectionFailure(t *testing.T) {
 	srv, cfg := standIn(t)
 	cfg.URI = "thrift://" + stallingProxy(t, strings.TrimPrefix(srv.URI(), "thrift://"))
-	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Timeout = 300 * time.Millisecond; o.MaxRetries = 3 })
+	a := newAdapter(t, cfg, func(o *hivecat.Options) { o.Policy.Timeout = 300 * time.Millisecond; o.Policy.MaxRetries = 3 })
 	// create_database may have reached the metastore: it is not blindly resent.
 	assert.Equal(t, 504, status(t, a.CreateNamespace(ctx(t), []string{"db"})))
 	ok, err := a.NamespaceExists(ctx(t), []string{"db"})
@@ -270,7 +271,7 @@ func TestUnreachableMetastoreIsRetried(t *testing.T) {
 		}
 	}()
 	a := newAdapter(t, config.HiveRemote{URI: "thrift://" + addr, Warehouse: "file:///w"},
-		func(o *hivecat.Options) { o.MaxRetries = 5 })
+		func(o *hivecat.Options) { o.Policy.MaxRetries = 5 })
 	require.NoError(t, a.CreateNamespace(ctx(t), []string{"db"}), "a failed dial sent nothing, so even a write is retried")
 }
 

@@ -44,15 +44,18 @@ func Open(ctx context.Context, remotes []config.Remote, ioProps map[string]strin
 }
 
 func open(ctx context.Context, rc config.Remote, ioProps map[string]string, logger *slog.Logger) (catalog.Adapter, error) {
+	// One policy, one meaning for every type: timeout per attempt, max_retries after the
+	// first attempt (0: none).
+	policy := rc.RetryPolicy()
 	switch rc.Type {
 	case "sql":
-		return sqlcat.New(ctx, rc.SQL, sqlcat.Options{RemoteID: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries})
+		return sqlcat.New(ctx, rc.SQL, sqlcat.Options{RemoteID: rc.ID, Policy: policy})
 	case "rest":
-		return restcat.New(ctx, rc.REST, restcat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries, Logger: logger})
+		return restcat.New(ctx, rc.REST, restcat.Options{Name: rc.ID, Policy: policy, Logger: logger})
 	case "glue":
-		return gluecat.New(ctx, rc.Glue, gluecat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries, Logger: logger})
+		return gluecat.New(ctx, rc.Glue, gluecat.Options{Name: rc.ID, Policy: policy, Logger: logger})
 	case "hive":
-		return hivecat.New(ctx, rc.Hive, hivecat.Options{Name: rc.ID, Timeout: rc.Timeout, MaxRetries: rc.MaxRetries,
+		return hivecat.New(ctx, rc.Hive, hivecat.Options{Name: rc.ID, Policy: policy,
 			Properties: iceberg.Properties(ioProps), Logger: logger})
 	default:
 		return nil, fmt.Errorf("unknown remote type %q", rc.Type)

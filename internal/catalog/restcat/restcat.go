@@ -4,8 +4,10 @@
 //
 // iceberg-go does the protocol (config negotiation, namespaces, load, register, drop); this
 // package supplies what a long-running service needs around it:
-//   - every HTTP call goes through internal/httpclient (a timeout per attempt, bounded retries
-//     with backoff on 429/5xx/network errors), handed to iceberg-go as its transport;
+//   - every HTTP call goes through internal/httpclient (its Policy: a timeout per attempt,
+//     bounded retries with backoff; its Failure rule: POSTs are repeated only when they did
+//     not reach the server or were refused, unless marked Idempotent because the adapter
+//     recognises its own earlier success), handed to iceberg-go as its transport;
 //   - authentication is one AuthManager shared by iceberg-go's client and this package's own
 //     requests (a static bearer token, or OAuth2 client credentials whose token fetches go
 //     through the same retrying client), or SigV4 signing for AWS endpoints;
@@ -60,23 +62,19 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
-// Options are the service-side settings of a REST remote (config.Remote's Timeout and
-// MaxRetries, and the logger).
+// Options are the service-side settings of a REST remote (config.Remote's retry policy,
+// and the logger).
 type Options struct {
 	// Name is the remote's id, used in error messages and as iceberg-go's catalog name.
 	Name string
-	// Timeout bounds one HTTP attempt (default 30s).
-	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt (default 3; negative
-	// means none).
-	MaxRetries int
+	// Policy bounds each HTTP attempt by Policy.Timeout and repeats a failed one at most
+	// Policy.MaxRetries times (0: never), as httpclient's Failure rule allows.
+	Policy httpclient.Policy
 	// Logger receives retry notices (default: discarded).
 	Logger *slog.Logger
 	// Transport replaces the underlying transport (below retries and auth), for tests.
 	// When set, the TLS settings of the remote are not applied.
 	Transport http.RoundTripper
-	// MinBackoff and MaxBackoff bound the wait between retries (httpclient defaults when 0).
-	MinBackoff, MaxBackoff time.Duration
 }
 
 // Adapter is a REST remote. It is safe for concurrent use.
@@ -117,15 +115,6 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		return nil, apperr.BadRequest("remote %q: set either rest.token or rest.credential, not both", name)
 	}
 
-	if opts.Timeout == 0 {
-		opts.Timeout = 30 * time.Second
-	}
-	switch {
-	case opts.MaxRetries == 0:
-		opts.MaxRetries = 3
-	case opts.MaxRetries < 0:
-		opts.MaxRetries = 0
-	}
 	transport := opts.Transport
 	closeIdle := func() {}
 	if transport == nil {
@@ -139,12 +128,9 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		closeIdle = t.CloseIdleConnections
 	}
 	hc := httpclient.New(httpclient.Options{
-		Timeout:    opts.Timeout,
-		MaxRetries: opts.MaxRetries,
-		MinBackoff: opts.MinBackoff,
-		MaxBackoff: opts.MaxBackoff,
-		Transport:  transport,
-		Logger:     opts.Logger,
+		Policy:    opts.Policy,
+		Transport: transport,
+		Logger:    opts.Logger,
 	})
 	// statusTransport sits between iceberg-go's session (auth, headers, signing) and the
 	// retrying client, so that the status of the final attempt is known when mapping errors
@@ -175,7 +161,9 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		}
 		// The token source caches the token and fetches a new one when it expires; its
 		// fetches use the same retrying client (context.Background: it outlives requests).
-		tctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: wire})
+		// A client-credentials token request changes nothing on the server, so it may be
+		// repeated after an ambiguous failure although it is a POST.
+		tctx := context.WithValue(httpclient.Idempotent(context.Background()), oauth2.HTTPClient, &http.Client{Transport: wire})
 		sess.auth = &oauthAuth{src: cc.TokenSource(tctx)}
 	}
 	if sess.auth != nil {
@@ -258,6 +246,8 @@ func (a *Adapter) Type() string { return "rest" }
 
 // NamespaceExists implements catalog.Adapter: every level must exist.
 func (a *Adapter) NamespaceExists(ctx context.Context, ns []string) (bool, error) {
+	// An existing namespace is success, so the POST may be repeated after an ambiguous failure.
+	ctx = httpclient.Idempotent(ctx)
 	for i := 1; i <= len(ns); i++ {
 		c, st := track(ctx)
 		ok, err := a.cat.CheckNamespaceExists(c, ns[:i])
@@ -277,6 +267,8 @@ func (a *Adapter) CreateNamespace(ctx context.Context, ns []string) error {
 	if len(ns) == 0 {
 		return apperr.BadRequest("empty namespace")
 	}
+	// An existing namespace is success, so the POST may be repeated after an ambiguous failure.
+	ctx = httpclient.Idempotent(ctx)
 	for i := 1; i <= len(ns); i++ {
 		c, st := track(ctx)
 		err := a.cat.CreateNamespace(c, ns[:i], nil)
@@ -318,7 +310,9 @@ func (a *Adapter) RegisterTable(ctx context.Context, id ourcatalog.Ident, metada
 }
 
 func (a *Adapter) register(ctx context.Context, id ourcatalog.Ident, metadataLocation string) error {
-	c, st := track(ctx)
+	// An existing table at the same location is success (below), so the POST may be repeated
+	// after an ambiguous failure.
+	c, st := track(httpclient.Idempotent(ctx))
 	_, err := a.cat.RegisterTable(c, ident(id), metadataLocation)
 	if err == nil {
 		return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat/resttest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -30,7 +31,7 @@ func testCtx(t *testing.T) context.Context {
 
 // fastOpts keeps retry backoff short so tests stay quick.
 func fastOpts(name string) restcat.Options {
-	return restcat.Options{Name: name, Timeout: 5 * time.Second, MaxRetries: 3, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	return restcat.Options{Name: name, Policy: httpclient.Policy{Timeout: 5 * time.Second, MaxRetries: 3, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}}
 }
 
 func newAdapter(t *testing.T, cfg config.RESTRemote, opts restcat.Options) *restcat.Adapter {
@@ -220,7 +221,7 @@ func TestTimeoutIs504(t *testing.T) {
 	s := resttest.New(t, resttest.Options{})
 	st := &stallTransport{next: http.DefaultTransport}
 	opts := fastOpts("slow")
-	opts.Timeout, opts.MaxRetries, opts.Transport = 200*time.Millisecond, 1, st
+	opts.Policy.Timeout, opts.Policy.MaxRetries, opts.Transport = 200*time.Millisecond, 1, st
 	a := newAdapter(t, config.RESTRemote{URI: s.URL}, opts)
 	st.stall.Store(true)
 	start := time.Now()

@@ -5,17 +5,16 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // opFunc is one attempt of an adapter call. ambiguous is true when an earlier attempt failed
@@ -23,21 +22,25 @@ import (
 // statement was sent), so the attempt can recognise its own earlier success.
 type opFunc func(ctx context.Context, sv schemaVersion, ambiguous bool) error
 
-// run bounds the call by the adapter's timeout, makes sure the schema is known, retries
-// transient failures with exponential backoff and turns whatever is left into *apperr.Error.
-// Errors fn returns as *apperr.Error (404, 409, ...) are decisions and pass through unchanged.
+// run makes the call under the adapter's policy: each attempt (schema check and statement)
+// is bounded by the policy's timeout, and a failed attempt is repeated, at most max_retries
+// times with the policy's backoff, when httpclient's Failure rule allows it. Every adapter
+// call recognises its own earlier success (ambiguous), so all are repeatable: connection
+// failures, busy databases, serialization failures and timed-out attempts are retried.
+// Whatever is left becomes an *apperr.Error; errors fn returns as *apperr.Error (404, 409,
+// ...) are decisions and pass through unchanged.
 func (a *Adapter) run(ctx context.Context, op string, fn opFunc) error {
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-
 	ambiguous := false
 	var err error
 	for attempt := 0; ; attempt++ {
+		actx, cancel := a.policy.Attempt(ctx)
 		var sv schemaVersion
-		sv, err = a.ensureSchema(ctx)
+		sv, err = a.ensureSchema(actx)
 		if err == nil {
-			err = fn(ctx, sv, ambiguous)
+			err = fn(actx, sv, ambiguous)
 		}
+		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		cancel()
 		if err == nil {
 			return nil
 		}
@@ -45,36 +48,35 @@ func (a *Adapter) run(ctx context.Context, op string, fn opFunc) error {
 		if errors.As(err, &ae) {
 			return err
 		}
-		if ctx.Err() != nil || attempt >= a.maxRetries || classify(err) != kindTransient {
+		kind := classify(err)
+		if timedOut {
+			kind = kindTimeout
+		}
+		if ctx.Err() != nil || attempt >= a.policy.MaxRetries || !failure(kind).Retryable(true) {
+			if timedOut {
+				return apperr.Wrap(http.StatusGatewayTimeout, err, "sql remote %q: %s timed out", a.remote, op)
+			}
 			break
 		}
-		if mayHaveApplied(err) {
+		if kind == kindTimeout || mayHaveApplied(err) {
 			ambiguous = true
 		}
-		if !sleep(ctx, backoff(attempt)) {
+		if !a.policy.Wait(ctx, attempt) {
 			break
 		}
 	}
 	return a.mapError(ctx, op, err)
 }
 
-// backoff is 50ms doubling per attempt, capped at 1s, with up to 50% jitter so that
-// concurrent callers do not retry in lockstep.
-func backoff(attempt int) time.Duration {
-	d := 50 * time.Millisecond << min(attempt, 5)
-	d = min(d, time.Second)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// failure maps an error kind to httpclient's Failure (the one retry rule).
+func failure(k errKind) httpclient.Failure {
+	switch k {
+	case kindTransient:
+		return httpclient.Refused // the database did not apply it, or the call recognises its own success
+	case kindTimeout:
+		return httpclient.Ambiguous
 	}
+	return httpclient.Final
 }
 
 type errKind int

@@ -17,6 +17,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // tcpProxy forwards loopback connections to PostgreSQL. When killOn is set, the first
@@ -163,7 +164,7 @@ func TestUnavailableAtStartRecovers(t *testing.T) {
 
 	var target string
 	cfg.DSN, target = proxiedDSN(t, cfg.DSN, addr)
-	a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "late", MaxRetries: 1, Timeout: 5 * time.Second})
+	a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "late", Policy: httpclient.Policy{MaxRetries: 1, Timeout: 5 * time.Second}})
 	assert.Equal(t, "unknown", sqlcat.SchemaVersion(a))
 	err = a.Ping(testCtx(t))
 	assertStatus(t, err, http.StatusServiceUnavailable)
@@ -197,7 +198,7 @@ func TestLostReplyIsNotMisreported(t *testing.T) {
 				proxied.DSN, target = proxiedDSN(t, cfg.DSN+"&default_query_exec_mode="+mode, "127.0.0.1:0")
 				p := startProxy(t, "127.0.0.1:0", target, stmt)
 				proxied.DSN, _ = proxiedDSN(t, proxied.DSN, p.ln.Addr().String())
-				a := newAdapter(t, proxied, sqlcat.Options{MaxRetries: 2})
+				a := newAdapter(t, proxied, sqlcat.Options{Policy: httpclient.Policy{MaxRetries: 2}})
 
 				if op == "drop" {
 					require.NoError(t, a.DropTable(ctx, id))

@@ -38,28 +38,24 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Type is the remote type this adapter serves.
 const Type = "sql"
 
-// Defaults for Options fields left at their zero value.
-const (
-	DefaultTimeout     = 15 * time.Second
-	DefaultMaxRetries  = 3
-	DefaultCatalogName = "lakefs"
-)
+// DefaultCatalogName is the catalog_name used when the configuration leaves it empty.
+const DefaultCatalogName = "lakefs"
 
-// Options tune an Adapter. The zero value uses the defaults above.
+// Options tune an Adapter.
 type Options struct {
 	// RemoteID names the remote in error messages (iceberg_catalog.remotes[].id).
 	RemoteID string
-	// Timeout bounds each adapter call as a whole, retries included.
-	Timeout time.Duration
-	// MaxRetries is how many times a call is retried after a transient error (connection
-	// refused or lost, SQLite busy, PostgreSQL serialization failure). 0 means
-	// DefaultMaxRetries; a negative value disables retries.
-	MaxRetries int
+	// Policy bounds each attempt of a call (its statements, and the connection they need)
+	// by Policy.Timeout, and repeats a failed attempt at most Policy.MaxRetries times (0:
+	// never). Transient failures are repeated: connection refused or lost, SQLite busy,
+	// PostgreSQL serialization failure, a timed-out attempt.
+	Policy httpclient.Policy
 }
 
 // Adapter implements catalog.Adapter over a JDBC-compatible catalog database. It is safe for
@@ -69,8 +65,7 @@ type Adapter struct {
 	dialect     dialect
 	catalogName string
 	remote      string
-	timeout     time.Duration
-	maxRetries  int
+	policy      httpclient.Policy
 
 	// The schema is detected (or created) lazily and once: a database that is down when the
 	// service starts must not stop the service, only make this remote not ready until it
@@ -89,23 +84,13 @@ func New(ctx context.Context, cfg config.SQLRemote, opts Options) (*Adapter, err
 	a := &Adapter{
 		catalogName: cfg.CatalogName,
 		remote:      opts.RemoteID,
-		timeout:     opts.Timeout,
-		maxRetries:  opts.MaxRetries,
+		policy:      opts.Policy.Normalized(),
 	}
 	if a.catalogName == "" {
 		a.catalogName = DefaultCatalogName
 	}
 	if a.remote == "" {
 		a.remote = a.catalogName
-	}
-	if a.timeout <= 0 {
-		a.timeout = DefaultTimeout
-	}
-	switch {
-	case a.maxRetries == 0:
-		a.maxRetries = DefaultMaxRetries
-	case a.maxRetries < 0:
-		a.maxRetries = 0
 	}
 
 	if cfg.DSN == "" {
@@ -130,7 +115,7 @@ func New(ctx context.Context, cfg config.SQLRemote, opts Options) (*Adapter, err
 		}
 	case "postgres":
 		a.dialect = dialectPostgres
-		pc, err := postgresConfig(cfg.DSN, a.timeout)
+		pc, err := postgresConfig(cfg.DSN, a.policy.Timeout)
 		if err != nil {
 			// The parser's message may quote the DSN, which can hold a password: keep it out
 			// of the message (the cause stays reachable for errors.As only).
@@ -155,7 +140,7 @@ func New(ctx context.Context, cfg config.SQLRemote, opts Options) (*Adapter, err
 	a.db = db
 
 	// Best effort: a failure here is reported by Ping and retried by every call.
-	ictx, cancel := context.WithTimeout(ctx, a.timeout)
+	ictx, cancel := a.policy.Attempt(ctx)
 	defer cancel()
 	_, _ = a.ensureSchema(ictx)
 	return a, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // Java's JdbcCatalog V0 DDL (JdbcUtil, before iceberg_type existed). pyiceberg's SqlCatalog
@@ -289,7 +290,7 @@ func TestUnreachablePostgresIs503(t *testing.T) {
 	cfg := config.SQLRemote{Driver: "postgres", CatalogName: "lakefs",
 		DSN: "postgres://postgres:s3cretpw@127.0.0.1:1/test?sslmode=disable&connect_timeout=2"}
 	start := time.Now()
-	a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "warehouse_db", MaxRetries: 2, Timeout: 10 * time.Second})
+	a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "warehouse_db", Policy: httpclient.Policy{MaxRetries: 2, Timeout: 10 * time.Second}})
 	assert.Equal(t, "unknown", sqlcat.SchemaVersion(a), "New does not fail on an unreachable database")
 	err := a.Ping(testCtx(t))
 	assertStatus(t, err, http.StatusServiceUnavailable)
@@ -315,7 +316,7 @@ func TestPostgresAuthFailureIs502(t *testing.T) {
 func TestDeadlineIs504(t *testing.T) {
 	b := backends()[1]
 	cfg := b.fresh(t)
-	a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "warehouse_db", Timeout: 500 * time.Millisecond})
+	a := newAdapter(t, cfg, sqlcat.Options{RemoteID: "warehouse_db", Policy: httpclient.Policy{Timeout: 500 * time.Millisecond}})
 	ctx := testCtx(t)
 	locs := catalogtest.WriteMetadataFiles(t, t.TempDir(), 2)
 	id := catalog.Ident{Namespace: []string{"ns"}, Table: "t"}
@@ -350,8 +351,8 @@ func TestSQLiteBusyIsRetried(t *testing.T) {
 	locs := catalogtest.WriteMetadataFiles(t, t.TempDir(), 1)
 	id := catalog.Ident{Namespace: []string{"ns"}, Table: "t"}
 
-	noRetry := newAdapter(t, cfg, sqlcat.Options{MaxRetries: -1})
-	retrying := newAdapter(t, cfg, sqlcat.Options{MaxRetries: 8})
+	noRetry := newAdapter(t, cfg, sqlcat.Options{Policy: httpclient.Policy{MaxRetries: 0}})
+	retrying := newAdapter(t, cfg, sqlcat.Options{Policy: httpclient.Policy{MaxRetries: 8}})
 	require.NoError(t, retrying.CreateNamespace(ctx, id.Namespace))
 
 	db, err := sql.Open("sqlite", strings.TrimSuffix(cfg.DSN, "?_pragma=busy_timeout(20)"))
