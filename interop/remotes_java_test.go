@@ -36,7 +36,11 @@ func restNessieKind() remoteKind {
 		r := peers.StartNessie(t, s3)
 		return remotePeer{
 			peer: "Nessie server (Iceberg REST endpoint, RocksDB store)", version: r.Version,
-			cfg:    config.Remote{Type: "rest", REST: config.RESTRemote{URI: r.URI, Warehouse: r.Warehouse}},
+			// Nessie creates tables under its own warehouse location, outside the repository's
+			// storage namespace; a deployment that pulls from it allows that prefix, so the
+			// unrelated-table scenario reaches the lineage check instead of the location rule.
+			cfg: config.Remote{Type: "rest", REST: config.RESTRemote{URI: r.URI, Warehouse: r.Warehouse},
+				AllowedLocations: []string{r.Location}},
 			pyName: "rest", pyProps: map[string]string{"type": "rest", "uri": r.URI, "warehouse": r.Warehouse},
 			proc: r.Proc,
 			limits: map[string]string{limitNoLineage: "pull after an external commit is refused (409): Nessie rewrites the " +

@@ -16,7 +16,8 @@ const ApacheRESTVersion = "1.11.0"
 // REST is a running Iceberg REST catalog peer.
 type REST struct {
 	URI       string // base URI a REST client is configured with (without /v1)
-	Warehouse string // the warehouse location tables are created under
+	Warehouse string // the warehouse a client passes (Apache: its location; Nessie: its name)
+	Location  string // the location the server creates new tables under
 	Proc      *Process
 	Version   string
 	Name      string // "apache-rest" or "nessie"
@@ -60,7 +61,7 @@ func StartApacheREST(t testing.TB, s3 *S3) *REST {
 		// A cold JVM on a busy two-core machine.
 		StartTimeout: 3 * time.Minute,
 	})
-	return &REST{URI: uri, Warehouse: warehouse, Proc: p, Version: ApacheRESTVersion, Name: "apache-rest"}
+	return &REST{URI: uri, Warehouse: warehouse, Location: warehouse, Proc: p, Version: ApacheRESTVersion, Name: "apache-rest"}
 }
 
 // awsSDKEnv is the environment the AWS SDK for Java v2 inside a Java peer needs to talk to

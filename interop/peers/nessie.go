@@ -65,7 +65,7 @@ func StartNessie(t testing.TB, s3 *S3) *REST {
 		Ready:        HTTPReady(uri+"/v1/config", func(s int) bool { return s == http.StatusOK }),
 		StartTimeout: 3 * time.Minute,
 	})
-	return &REST{URI: uri, Warehouse: "warehouse", Proc: p, Version: NessieVersion, Name: "nessie"}
+	return &REST{URI: uri, Warehouse: "warehouse", Location: location, Proc: p, Version: NessieVersion, Name: "nessie"}
 }
 
 // nessieJar returns the runner jar, fetched into ~/.m2 by Maven on first use.
