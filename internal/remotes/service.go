@@ -207,8 +207,6 @@ func (p *Plan) finish(err error) {
 	p.Status, p.Message = apperr.StatusOf(err), apperr.PublicMessage(err)
 }
 
-func sameNamespace(a, b []string) bool { return slices.Equal(a, b) }
-
 func dotted(ns []string, table string) string {
 	return strings.Join(append(slices.Clone(ns), table), ".")
 }
