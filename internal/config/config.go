@@ -1,5 +1,5 @@
 // Package config loads, overrides, validates and prints the service configuration
-// (DESIGN section 9).
+// (docs/design.md section 9).
 //
 // Sources, later ones winning: built-in defaults, the YAML file given with --config, then
 // environment variables named ICEBERG_REMOTES_ + the key path upper-cased with "." → "_"
@@ -80,7 +80,7 @@ type Postgres struct {
 	MaxConnections int `yaml:"max_connections"`
 }
 
-// Tables chooses where a table lives inside a lakeFS repository (DESIGN section 4).
+// Tables chooses where a table lives inside a lakeFS repository (docs/design.md section 4).
 type Tables struct {
 	Layout          string                  `yaml:"layout"` // pointer | hadoop
 	PointerPrefix   string                  `yaml:"pointer_prefix"`

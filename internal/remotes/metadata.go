@@ -29,7 +29,7 @@ func (m objectMetadataReader) ReadMetadata(ctx context.Context, location string)
 		return nil, err
 	}
 	body := raw
-	// iceberg-go does not decompress .gz.metadata.json itself (DESIGN section 11).
+	// iceberg-go does not decompress .gz.metadata.json itself (docs/design.md section 11).
 	if strings.HasSuffix(location, ".gz.metadata.json") {
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // knownDeviations are (operationId, status) answers real lakeFS 1.84 gives that its spec
-// does not declare (DESIGN section 12). They are reproduced, not validated.
+// does not declare (docs/design.md section 12). They are reproduced, not validated.
 var knownDeviations = map[string]map[int]bool{
 	"getCurrentUser": {http.StatusUnauthorized: true}, // bad credentials on /user
 }

@@ -7,7 +7,7 @@
 // It cannot drift from the real API unnoticed: every request and every response is validated
 // with kin-openapi against the vendored lakeFS swagger (third_party/lakefs/lakefs-swagger.yml).
 // A failed validation fails the test. Where lakeFS 1.84 is known to answer differently from
-// its own spec (DESIGN section 12), the stand-in reproduces lakeFS and the deviation is listed
+// its own spec (docs/design.md section 12), the stand-in reproduces lakeFS and the deviation is listed
 // in knownDeviations below, narrowly.
 package lakefstest
 
