@@ -65,10 +65,7 @@ func FuzzRequest(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, op uint8, catalog, query, contentType string, body []byte) {
 		o := fuzzOps[int(op)%len(fuzzOps)]
-		target := o.path
-		if strings.Contains(target, "%s") {
-			target = strings.Replace(target, "%s", url.PathEscape(catalog), 1)
-		}
+		target := strings.Replace(o.path, "%s", url.PathEscape(catalog), 1)
 		if query != "" {
 			target += "?" + query
 		}
