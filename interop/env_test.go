@@ -1,5 +1,5 @@
 // Package interop runs the service against implementations nobody here wrote, installed from
-// the registries by pinned version (DESIGN section 16): see README.md.
+// the registries by pinned version (docs/design.md section 14): see README.md.
 package interop
 
 import (

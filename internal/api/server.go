@@ -2,7 +2,7 @@
 // the lakeFS remotes operations (generated from api/openapi.yaml by oapi-codegen), request
 // validation with lakeFS-style errors, and the operational endpoints /_health and /_ready.
 //
-// Order of the checks a request meets, matching lakeFS (DESIGN sections 2 and 12):
+// Order of the checks a request meets, matching lakeFS (docs/design.md sections 2 and 12):
 // routing (unknown route 404, wrong method 405) → body size (413) → request validation
 // against the spec (400) → authentication (401) → the handler (name checks 400, then the
 // service).

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -87,7 +89,7 @@ func TestSpecIsValidAndGeneratedCodeIsCurrent(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, doc.Validate(loader.Context))
 
-	embedded, err := apigen.GetSwagger()
+	embedded, err := apigen.GetSpec()
 	require.NoError(t, err)
 	// oapi-codegen capitalizes operation ids in the spec it embeds; compare them case-blind.
 	for _, d := range []*openapi3.T{doc, embedded} {
@@ -104,21 +106,60 @@ func TestSpecIsValidAndGeneratedCodeIsCurrent(t *testing.T) {
 	assert.JSONEq(t, string(a), string(b), "generated code is stale: run go generate ./internal/api/apigen")
 }
 
-// TestVendoredContractsMatchShared checks the repository's copies of the contracts against
-// the agreed ones in ../shared/specs when that folder is beside the clone (as in CI).
-func TestVendoredContractsMatchShared(t *testing.T) {
-	shared := filepath.Join("..", "..", "..", "shared", "specs")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("no %s beside this clone", shared)
+// vendoredContracts maps the repository's copies of the published contracts to their names
+// in the team's shared specs folder.
+var vendoredContracts = map[string]string{
+	"lakefs/lakefs-swagger.yml":          "lakefs-swagger.yml",
+	"iceberg/rest-catalog-open-api.yaml": "iceberg-rest-catalog-open-api.yaml",
+}
+
+const thirdParty = "../../third_party"
+
+// TestVendoredContractsAreThePinnedVersions checks the in-repository copies, which every
+// contract test reads, against the SHA-256 sums recorded when they were copied
+// (third_party/SHA256SUMS). It needs nothing outside the clone, so it always runs: a copy
+// edited by hand, or replaced without recording its new version, fails here.
+func TestVendoredContractsAreThePinnedVersions(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(thirdParty, "SHA256SUMS"))
+	require.NoError(t, err)
+	sums := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		sum, file, ok := strings.Cut(line, "  ")
+		require.True(t, ok, "SHA256SUMS line %q", line)
+		sums[file] = sum
 	}
-	for vendored, original := range map[string]string{
-		lakeFSSpec: "lakefs-swagger.yml",
-		"../../third_party/iceberg/rest-catalog-open-api.yaml": "iceberg-rest-catalog-open-api.yaml",
-	} {
-		a, err := os.ReadFile(vendored)
+	require.Len(t, sums, len(vendoredContracts), "SHA256SUMS lists exactly the vendored contracts")
+	for file := range vendoredContracts {
+		content, err := os.ReadFile(filepath.Join(thirdParty, file))
+		require.NoError(t, err)
+		got := sha256.Sum256(content)
+		assert.Equal(t, sums[file], hex.EncodeToString(got[:]), "third_party/%s is not the pinned version", file)
+	}
+}
+
+// sharedSpecsEnv names the team's shared specs folder explicitly; when it is set the folder
+// must exist (.ci/run sets it whenever ../shared/specs is beside the clone).
+const sharedSpecsEnv = "ICEBERG_REMOTES_SHARED_SPECS"
+
+// TestVendoredContractsMatchShared checks the in-repository copies against the agreed ones
+// in the team's shared folder: $ICEBERG_REMOTES_SHARED_SPECS, or ../shared/specs beside the
+// clone. Without either it skips, and says so; the pinned-sum test above still runs.
+func TestVendoredContractsMatchShared(t *testing.T) {
+	shared, explicit := os.LookupEnv(sharedSpecsEnv)
+	if !explicit {
+		shared = filepath.Join("..", "..", "..", "shared", "specs")
+	}
+	if _, err := os.Stat(shared); err != nil {
+		if explicit {
+			t.Fatalf("%s=%s: %v", sharedSpecsEnv, shared, err)
+		}
+		t.Skipf("no %s beside this clone and %s not set: compared with the pinned sums only", shared, sharedSpecsEnv)
+	}
+	for vendored, original := range vendoredContracts {
+		a, err := os.ReadFile(filepath.Join(thirdParty, vendored))
 		require.NoError(t, err)
 		b, err := os.ReadFile(filepath.Join(shared, original))
 		require.NoError(t, err)
-		assert.True(t, bytes.Equal(a, b), "%s differs from shared/specs/%s", vendored, original)
+		assert.True(t, bytes.Equal(a, b), "third_party/%s differs from %s/%s", vendored, shared, original)
 	}
 }

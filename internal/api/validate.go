@@ -27,7 +27,7 @@ type validator struct {
 }
 
 func newValidator() (*validator, error) {
-	spec, err := apigen.GetSwagger()
+	spec, err := apigen.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("api: load embedded spec: %w", err)
 	}

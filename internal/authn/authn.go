@@ -1,6 +1,6 @@
 // Package authn authenticates API callers exactly as lakeFS does, so that the official lakeFS
 // SDKs and the lakeFS web UI reach this service with the credentials they already hold
-// (DESIGN section 3).
+// (docs/design.md section 3).
 //
 // The five lakeFS security schemes are tried in lakeFS's order: jwt_token (Authorization:
 // Bearer), basic_auth (lakeFS access key id and secret), cookie_auth (internal_auth_session),

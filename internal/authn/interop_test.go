@@ -118,7 +118,7 @@ func TestInteropLakeFSLogin(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
-	// The raw JWT put where the cookie goes is ignored by lakeFS; here too (DESIGN 12).
+	// The raw JWT put where the cookie goes is ignored by lakeFS; here too (docs/design.md section 12).
 	req.Header.Set("Cookie", InternalAuthSessionName+"="+login.Token)
 	resp, err = jarless.Do(req)
 	require.NoError(t, err)

@@ -47,7 +47,7 @@ func lakeFSSpec(t *testing.T) (*openapi3.T, routers.Router) {
 }
 
 // validateLakeFSResponse checks a response of the stand-in against the lakeFS OpenAPI. The
-// spec declares only 200 for GET /user, but a real lakeFS (1.84, DESIGN section 12) answers
+// spec declares only 200 for GET /user, but a real lakeFS (1.84, docs/design.md section 12) answers
 // 401 with its standard Unauthorized body to bad keys; such an answer is validated against
 // components/responses/Unauthorized instead of being let through unchecked.
 func validateLakeFSResponse(t *testing.T, req *http.Request, status int, header http.Header, body []byte) error {

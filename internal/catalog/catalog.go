@@ -5,7 +5,7 @@
 // newcomer finds each one by name and a test of one does not link the others. Every adapter
 // passes the same conformance suite (catalog/catalogtest).
 //
-// Errors: adapters return *apperr.Error with the statuses of DESIGN section 2 and issue 5:
+// Errors: adapters return *apperr.Error with the statuses of docs/design.md section 2 and issue 5:
 // missing namespace or table 404, already exists 409, stale compare-and-swap 409, remote auth
 // failure 502 (the caller's own credentials were fine), throttling 429/503, timeout 504.
 package catalog

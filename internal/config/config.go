@@ -1,5 +1,5 @@
 // Package config loads, overrides, validates and prints the service configuration
-// (DESIGN section 9).
+// (docs/design.md section 9).
 //
 // Sources, later ones winning: built-in defaults, the YAML file given with --config, then
 // environment variables named ICEBERG_REMOTES_ + the key path upper-cased with "." → "_"
@@ -87,7 +87,7 @@ type Postgres struct {
 	MaxConnections int `yaml:"max_connections"`
 }
 
-// Tables chooses where a table lives inside a lakeFS repository (DESIGN section 4).
+// Tables chooses where a table lives inside a lakeFS repository (docs/design.md section 4).
 type Tables struct {
 	Layout          string                  `yaml:"layout"` // pointer | hadoop
 	PointerPrefix   string                  `yaml:"pointer_prefix"`
@@ -154,7 +154,7 @@ type Remote struct {
 	AllowedUsers []string      `yaml:"allowed_users"`
 	// AllowedLocations are location prefixes (besides the destination repository's storage
 	// namespace) a pulled metadata file may live under; compared after the location_map is
-	// reversed (DESIGN section 13).
+	// reversed (docs/design.md section 13).
 	AllowedLocations []string `yaml:"allowed_locations"`
 	// AllowFileLocations lets pull read file:// metadata locations (the service's own disk):
 	// local set-ups only. Off by default.

@@ -18,7 +18,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 )
 
-// The error paths of DESIGN sections 5 (push) and 6 (pull), over HTTP as the lakeFS SDKs
+// The error paths of docs/design.md sections 5 (push) and 6 (pull), over HTTP as the lakeFS SDKs
 // call the service. Each case checks the status, the lakeFS-style JSON message, and that
 // nothing changed where nothing should: the remote table, the lakeFS branch heads, what is
 // staged, and (for dry runs) the audit log.
@@ -614,7 +614,7 @@ func (e *env) appendRemoteTo(name string, n int) string {
 }
 
 // TestErrorResponseShape: errors are lakeFS-style (Content-Type application/json, body
-// {"message": ...}); success is 204 with an empty body and no Content-Type (DESIGN section 2).
+// {"message": ...}); success is 204 with an empty body and no Content-Type (docs/design.md section 2).
 func TestErrorResponseShape(t *testing.T) {
 	e := newEnv(t, sqlSQLite(), "pointer")
 	do := func(path, auth string, body map[string]any) (*http.Response, string) {

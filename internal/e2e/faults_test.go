@@ -366,7 +366,7 @@ func btoi(b bool) int {
 	return 0
 }
 
-// TestFaultsCrash simulates the process dying after each write of DESIGN section 7: the
+// TestFaultsCrash simulates the process dying after each write of docs/design.md section 7: the
 // intent written (push and pull), the remote changed (push), lakeFS staged but not
 // committed (pull), lakeFS committed (pull). The dying instance leaves its intent in the
 // state store; a fresh instance on the same store and backends must settle it on the next

@@ -192,7 +192,7 @@ func (e *env) start(cfg *config.Config) {
 }
 
 // trustTestFiles lets a remote's pulls read the metadata files the tests write with file://
-// under the env's directory (DESIGN section 13: off by default), unless the test configured
+// under the env's directory (docs/design.md section 13: off by default), unless the test configured
 // the remote's trust itself.
 func (e *env) trustTestFiles(r *config.Remote) {
 	if !r.AllowFileLocations && r.AllowedLocations == nil {

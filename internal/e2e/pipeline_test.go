@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestIsolatedPipeline is DESIGN section 1's flow, end to end over HTTP, on every remote
+// TestIsolatedPipeline is docs/design.md section 1's flow, end to end over HTTP, on every remote
 // kind and both table layouts: branch → push → an external iceberg-go writer appends rows in
 // the remote → pull → the branch's table has the new snapshot, the commit carries the
 // provenance, the listing says in_sync; a repeated pull and push change nothing.

@@ -1,6 +1,6 @@
 // Package lakefs is everything the service does in lakeFS: a typed client for the lakeFS API
 // calls it needs (wrapping the generated lakefsapi client, mapping lakeFS's answers to
-// *apperr.Error) and the Iceberg table locator of DESIGN section 4, which reads and writes a
+// *apperr.Error) and the Iceberg table locator of docs/design.md section 4, which reads and writes a
 // table's current metadata location at a reference in the `pointer` or `hadoop` layout.
 package lakefs
 
@@ -277,7 +277,7 @@ func (c *Client) UploadObject(ctx context.Context, repo, branch, path string, co
 }
 
 // StageObject links an existing object-store file into path on a branch without copying
-// (lakeFS's stageObject; see DESIGN section 11 for why not linkPhysicalAddress). sizeBytes
+// (lakeFS's stageObject; see docs/design.md section 11 for why not linkPhysicalAddress). sizeBytes
 // must be the file's true size: lakeFS serves the object by the size recorded here.
 func (c *Client) StageObject(ctx context.Context, repo, branch, path, physicalAddress string, sizeBytes int64, checksum, contentType string) (*Object, error) {
 	body := lakefsapi.ObjectStageCreation{PhysicalAddress: physicalAddress, SizeBytes: sizeBytes, Checksum: checksum}
@@ -378,7 +378,7 @@ func (c *Client) CreateBranch(ctx context.Context, repo, name, source string) (s
 	if err := check("create branch", rsp.HTTPResponse, rsp.Body, http.StatusCreated); err != nil {
 		return "", err
 	}
-	// lakeFS answers the bare commit id as text (DESIGN section 12).
+	// lakeFS answers the bare commit id as text (docs/design.md section 12).
 	return strings.TrimSpace(string(rsp.Body)), nil
 }
 

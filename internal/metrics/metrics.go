@@ -1,4 +1,4 @@
-// Package metrics exposes the service's Prometheus metrics (DESIGN section 8): API requests
+// Package metrics exposes the service's Prometheus metrics (docs/design.md section 8): API requests
 // by operation and outcome with latency, operations in flight, outbound calls and errors
 // per backend (lakeFS, each remote catalog, the object store), and state-store latency.
 //

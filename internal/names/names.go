@@ -1,4 +1,4 @@
-// Package names validates the user-supplied names of the remotes API (DESIGN section 2):
+// Package names validates the user-supplied names of the remotes API (docs/design.md section 2):
 // namespace levels, table names, lakeFS repository ids and references. Invalid input is a
 // 400 with a message naming the field.
 package names

@@ -1,5 +1,5 @@
 // Package objstore is the service's own read access to Iceberg metadata files in the object
-// store (DESIGN.md sections 6 and 9).
+// store (docs/design.md sections 6 and 9).
 //
 // Pull reads the remote table's current metadata.json, which an external engine wrote and
 // which is not (yet) in lakeFS, through this package: to parse it, and to learn its true size

@@ -14,7 +14,7 @@ import (
 // intent is written into the sync record (Pending) before an operation touches the remote
 // or lakeFS, and cleared when it finishes. If the process dies in between, the next
 // operation on the table finds the intent and reconciles the record with what the remote
-// and lakeFS actually show (DESIGN section 7).
+// and lakeFS actually show (docs/design.md section 7).
 type intent struct {
 	Op        string `json:"op"` // push | pull
 	RequestID string `json:"request_id,omitempty"`

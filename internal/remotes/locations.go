@@ -10,7 +10,7 @@ import (
 )
 
 // checkPulledLocation is the one rule for which metadata locations a pull may read and link
-// (DESIGN section 13, the confused deputy): a remote catalog is written by others, and
+// (docs/design.md section 13, the confused deputy): a remote catalog is written by others, and
 // whatever it names is read with the service's own object-store credentials and then served
 // by lakeFS with lakeFS's. lakeLoc is lakeFS's form of the location (the location_map
 // reversed), readLoc the remote's form, which is what gets read.

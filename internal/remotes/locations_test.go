@@ -37,7 +37,7 @@ func (c *core) requireRefusedUntouched(err error, status int, s3 *remotestest.S3
 	assert.Equal(t, lakeLoc, c.lakeLocation("main"))
 }
 
-// DESIGN section 13: pull reads and links a remote's metadata location only under the
+// docs/design.md section 13: pull reads and links a remote's metadata location only under the
 // repository's storage namespace or a prefix the remote allows, and file:// only where the
 // remote allows it. Each case would otherwise be read with the service's credentials and
 // linked into lakeFS.

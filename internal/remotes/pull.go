@@ -219,7 +219,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 
 // checkLineage refuses remote metadata that does not descend from the synced state: same
 // table UUID, and either the synced metadata file is in its metadata log or the synced
-// snapshot is among its snapshots (DESIGN section 6, step 4).
+// snapshot is among its snapshots (docs/design.md section 6, step 4).
 func (s *Service) checkLineage(r *Remote, rec state.SyncRecord, remoteLoc string, md *RemoteMetadata) error {
 	uuid := md.Metadata.TableUUID().String()
 	if rec.TableUUID != "" && uuid != rec.TableUUID {

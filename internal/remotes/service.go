@@ -1,4 +1,4 @@
-// Package remotes is the push/pull service (DESIGN sections 5–7): it reads a table's
+// Package remotes is the push/pull service (docs/design.md sections 5–7): it reads a table's
 // metadata in lakeFS, registers it in a remote catalog, and brings the remote's newer state
 // back onto the originating lakeFS branch, with a sync record and an audit row per
 // operation, crash-consistent intents, and per-table serialization.
@@ -225,7 +225,7 @@ func snapshotString(id *int64) string {
 
 // icebergFileName reports whether a metadata location ends in a name Iceberg writers
 // produce (NNNNN-<uuid>.metadata.json or v<N>.metadata.json, optionally .gz); writers that
-// derive the next file name from the current one need it (DESIGN section 4).
+// derive the next file name from the current one need it (docs/design.md section 4).
 func icebergFileName(location string) bool {
 	name := location[strings.LastIndex(location, "/")+1:]
 	name = strings.TrimSuffix(strings.TrimSuffix(name, ".metadata.json"), ".gz")

@@ -13,7 +13,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
-// Live states of a synced table (DESIGN section 8).
+// Live states of a synced table (docs/design.md section 8).
 const (
 	InSync      = "in_sync"      // both sides are where the last sync left them
 	RemoteAhead = "remote_ahead" // the remote moved: a pull would bring it back

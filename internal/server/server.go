@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	// One cap per metadata file and one budget for the bytes all reads buffer together,
-	// shared by the reads through lakeFS and from the object store (DESIGN section 13).
+	// shared by the reads through lakeFS and from the object store (docs/design.md section 13).
 	limits := metafile.NewLimits(cfg.ObjectStore.MaxMetadataBytes, cfg.ObjectStore.MaxBufferedBytes)
 	locator := lakefs.NewLocator(lakeFSClient, cfg.LayoutFor).WithLimits(limits)
 

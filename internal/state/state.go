@@ -1,4 +1,4 @@
-// Package state is the service's own durable memory (DESIGN section 7): one sync record per
+// Package state is the service's own durable memory (docs/design.md section 7): one sync record per
 // remote table that was pushed from lakeFS, and an append-only audit log of every push and
 // pull. Two implementations share one schema and one test suite: embedded SQLite (the
 // default, a file under the data directory, one replica) and PostgreSQL (production, several
@@ -32,7 +32,7 @@ type TableKey struct {
 }
 
 // keySep separates namespace levels and the table name in the stored key. Names may not
-// contain control characters (DESIGN section 2), so the key is unambiguous and sorts by
+// contain control characters (docs/design.md section 2), so the key is unambiguous and sorts by
 // namespace, then table.
 const keySep = "\x1f"
 

@@ -2,7 +2,7 @@
 //
 // It talks to Glue through aws-sdk-go-v2's Glue client directly rather than through
 // iceberg-go's Glue catalog: iceberg-go's RegisterTable reads the metadata file itself (it
-// needs object-store access the service does not have for every remote, DESIGN section 11),
+// needs object-store access the service does not have for every remote, docs/design.md section 11),
 // while registering a table in Glue only needs CreateTable/UpdateTable with the Iceberg
 // parameters Java's GlueCatalog, pyiceberg and iceberg-go all read:
 // table_type=ICEBERG, metadata_location and previous_metadata_location.

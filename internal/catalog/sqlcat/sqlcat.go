@@ -2,7 +2,7 @@
 // JDBC-compatible Iceberg catalog schema that Java's JdbcCatalog, pyiceberg's SqlCatalog and
 // iceberg-go's SQL catalog share (tables iceberg_tables and iceberg_namespace_properties).
 //
-// iceberg-go's SQL catalog has no RegisterTable (DESIGN section 11), so this adapter writes the
+// iceberg-go's SQL catalog has no RegisterTable (docs/design.md section 11), so this adapter writes the
 // catalog rows itself, with the same layout, namespace encoding and existence rules those
 // catalogs use, so that a table registered here loads in any of them:
 //

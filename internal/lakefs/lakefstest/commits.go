@@ -1,0 +1,114 @@
+package lakefstest
+
+// Handlers for commits and the branch diff.
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, rp *repo, branchName string) {
+	b := rp.branches[branchName]
+	if b == nil {
+		writeErr(w, http.StatusNotFound, "branch not found")
+		return
+	}
+	var body struct {
+		Message  string            `json:"message"`
+		Metadata map[string]string `json:"metadata"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeErr(w, http.StatusBadRequest, "invalid body: %v", err)
+		return
+	}
+	head := rp.commits[b.head]
+	changes := diff(head.tree, b.staging)
+	if len(changes) == 0 {
+		writeErr(w, http.StatusBadRequest, "commit: no changes")
+		return
+	}
+	if s.hook != nil {
+		ev := HookEvent{Repository: rp.id, Branch: branchName, Message: body.Message, Metadata: body.Metadata}
+		for _, c := range changes {
+			ev.Paths = append(ev.Paths, c.path)
+		}
+		if err := s.hook(ev); err != nil {
+			writeErr(w, http.StatusPreconditionFailed, "pre-commit hook aborted: %v", err)
+			return
+		}
+	}
+	c := s.newCommitLocked(rp, []string{b.head}, body.Message, body.Metadata, applyStaging(head.tree, b.staging))
+	b.head, b.staging = c.id, map[string]*entry{}
+	writeJSON(w, http.StatusCreated, commitJSON(c))
+}
+
+type change struct {
+	path, typ string
+	e         *entry
+}
+
+// diff lists staged changes that differ from the committed tree, sorted by path.
+func diff(tree map[string]*entry, staging map[string]*entry) []change {
+	var out []change
+	for p, e := range staging {
+		old := tree[p]
+		switch {
+		case e == nil && old == nil:
+		case e == nil:
+			out = append(out, change{path: p, typ: "removed", e: old})
+		case old == nil:
+			out = append(out, change{path: p, typ: "added", e: e})
+		case *old != *e:
+			out = append(out, change{path: p, typ: "changed", e: e})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+func (s *Server) diffBranch(w http.ResponseWriter, q url.Values, rp *repo, b *branch) {
+	changes := diff(rp.commits[b.head].tree, b.staging)
+	var filtered []change
+	for _, c := range changes {
+		if strings.HasPrefix(c.path, q.Get("prefix")) && c.path > q.Get("after") {
+			filtered = append(filtered, c)
+		}
+	}
+	amount := pageAmount(q)
+	hasMore := len(filtered) > amount
+	if hasMore {
+		filtered = filtered[:amount]
+	}
+	results := make([]map[string]any, 0, len(filtered))
+	next := ""
+	for _, c := range filtered {
+		results = append(results, map[string]any{"path": c.path, "path_type": "object", "type": c.typ, "size_bytes": c.e.size})
+		next = c.path
+	}
+	if !hasMore {
+		next = ""
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results, "pagination": map[string]any{
+		"has_more": hasMore, "next_offset": next, "results": len(results), "max_per_page": 1000}})
+}
+
+func (s *Server) getCommit(w http.ResponseWriter, rp *repo, ref string) {
+	c := s.resolveLocked(rp, ref)
+	if c == nil {
+		writeErr(w, http.StatusNotFound, "commit: not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, commitJSON(c))
+}
+
+func commitJSON(c *commit) map[string]any {
+	parents := c.parents
+	if parents == nil {
+		parents = []string{}
+	}
+	return map[string]any{"id": c.id, "parents": parents, "committer": "lakefstest", "message": c.message,
+		"creation_date": c.created, "meta_range_id": "mr-" + c.id[:16], "metadata": c.metadata}
+}
