@@ -169,29 +169,44 @@ func sortRows(rows []string) {
 	sort.SliceStable(rows, func(a, b int) bool { return key(rows[a]) < key(rows[b]) })
 }
 
-// check compares (or writes) README.md's rows for the kinds that ran.
+// readmeSection is one generated block of a README: its markers and how a kind's row reads.
+type readmeSection struct {
+	begin, end string
+	row        func(string) string
+}
+
+// check compares (or, with INTEROP_WRITE_MATRIX set, writes) the rows of the kinds that ran:
+// the matrix and the scenario results in interop/README.md, and the same matrix in the
+// project's README.md.
 func (r *results) check(t *testing.T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	path := filepath.Join(peers.RepoRoot(t), "interop", "README.md")
+	root := peers.RepoRoot(t)
+	matrix := readmeSection{matrixBegin, matrixEnd, r.matrixRow}
+	r.checkFile(t, filepath.Join(root, "interop", "README.md"), matrix, readmeSection{scenariosBegin, scenariosEnd, r.scenarioRow})
+	r.checkFile(t, filepath.Join(root, "README.md"), matrix)
+}
+
+func (r *results) checkFile(t *testing.T, path string, sections ...readmeSection) {
+	name, err := filepath.Rel(peers.RepoRoot(t), path)
+	if err != nil {
+		name = path
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("interop README: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	readme := string(raw)
 	write := os.Getenv("INTEROP_WRITE_MATRIX") != ""
-	for _, sec := range []struct {
-		begin, end string
-		row        func(string) string
-	}{{matrixBegin, matrixEnd, r.matrixRow}, {scenariosBegin, scenariosEnd, r.scenarioRow}} {
+	for _, sec := range sections {
 		i, j := strings.Index(readme, sec.begin), strings.Index(readme, sec.end)
 		if i < 0 || j < i {
-			t.Fatalf("interop README: markers %q … %q not found", sec.begin, sec.end)
+			t.Fatalf("%s: markers %q … %q not found", name, sec.begin, sec.end)
 		}
 		lines := strings.Split(strings.Trim(readme[i+len(sec.begin):j], "\n"), "\n")
 		for _, kind := range r.order {
 			if _, absent := r.absent[kind]; !absent && len(r.outcomes[kind]) < len(scenarios) {
-				peers.Logf(t, "%s: %d of %d scenarios ran; README rows not checked", kind, len(r.outcomes[kind]), len(scenarios))
+				peers.Logf(t, "%s: %d of %d scenarios ran; %s rows not checked", kind, len(r.outcomes[kind]), len(scenarios), name)
 				continue
 			}
 			want := sec.row(kind)
@@ -208,9 +223,9 @@ func (r *results) check(t *testing.T) {
 			case write:
 				lines = append(lines, want)
 			case idx < 0:
-				t.Errorf("interop README has no row for %s; the run produced:\n%s\n(INTEROP_WRITE_MATRIX=1 writes it)", kind, want)
+				t.Errorf("%s has no row for %s; the run produced:\n%s\n(INTEROP_WRITE_MATRIX=1 writes it)", name, kind, want)
 			case lines[idx] != want:
-				t.Errorf("interop README's row for %s does not match the run:\nREADME: %s\nrun:    %s\n(INTEROP_WRITE_MATRIX=1 writes it)", kind, lines[idx], want)
+				t.Errorf("%s's row for %s does not match the run:\nREADME: %s\nrun:    %s\n(INTEROP_WRITE_MATRIX=1 writes it)", name, kind, lines[idx], want)
 			}
 		}
 		if write {
@@ -220,7 +235,7 @@ func (r *results) check(t *testing.T) {
 	}
 	if write {
 		if err := os.WriteFile(path, []byte(readme), 0o644); err != nil {
-			t.Fatalf("interop README: %v", err)
+			t.Fatalf("%s: %v", name, err)
 		}
 	}
 }
