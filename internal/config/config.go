@@ -15,7 +15,10 @@ import (
 
 // Config is the whole service configuration. yaml tags are the key names users write.
 type Config struct {
-	ListenAddress   string         `yaml:"listen_address"`
+	ListenAddress string `yaml:"listen_address"`
+	// AdminAddress, when set, serves Go's profiler (net/http/pprof) on a listener of its
+	// own, never on the API's. Empty (the default) serves none.
+	AdminAddress    string         `yaml:"admin_address"`
 	ShutdownTimeout time.Duration  `yaml:"shutdown_timeout"`
 	Logging         Logging        `yaml:"logging"`
 	LakeFS          LakeFS         `yaml:"lakefs"`

@@ -121,6 +121,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{name: "bad state type", file: "state: {type: mysql}\n", want: []string{"state.type", "sqlite, postgres", `"mysql"`}},
 		{name: "postgres without connection string", file: "state: {type: postgres}\n", want: []string{"state.postgres.connection_string"}},
 		{name: "bad listen address", env: []string{"ICEBERG_REMOTES_LISTEN_ADDRESS=nope"}, want: []string{"listen_address"}},
+		{name: "bad admin address", env: []string{"ICEBERG_REMOTES_ADMIN_ADDRESS=nope"}, want: []string{"admin_address", "host:port"}},
+		{name: "admin on the API port", file: "listen_address: 127.0.0.1:8001\nadmin_address: 127.0.0.1:8001\n", want: []string{"admin_address", "must differ from listen_address"}},
 		{name: "bad duration from env", env: []string{"ICEBERG_REMOTES_AUTH_BASIC_CACHE_TTL=soon"}, want: []string{"auth.basic_cache_ttl", "ICEBERG_REMOTES_AUTH_BASIC_CACHE_TTL", "not a duration"}},
 		{name: "bad bool from env", env: []string{"ICEBERG_REMOTES_OBJECT_STORE_S3_FORCE_PATH_STYLE=maybe"}, want: []string{"object_store.s3.force_path_style"}},
 		{name: "service credentials without key", file: "lakefs: {credentials: service}\n", want: []string{"lakefs.access_key_id"}},

@@ -25,6 +25,13 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.ListenAddress); err != nil {
 		bad("listen_address", "must be host:port (got %q)", c.ListenAddress)
 	}
+	if c.AdminAddress != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddress); err != nil {
+			bad("admin_address", "must be host:port or empty (got %q)", c.AdminAddress)
+		} else if c.AdminAddress == c.ListenAddress {
+			bad("admin_address", "must differ from listen_address: the profiler is never served on the API's port")
+		}
+	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive")
 	}

@@ -223,22 +223,47 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen 
 		onListen(ln.Addr().String())
 	}
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+
+	servers := []*http.Server{srv}
+	if cfg.AdminAddress != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddress)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("admin_address: %w", err)
+		}
+		admin := &http.Server{
+			Handler:           adminHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      2 * time.Minute, // a CPU profile or trace runs for its ?seconds=
+			ErrorLog:          srv.ErrorLog,
+		}
+		logger.Info("admin listener (pprof)", "address", aln.Addr().String())
+		servers = append(servers, admin)
+		go func() { serveErr <- admin.Serve(aln) }()
+	}
 
 	select {
 	case err := <-serveErr:
+		for _, s := range servers {
+			_ = s.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("graceful shutdown: %w", err)
+		}
 	}
-	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	logger.Info("stopped")
 	return nil
