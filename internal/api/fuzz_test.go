@@ -159,6 +159,13 @@ func checkRemote(t *testing.T, r apigen.IcebergRemoteTable) {
 // the body with encoding/json gives the same value, and re-encoding it decodes to it again.
 func roundTrip[T any](t *testing.T, body []byte, got T) {
 	t.Helper()
+	if hasCaseVariantKey(body) {
+		// encoding/json matches keys case-insensitively, while the spec validator fills in
+		// the exact key's default (force_update: false) before the handler decodes, and the
+		// exact key wins: "Force_Update": true is thus ignored like an unknown field. The
+		// plain decode below is no oracle for such bodies.
+		return
+	}
 	var direct T
 	if err := json.Unmarshal(body, &direct); err != nil {
 		t.Fatalf("the service got a request from a body encoding/json refuses: %v", err)
@@ -194,4 +201,60 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	fuzzseed.Write(t, "FuzzRequest", "tables", uint8(3), "warehouse_db", "after=accounting.events&amount=2", "", []byte(nil))
 	fuzzseed.Write(t, "FuzzRequest", "operations", uint8(4), "warehouse_db", "after=120&amount=-1", "", []byte(nil))
 	fuzzseed.Write(t, "FuzzRequest", "remotes", uint8(5), "", "", "", []byte(nil))
+}
+
+// hasCaseVariantKey reports whether any object key in the JSON body is not all lower case
+// while its lower-case form is a field of the request models (whose names are all
+// lower-case snake_case).
+func hasCaseVariantKey(body []byte) bool {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k != strings.ToLower(k) && requestFields[strings.ToLower(k)] {
+					return true
+				}
+				if walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
+}
+
+// requestFields are the JSON field names of the push and pull request models.
+var requestFields = map[string]bool{
+	"source": true, "destination": true, "force_update": true, "create_namespace": true,
+	"repository_id": true, "reference_id": true, "namespace": true, "table": true,
+}
+
+// A key that differs from a field only in case does not set it: the exact key's default
+// wins, so "Force_Update": true is ignored like an unknown field (the case FuzzRequest
+// found, kept in its corpus).
+func TestCaseVariantKeyDoesNotSetAField(t *testing.T) {
+	svc := &recordingService{}
+	h, err := api.NewHandler(api.Options{Service: conformingService{svc}, Authenticate: allowAs("alice")})
+	require.NoError(t, err)
+	body := `{"source":{"repository_id":"example","reference_id":"main","namespace":["a"],"table":"t"},` +
+		`"destination":{"namespace":["b"],"table":"t"},"Force_Update":true}`
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/api/v1/iceberg/remotes/glue/push", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	require.Len(t, svc.pushes, 1)
+	require.False(t, svc.pushes[0].ForceUpdate)
 }
