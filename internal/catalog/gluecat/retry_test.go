@@ -2,6 +2,7 @@ package gluecat_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,6 +23,10 @@ type gatewayTimeout struct {
 	mu   sync.Mutex
 	op   string // X-Amz-Target suffix, e.g. "UpdateTable"
 	left int
+	// brokenBody passes Glue's status on but breaks the connection while the body is read
+	// (as seen against moto: a 200 whose body read failed with "use of closed network
+	// connection"), instead of answering 504.
+	brokenBody bool
 }
 
 func (g *gatewayTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -38,11 +43,23 @@ func (g *gatewayTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !hit {
 		return resp, nil
 	}
+	if g.brokenBody {
+		head := io.LimitReader(resp.Body, 10)
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(head, errReader{&net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}}), resp.Body}
+		return resp, nil
+	}
 	_ = resp.Body.Close()
 	return &http.Response{StatusCode: http.StatusGatewayTimeout, Status: "504 Gateway Timeout", Proto: "HTTP/1.1",
 		ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"Content-Type": {"text/html"}},
 		Body: io.NopCloser(strings.NewReader("<html>gateway timeout</html>")), Request: r}, nil
 }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // Defect 4 (issue 11): UpdateTable is a compare-and-swap on VersionId; repeating one that
 // went through behind a 504 loses against itself and reports a successful re-point as a
@@ -89,4 +106,32 @@ func TestIdempotentCallsBehindAGatewayTimeoutAreRepeated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, locs[0], got)
 	assert.Equal(t, 2, srv.Calls("GetTable")-before)
+}
+
+// A success whose body breaks off mid-read is an ambiguous failure like a 504: a read is
+// repeated (and succeeds), an UpdateTable is sent once. Found against moto, where the
+// adapter reported such a GetTable as a final error.
+func TestAnswerWithBrokenBody(t *testing.T) {
+	isolateAWSEnv(t)
+	srv := gluetest.New(t)
+	proxy := &gatewayTimeout{brokenBody: true}
+	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.HTTPClient = &http.Client{Transport: proxy} })
+	locs := registered(t, a, 2, catalog.Provenance{})
+
+	proxy.mu.Lock()
+	proxy.op, proxy.left = "GetTable", 1
+	proxy.mu.Unlock()
+	before := srv.Calls("GetTable")
+	got, err := a.LoadTable(ctx(t), id)
+	require.NoError(t, err)
+	assert.Equal(t, locs[0], got)
+	assert.Equal(t, 2, srv.Calls("GetTable")-before, "the read is repeated")
+
+	proxy.mu.Lock()
+	proxy.op, proxy.left = "UpdateTable", 1
+	proxy.mu.Unlock()
+	before = srv.Calls("UpdateTable")
+	_, err = a.ReplaceTable(ctx(t), id, locs[0], locs[1], catalog.Provenance{})
+	require.Error(t, err)
+	assert.Equal(t, 1, srv.Calls("UpdateTable")-before, "the update is sent once")
 }
