@@ -34,16 +34,19 @@ func newRetryer(p httpclient.Policy, idempotent bool) aws.Retryer {
 	})
 }
 
-// classify maps a Glue SDK error to httpclient's Failure: throttling is a refusal, an HTTP
-// answer is classified by its status, anything else (no answer) by the transport error.
+// classify maps a Glue SDK error to httpclient's Failure: throttling is a refusal, an error
+// answer is classified by its status, anything else (no answer, or a body that broke off)
+// by the transport error.
 func classify(err error) httpclient.Failure {
 	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
 		return httpclient.Refused
 	}
 	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 300 {
 		return httpclient.ClassifyStatus(re.HTTPStatusCode())
 	}
+	// No answer, or a success whose body could not be read (the connection broke while the
+	// SDK decoded it): the transport error decides, as for a call that got no answer.
 	return httpclient.ClassifyError(err)
 }
 

@@ -23,10 +23,11 @@ type gatewayTimeout struct {
 	mu   sync.Mutex
 	op   string // X-Amz-Target suffix, e.g. "UpdateTable"
 	left int
-	// brokenBody passes Glue's status on but breaks the connection while the body is read
-	// (as seen against moto: a 200 whose body read failed with "use of closed network
-	// connection"), instead of answering 504.
-	brokenBody bool
+	// brokenBody passes Glue's status on but breaks the connection after brokenAfter bytes
+	// of the body (as seen against moto: a 200 whose body read failed with "use of closed
+	// network connection"), instead of answering 504.
+	brokenBody  bool
+	brokenAfter int64
 }
 
 func (g *gatewayTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -44,7 +45,7 @@ func (g *gatewayTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	if g.brokenBody {
-		head := io.LimitReader(resp.Body, 10)
+		head := io.LimitReader(resp.Body, g.brokenAfter)
 		resp.Body = struct {
 			io.Reader
 			io.Closer
@@ -119,7 +120,7 @@ func TestAnswerWithBrokenBody(t *testing.T) {
 	locs := registered(t, a, 2, catalog.Provenance{})
 
 	proxy.mu.Lock()
-	proxy.op, proxy.left = "GetTable", 1
+	proxy.op, proxy.left, proxy.brokenAfter = "GetTable", 1, 10
 	proxy.mu.Unlock()
 	before := srv.Calls("GetTable")
 	got, err := a.LoadTable(ctx(t), id)
@@ -128,7 +129,7 @@ func TestAnswerWithBrokenBody(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("GetTable")-before, "the read is repeated")
 
 	proxy.mu.Lock()
-	proxy.op, proxy.left = "UpdateTable", 1
+	proxy.op, proxy.left, proxy.brokenAfter = "UpdateTable", 1, 0 // its answer is only "{}"
 	proxy.mu.Unlock()
 	before = srv.Calls("UpdateTable")
 	_, err = a.ReplaceTable(ctx(t), id, locs[0], locs[1], catalog.Provenance{})
