@@ -98,21 +98,23 @@ func TestAdminListenerOffByDefault(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 }
 
-// A taken admin port fails start-up with the key named, and stops the API listener too.
+// A taken admin port fails start-up with the key named, before the API is announced, and
+// the API's listener is closed again.
 func TestAdminListenerBadAddress(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer taken.Close()
 	dir := t.TempDir()
 	cfg := config.Defaults()
-	cfg.ListenAddress = "127.0.0.1:0"
+	cfg.ListenAddress = freeAddr(t)
 	cfg.AdminAddress = taken.Addr().String()
 	cfg.State.SQLite.Path = filepath.Join(dir, "state.db")
 	cfg.IcebergCatalog.Remotes[0].SQL.DSN = "file:" + filepath.Join(dir, "local.db")
-	var apiAddr string
-	err = server.Run(context.Background(), &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { apiAddr = a })
+	announced := false
+	err = server.Run(context.Background(), &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(string) { announced = true })
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "admin_address:"), err.Error())
-	_, derr := net.DialTimeout("tcp", apiAddr, time.Second)
-	assert.Error(t, derr, fmt.Sprintf("the API listener %s is closed again", apiAddr))
+	assert.False(t, announced, "the API is not announced when the admin listener cannot start")
+	_, derr := net.DialTimeout("tcp", cfg.ListenAddress, time.Second)
+	assert.Error(t, derr, fmt.Sprintf("the API listener %s is closed again", cfg.ListenAddress))
 }

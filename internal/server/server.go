@@ -218,6 +218,24 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The admin listener is bound before the API is announced, so that both accept
+	// connections once onListen is called.
+	var admin *http.Server
+	var aln net.Listener
+	if cfg.AdminAddress != "" {
+		aln, err = net.Listen("tcp", cfg.AdminAddress)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin_address: %w", err)
+		}
+		admin = &http.Server{
+			Handler:           adminHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      2 * time.Minute, // a CPU profile or trace runs for its ?seconds=
+			ErrorLog:          srv.ErrorLog,
+		}
+		logger.Info("admin listener (pprof)", "address", aln.Addr().String())
+	}
 	logger.Info("listening", "address", ln.Addr().String())
 	if onListen != nil {
 		onListen(ln.Addr().String())
@@ -227,19 +245,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger, onListen 
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	servers := []*http.Server{srv}
-	if cfg.AdminAddress != "" {
-		aln, err := net.Listen("tcp", cfg.AdminAddress)
-		if err != nil {
-			_ = srv.Close()
-			return fmt.Errorf("admin_address: %w", err)
-		}
-		admin := &http.Server{
-			Handler:           adminHandler(),
-			ReadHeaderTimeout: 10 * time.Second,
-			WriteTimeout:      2 * time.Minute, // a CPU profile or trace runs for its ?seconds=
-			ErrorLog:          srv.ErrorLog,
-		}
-		logger.Info("admin listener (pprof)", "address", aln.Addr().String())
+	if admin != nil {
 		servers = append(servers, admin)
 		go func() { serveErr <- admin.Serve(aln) }()
 	}
