@@ -38,16 +38,7 @@ func TestHive(t *testing.T) {
 		a := hiveAdapter(t, s3, config.HiveRemote{URI: hms.URI, Warehouse: hms.Warehouse})
 		c := testCtx(t)
 		loc := s3MetadataFiles(s3, "restart/hms", false)(t, 1)[0]
-		id := catalog.Ident{Namespace: []string{"restart"}, Table: "t"}
-		require.NoError(t, a.CreateNamespace(c, id.Namespace))
-		require.NoError(t, a.RegisterTable(c, id, loc, catalog.Provenance{}))
-		hms.Proc.Stop()
-		_, err := a.LoadTable(c, id)
-		require.Error(t, err, "a stopped metastore does not answer")
-		hms.Proc.Restart()
-		got, err := a.LoadTable(c, id)
-		require.NoError(t, err)
-		require.Equal(t, loc, got)
+		checkSurvivesRestart(t, c, a, hms.Proc, loc)
 	})
 	if t.Failed() {
 		t.Log(hms.Proc.LogTail(150))
