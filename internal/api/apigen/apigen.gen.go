@@ -23,6 +23,90 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for IcebergBulkResultOutcome.
+const (
+	IcebergBulkResultOutcomeBlocked   IcebergBulkResultOutcome = "blocked"
+	IcebergBulkResultOutcomeFailed    IcebergBulkResultOutcome = "failed"
+	IcebergBulkResultOutcomePlanned   IcebergBulkResultOutcome = "planned"
+	IcebergBulkResultOutcomePulled    IcebergBulkResultOutcome = "pulled"
+	IcebergBulkResultOutcomePushed    IcebergBulkResultOutcome = "pushed"
+	IcebergBulkResultOutcomeUnchanged IcebergBulkResultOutcome = "unchanged"
+)
+
+// Valid indicates whether the value is a known member of the IcebergBulkResultOutcome enum.
+func (e IcebergBulkResultOutcome) Valid() bool {
+	switch e {
+	case IcebergBulkResultOutcomeBlocked:
+		return true
+	case IcebergBulkResultOutcomeFailed:
+		return true
+	case IcebergBulkResultOutcomePlanned:
+		return true
+	case IcebergBulkResultOutcomePulled:
+		return true
+	case IcebergBulkResultOutcomePushed:
+		return true
+	case IcebergBulkResultOutcomeUnchanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergBulkResultType.
+const (
+	Table IcebergBulkResultType = "table"
+)
+
+// Valid indicates whether the value is a known member of the IcebergBulkResultType enum.
+func (e IcebergBulkResultType) Valid() bool {
+	switch e {
+	case Table:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergBulkTotalsType.
+const (
+	Totals IcebergBulkTotalsType = "totals"
+)
+
+// Valid indicates whether the value is a known member of the IcebergBulkTotalsType enum.
+func (e IcebergBulkTotalsType) Valid() bool {
+	switch e {
+	case Totals:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IcebergEventState.
+const (
+	IcebergEventStateDone    IcebergEventState = "done"
+	IcebergEventStateFailed  IcebergEventState = "failed"
+	IcebergEventStatePending IcebergEventState = "pending"
+	IcebergEventStateRunning IcebergEventState = "running"
+)
+
+// Valid indicates whether the value is a known member of the IcebergEventState enum.
+func (e IcebergEventState) Valid() bool {
+	switch e {
+	case IcebergEventStateDone:
+		return true
+	case IcebergEventStateFailed:
+		return true
+	case IcebergEventStatePending:
+		return true
+	case IcebergEventStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for IcebergRemoteType.
 const (
 	Glue IcebergRemoteType = "glue"
@@ -91,28 +175,28 @@ func (e IcebergRemoteOperationOutcome) Valid() bool {
 
 // Defines values for IcebergSyncedTableState.
 const (
-	Diverged    IcebergSyncedTableState = "diverged"
-	InSync      IcebergSyncedTableState = "in_sync"
-	LakefsAhead IcebergSyncedTableState = "lakefs_ahead"
-	Missing     IcebergSyncedTableState = "missing"
-	RemoteAhead IcebergSyncedTableState = "remote_ahead"
-	Unknown     IcebergSyncedTableState = "unknown"
+	IcebergSyncedTableStateDiverged    IcebergSyncedTableState = "diverged"
+	IcebergSyncedTableStateInSync      IcebergSyncedTableState = "in_sync"
+	IcebergSyncedTableStateLakefsAhead IcebergSyncedTableState = "lakefs_ahead"
+	IcebergSyncedTableStateMissing     IcebergSyncedTableState = "missing"
+	IcebergSyncedTableStateRemoteAhead IcebergSyncedTableState = "remote_ahead"
+	IcebergSyncedTableStateUnknown     IcebergSyncedTableState = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the IcebergSyncedTableState enum.
 func (e IcebergSyncedTableState) Valid() bool {
 	switch e {
-	case Diverged:
+	case IcebergSyncedTableStateDiverged:
 		return true
-	case InSync:
+	case IcebergSyncedTableStateInSync:
 		return true
-	case LakefsAhead:
+	case IcebergSyncedTableStateLakefsAhead:
 		return true
-	case Missing:
+	case IcebergSyncedTableStateMissing:
 		return true
-	case RemoteAhead:
+	case IcebergSyncedTableStateRemoteAhead:
 		return true
-	case Unknown:
+	case IcebergSyncedTableStateUnknown:
 		return true
 	default:
 		return false
@@ -121,9 +205,10 @@ func (e IcebergSyncedTableState) Valid() bool {
 
 // Defines values for IcebergSyncedTableStatus.
 const (
-	IcebergSyncedTableStatusFailed  IcebergSyncedTableStatus = "failed"
-	IcebergSyncedTableStatusPending IcebergSyncedTableStatus = "pending"
-	IcebergSyncedTableStatusSynced  IcebergSyncedTableStatus = "synced"
+	IcebergSyncedTableStatusFailed      IcebergSyncedTableStatus = "failed"
+	IcebergSyncedTableStatusPending     IcebergSyncedTableStatus = "pending"
+	IcebergSyncedTableStatusSynced      IcebergSyncedTableStatus = "synced"
+	IcebergSyncedTableStatusUnpublished IcebergSyncedTableStatus = "unpublished"
 )
 
 // Valid indicates whether the value is a known member of the IcebergSyncedTableStatus enum.
@@ -134,6 +219,62 @@ func (e IcebergSyncedTableStatus) Valid() bool {
 	case IcebergSyncedTableStatusPending:
 		return true
 	case IcebergSyncedTableStatusSynced:
+		return true
+	case IcebergSyncedTableStatusUnpublished:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListIcebergRemoteEventsParamsState.
+const (
+	ListIcebergRemoteEventsParamsStateDone    ListIcebergRemoteEventsParamsState = "done"
+	ListIcebergRemoteEventsParamsStateFailed  ListIcebergRemoteEventsParamsState = "failed"
+	ListIcebergRemoteEventsParamsStatePending ListIcebergRemoteEventsParamsState = "pending"
+	ListIcebergRemoteEventsParamsStateRunning ListIcebergRemoteEventsParamsState = "running"
+)
+
+// Valid indicates whether the value is a known member of the ListIcebergRemoteEventsParamsState enum.
+func (e ListIcebergRemoteEventsParamsState) Valid() bool {
+	switch e {
+	case ListIcebergRemoteEventsParamsStateDone:
+		return true
+	case ListIcebergRemoteEventsParamsStateFailed:
+		return true
+	case ListIcebergRemoteEventsParamsStatePending:
+		return true
+	case ListIcebergRemoteEventsParamsStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListIcebergRemoteTablesParamsState.
+const (
+	ListIcebergRemoteTablesParamsStateDiverged    ListIcebergRemoteTablesParamsState = "diverged"
+	ListIcebergRemoteTablesParamsStateInSync      ListIcebergRemoteTablesParamsState = "in_sync"
+	ListIcebergRemoteTablesParamsStateLakefsAhead ListIcebergRemoteTablesParamsState = "lakefs_ahead"
+	ListIcebergRemoteTablesParamsStateMissing     ListIcebergRemoteTablesParamsState = "missing"
+	ListIcebergRemoteTablesParamsStateRemoteAhead ListIcebergRemoteTablesParamsState = "remote_ahead"
+	ListIcebergRemoteTablesParamsStateUnknown     ListIcebergRemoteTablesParamsState = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the ListIcebergRemoteTablesParamsState enum.
+func (e ListIcebergRemoteTablesParamsState) Valid() bool {
+	switch e {
+	case ListIcebergRemoteTablesParamsStateDiverged:
+		return true
+	case ListIcebergRemoteTablesParamsStateInSync:
+		return true
+	case ListIcebergRemoteTablesParamsStateLakefsAhead:
+		return true
+	case ListIcebergRemoteTablesParamsStateMissing:
+		return true
+	case ListIcebergRemoteTablesParamsStateRemoteAhead:
+		return true
+	case ListIcebergRemoteTablesParamsStateUnknown:
 		return true
 	default:
 		return false
@@ -169,6 +310,132 @@ type IcebergAutoPushResult struct {
 // IcebergAutoPushResultList defines model for IcebergAutoPushResultList.
 type IcebergAutoPushResultList struct {
 	Results []IcebergAutoPushResult `json:"results"`
+}
+
+// IcebergBulkPullRequest defines model for IcebergBulkPullRequest.
+type IcebergBulkPullRequest struct {
+	Destination struct {
+		// ReferenceId the branch every selected table is pulled onto in one commit
+		ReferenceId  string `json:"reference_id"`
+		RepositoryId string `json:"repository_id"`
+	} `json:"destination"`
+
+	// ForceUpdate per table, as in a single pull
+	ForceUpdate bool `json:"force_update,omitempty"`
+
+	// Message commit message (default names every table)
+	Message string `json:"message,omitempty"`
+	Source  struct {
+		// Namespace dotted glob over the remote namespace levels; empty selects every namespace
+		Namespace string `json:"namespace,omitempty"`
+
+		// Table glob over remote table names; empty selects every table
+		Table string `json:"table,omitempty"`
+	} `json:"source,omitempty"`
+}
+
+// IcebergBulkPushRequest defines model for IcebergBulkPushRequest.
+type IcebergBulkPushRequest struct {
+	CreateNamespace bool `json:"create_namespace,omitempty"`
+	Destination     struct {
+		// Namespace template over {namespace} and {table}, dotted levels; empty keeps the source namespace
+		Namespace string `json:"namespace,omitempty"`
+
+		// Table template over {namespace} and {table}; empty keeps the source name
+		Table string `json:"table,omitempty"`
+	} `json:"destination,omitempty"`
+	ForceUpdate bool `json:"force_update,omitempty"`
+
+	// Parallelism tables pushed at once (default 8)
+	Parallelism int `json:"parallelism,omitempty"`
+	Source      struct {
+		// Namespace dotted glob over namespace levels, one glob per level ("sales.*"); empty selects every namespace
+		Namespace string `json:"namespace,omitempty"`
+
+		// ReferenceId lakeFS reference (branch, tag or commit) whose tables are selected
+		ReferenceId string `json:"reference_id"`
+
+		// RepositoryId lakeFS repository ID
+		RepositoryId string `json:"repository_id"`
+
+		// Table glob over table names; empty selects every table
+		Table string `json:"table,omitempty"`
+	} `json:"source"`
+}
+
+// IcebergBulkResponse defines model for IcebergBulkResponse.
+type IcebergBulkResponse struct {
+	Results []IcebergBulkResult `json:"results"`
+
+	// Totals the last NDJSON line of a streamed bulk operation
+	Totals IcebergBulkTotals `json:"totals"`
+}
+
+// IcebergBulkResult one table of a bulk operation (one NDJSON line when streamed)
+type IcebergBulkResult struct {
+	Destination IcebergTableName `json:"destination"`
+	Message     string           `json:"message,omitempty"`
+
+	// Outcome blocked means the table passed its checks but was not committed because another table failed
+	Outcome IcebergBulkResultOutcome `json:"outcome"`
+	Source  IcebergTableName         `json:"source"`
+
+	// Status the status a single push or pull of this table answers (204 on success)
+	Status int                   `json:"status"`
+	Type   IcebergBulkResultType `json:"type"`
+}
+
+// IcebergBulkResultOutcome blocked means the table passed its checks but was not committed because another table failed
+type IcebergBulkResultOutcome string
+
+// IcebergBulkResultType defines model for IcebergBulkResult.Type.
+type IcebergBulkResultType string
+
+// IcebergBulkTotals the last NDJSON line of a streamed bulk operation
+type IcebergBulkTotals struct {
+	Blocked int `json:"blocked,omitempty"`
+
+	// Changed tables pushed or pulled (or, in a dry run, that would be)
+	Changed int `json:"changed"`
+
+	// CommitId bulk pull only, the one lakeFS commit (empty when nothing was committed)
+	CommitId string `json:"commit_id,omitempty"`
+	Failed   int    `json:"failed"`
+	Message  string `json:"message,omitempty"`
+
+	// Status 200 when every table succeeded, else the first failure's status
+	Status    int                   `json:"status"`
+	Total     int                   `json:"total"`
+	Type      IcebergBulkTotalsType `json:"type"`
+	Unchanged int                   `json:"unchanged"`
+}
+
+// IcebergBulkTotalsType defines model for IcebergBulkTotals.Type.
+type IcebergBulkTotalsType string
+
+// IcebergEvent a lakeFS event recorded for automatic publication
+type IcebergEvent struct {
+	Attempts      int                 `json:"attempts"`
+	BranchId      string              `json:"branch_id,omitempty"`
+	CommitId      string              `json:"commit_id,omitempty"`
+	EventType     string              `json:"event_type"`
+	FinishedAt    time.Time           `json:"finished_at,omitempty"`
+	Id            int64               `json:"id"`
+	LastError     string              `json:"last_error,omitempty"`
+	NextAttemptAt time.Time           `json:"next_attempt_at,omitempty"`
+	ReceivedAt    time.Time           `json:"received_at"`
+	RepositoryId  string              `json:"repository_id"`
+	Results       []IcebergBulkResult `json:"results,omitempty"`
+	State         IcebergEventState   `json:"state"`
+}
+
+// IcebergEventState defines model for IcebergEvent.State.
+type IcebergEventState string
+
+// IcebergEventList defines model for IcebergEventList.
+type IcebergEventList struct {
+	Pagination Pagination     `json:"pagination"`
+	Results    []IcebergEvent `json:"results"`
 }
 
 // IcebergLocalTable defines model for IcebergLocalTable.
@@ -307,16 +574,25 @@ type IcebergRemoteTable struct {
 
 // IcebergSyncedTable defines model for IcebergSyncedTable.
 type IcebergSyncedTable struct {
+	// CommitsBehind commits the source branch has gained since the published commit (absent when the reference is not a branch)
+	CommitsBehind         int    `json:"commits_behind,omitempty"`
 	CurrentLakefsLocation string `json:"current_lakefs_location,omitempty"`
 	CurrentRemoteLocation string `json:"current_remote_location,omitempty"`
 	Error                 string `json:"error,omitempty"`
 
+	// LastError the error of the last failed operation, cleared by a success
+	LastError     string    `json:"last_error,omitempty"`
+	LastSuccessAt time.Time `json:"last_success_at,omitempty"`
+
 	// Namespace Reference to one or more levels of a namespace
 	//
 	// Example: ["accounting","tax"]
-	Namespace      IcebergNamespaceRef `json:"namespace"`
-	Notes          string              `json:"notes,omitempty"`
-	PushedLocation string              `json:"pushed_location,omitempty"`
+	Namespace IcebergNamespaceRef `json:"namespace"`
+	Notes     string              `json:"notes,omitempty"`
+
+	// PendingEvents recorded lakeFS events not yet processed for this table's repository
+	PendingEvents  int    `json:"pending_events,omitempty"`
+	PushedLocation string `json:"pushed_location,omitempty"`
 
 	// ReferenceId reference of the last push or pull
 	ReferenceId string `json:"reference_id"`
@@ -353,6 +629,22 @@ type IcebergSyncedTableStatus string
 type IcebergSyncedTableList struct {
 	Pagination Pagination           `json:"pagination"`
 	Results    []IcebergSyncedTable `json:"results"`
+}
+
+// IcebergTableName defines model for IcebergTableName.
+type IcebergTableName struct {
+	// Namespace Reference to one or more levels of a namespace
+	//
+	// Example: ["accounting","tax"]
+	Namespace IcebergNamespaceRef `json:"namespace"`
+	Table     string              `json:"table"`
+}
+
+// IcebergUnpublishRequest defines model for IcebergUnpublishRequest.
+type IcebergUnpublishRequest struct {
+	// Force un-publish a table this service did not push
+	Force  bool               `json:"force,omitempty"`
+	Source IcebergRemoteTable `json:"source"`
 }
 
 // LakeFSHookEvent the body lakeFS sends to a webhook (actions), of which these fields are used
@@ -392,6 +684,9 @@ type PaginationAmount = int
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
+// Conflict defines model for Conflict.
+type Conflict = Error
+
 // NotFound defines model for NotFound.
 type NotFound = Error
 
@@ -400,6 +695,20 @@ type ServerError = Error
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
+
+// ListIcebergRemoteEventsParams defines parameters for ListIcebergRemoteEvents.
+type ListIcebergRemoteEventsParams struct {
+	// After return items after this value
+	After PaginationAfter `form:"after,omitempty" json:"after,omitempty"`
+
+	// Amount how many items to return
+	Amount     PaginationAmount                   `form:"amount,omitempty" json:"amount,omitempty"`
+	Repository string                             `form:"repository,omitempty" json:"repository,omitempty"`
+	State      ListIcebergRemoteEventsParamsState `form:"state,omitempty" json:"state,omitempty"`
+}
+
+// ListIcebergRemoteEventsParamsState defines parameters for ListIcebergRemoteEvents.
+type ListIcebergRemoteEventsParamsState string
 
 // ListIcebergRemoteOperationsParams defines parameters for ListIcebergRemoteOperations.
 type ListIcebergRemoteOperationsParams struct {
@@ -417,10 +726,25 @@ type ListIcebergRemoteTablesParams struct {
 
 	// Amount how many items to return
 	Amount PaginationAmount `form:"amount,omitempty" json:"amount,omitempty"`
+
+	// State only tables in this live state
+	State ListIcebergRemoteTablesParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Repository only tables published from this lakeFS repository
+	Repository string `form:"repository,omitempty" json:"repository,omitempty"`
 }
+
+// ListIcebergRemoteTablesParamsState defines parameters for ListIcebergRemoteTables.
+type ListIcebergRemoteTablesParamsState string
 
 // IcebergRemotesLakeFSHookJSONRequestBody defines body for IcebergRemotesLakeFSHook for application/json ContentType.
 type IcebergRemotesLakeFSHookJSONRequestBody = LakeFSHookEvent
+
+// BulkPullIcebergTablesJSONRequestBody defines body for BulkPullIcebergTables for application/json ContentType.
+type BulkPullIcebergTablesJSONRequestBody = IcebergBulkPullRequest
+
+// BulkPushIcebergTablesJSONRequestBody defines body for BulkPushIcebergTables for application/json ContentType.
+type BulkPushIcebergTablesJSONRequestBody = IcebergBulkPushRequest
 
 // PullIcebergTableJSONRequestBody defines body for PullIcebergTable for application/json ContentType.
 type PullIcebergTableJSONRequestBody = IcebergPullRequest
@@ -428,14 +752,26 @@ type PullIcebergTableJSONRequestBody = IcebergPullRequest
 // PushIcebergTableJSONRequestBody defines body for PushIcebergTable for application/json ContentType.
 type PushIcebergTableJSONRequestBody = IcebergPushRequest
 
+// UnpublishIcebergTableJSONRequestBody defines body for UnpublishIcebergTable for application/json ContentType.
+type UnpublishIcebergTableJSONRequestBody = IcebergUnpublishRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// ListIcebergRemotes list the configured remote catalogs (no secrets)
 	// (GET /iceberg/remotes)
 	ListIcebergRemotes(w http.ResponseWriter, r *http.Request)
+	// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
+	// (GET /iceberg/remotes/events)
+	ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Request, params ListIcebergRemoteEventsParams)
 	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
 	// (POST /iceberg/remotes/hooks/lakefs)
 	IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request)
+	// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
+	// (POST /iceberg/remotes/{catalog}/bulk/pull)
+	BulkPullIcebergTables(w http.ResponseWriter, r *http.Request, catalog string)
+	// BulkPushIcebergTables push every table selected at a lakeFS reference into the remote catalog
+	// (POST /iceberg/remotes/{catalog}/bulk/push)
+	BulkPushIcebergTables(w http.ResponseWriter, r *http.Request, catalog string)
 	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
 	// (GET /iceberg/remotes/{catalog}/operations)
 	ListIcebergRemoteOperations(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteOperationsParams)
@@ -448,6 +784,9 @@ type ServerInterface interface {
 	// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
 	// (GET /iceberg/remotes/{catalog}/tables)
 	ListIcebergRemoteTables(w http.ResponseWriter, r *http.Request, catalog string, params ListIcebergRemoteTablesParams)
+	// UnpublishIcebergTable remove a table from the remote catalog without deleting or purging any file
+	// (POST /iceberg/remotes/{catalog}/unpublish)
+	UnpublishIcebergTable(w http.ResponseWriter, r *http.Request, catalog string)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -460,9 +799,27 @@ func (_ Unimplemented) ListIcebergRemotes(w http.ResponseWriter, r *http.Request
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
+// (GET /iceberg/remotes/events)
+func (_ Unimplemented) ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Request, params ListIcebergRemoteEventsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
 // (POST /iceberg/remotes/hooks/lakefs)
 func (_ Unimplemented) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
+// (POST /iceberg/remotes/{catalog}/bulk/pull)
+func (_ Unimplemented) BulkPullIcebergTables(w http.ResponseWriter, r *http.Request, catalog string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BulkPushIcebergTables push every table selected at a lakeFS reference into the remote catalog
+// (POST /iceberg/remotes/{catalog}/bulk/push)
+func (_ Unimplemented) BulkPushIcebergTables(w http.ResponseWriter, r *http.Request, catalog string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -490,6 +847,12 @@ func (_ Unimplemented) ListIcebergRemoteTables(w http.ResponseWriter, r *http.Re
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// UnpublishIcebergTable remove a table from the remote catalog without deleting or purging any file
+// (POST /iceberg/remotes/{catalog}/unpublish)
+func (_ Unimplemented) UnpublishIcebergTable(w http.ResponseWriter, r *http.Request, catalog string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ServerInterfaceWrapper converts contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler            ServerInterface
@@ -513,11 +876,135 @@ func (siw *ServerInterfaceWrapper) ListIcebergRemotes(w http.ResponseWriter, r *
 	handler.ServeHTTP(w, r)
 }
 
+// ListIcebergRemoteEvents operation middleware
+func (siw *ServerInterfaceWrapper) ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIcebergRemoteEventsParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "amount" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "amount", r.URL.Query(), &params.Amount, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "amount"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "amount", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "repository" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository", r.URL.Query(), &params.Repository, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "repository"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repository", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIcebergRemoteEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // IcebergRemotesLakeFSHook operation middleware
 func (siw *ServerInterfaceWrapper) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.IcebergRemotesLakeFSHook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BulkPullIcebergTables operation middleware
+func (siw *ServerInterfaceWrapper) BulkPullIcebergTables(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BulkPullIcebergTables(w, r, catalog)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BulkPushIcebergTables operation middleware
+func (siw *ServerInterfaceWrapper) BulkPushIcebergTables(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BulkPushIcebergTables(w, r, catalog)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -678,8 +1165,60 @@ func (siw *ServerInterfaceWrapper) ListIcebergRemoteTables(w http.ResponseWriter
 		return
 	}
 
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "repository" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository", r.URL.Query(), &params.Repository, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "repository"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "repository", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListIcebergRemoteTables(w, r, catalog, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnpublishIcebergTable operation middleware
+func (siw *ServerInterfaceWrapper) UnpublishIcebergTable(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "catalog" -------------
+	var catalog string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "catalog", chi.URLParam(r, "catalog"), &catalog, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "catalog", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnpublishIcebergTable(w, r, catalog)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -820,11 +1359,25 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/iceberg/remotes/hooks/lakefs", wrapper.IcebergRemotesLakeFSHook)
 	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/iceberg/remotes/{catalog}/bulk/push", wrapper.BulkPushIcebergTables)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/iceberg/remotes/{catalog}/bulk/pull", wrapper.BulkPullIcebergTables)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/iceberg/remotes/{catalog}/unpublish", wrapper.UnpublishIcebergTable)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/iceberg/remotes/events", wrapper.ListIcebergRemoteEvents)
+	})
 
 	return r
 }
 
 type BadRequestJSONResponse Error
+
+type ConflictJSONResponse Error
 
 type NotFoundJSONResponse Error
 
@@ -873,6 +1426,73 @@ type ListIcebergRemotesdefaultJSONResponse struct {
 }
 
 func (response ListIcebergRemotesdefaultJSONResponse) VisitListIcebergRemotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteEventsRequestObject struct {
+	Params ListIcebergRemoteEventsParams
+}
+
+type ListIcebergRemoteEventsResponseObject interface {
+	VisitListIcebergRemoteEventsResponse(w http.ResponseWriter) error
+}
+
+type ListIcebergRemoteEvents200JSONResponse IcebergEventList
+
+func (response ListIcebergRemoteEvents200JSONResponse) VisitListIcebergRemoteEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListIcebergRemoteEvents400JSONResponse) VisitListIcebergRemoteEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIcebergRemoteEvents401JSONResponse) VisitListIcebergRemoteEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIcebergRemoteEventsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListIcebergRemoteEventsdefaultJSONResponse) VisitListIcebergRemoteEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -954,6 +1574,284 @@ type IcebergRemotesLakeFSHookdefaultJSONResponse struct {
 }
 
 func (response IcebergRemotesLakeFSHookdefaultJSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPullIcebergTablesRequestObject struct {
+	Catalog string `json:"catalog"`
+	Body    *BulkPullIcebergTablesJSONRequestBody
+}
+
+type BulkPullIcebergTablesResponseObject interface {
+	VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error
+}
+
+type BulkPullIcebergTables200JSONResponse IcebergBulkResponse
+
+func (response BulkPullIcebergTables200JSONResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPullIcebergTables200ApplicationxNdjsonResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response BulkPullIcebergTables200ApplicationxNdjsonResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type BulkPullIcebergTables400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkPullIcebergTables400JSONResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPullIcebergTables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BulkPullIcebergTables401JSONResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPullIcebergTables404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response BulkPullIcebergTables404JSONResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPullIcebergTables409JSONResponse struct{ ConflictJSONResponse }
+
+func (response BulkPullIcebergTables409JSONResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPullIcebergTablesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response BulkPullIcebergTablesdefaultJSONResponse) VisitBulkPullIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPushIcebergTablesRequestObject struct {
+	Catalog string `json:"catalog"`
+	Body    *BulkPushIcebergTablesJSONRequestBody
+}
+
+type BulkPushIcebergTablesResponseObject interface {
+	VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error
+}
+
+type BulkPushIcebergTables200JSONResponse IcebergBulkResponse
+
+func (response BulkPushIcebergTables200JSONResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPushIcebergTables200ApplicationxNdjsonResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response BulkPushIcebergTables200ApplicationxNdjsonResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type BulkPushIcebergTables400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response BulkPushIcebergTables400JSONResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPushIcebergTables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BulkPushIcebergTables401JSONResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPushIcebergTables404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response BulkPushIcebergTables404JSONResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPushIcebergTables409JSONResponse struct{ ConflictJSONResponse }
+
+func (response BulkPushIcebergTables409JSONResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkPushIcebergTablesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response BulkPushIcebergTablesdefaultJSONResponse) VisitBulkPushIcebergTablesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1281,14 +2179,113 @@ func (response ListIcebergRemoteTablesdefaultJSONResponse) VisitListIcebergRemot
 	return err
 }
 
+type UnpublishIcebergTableRequestObject struct {
+	Catalog string `json:"catalog"`
+	Body    *UnpublishIcebergTableJSONRequestBody
+}
+
+type UnpublishIcebergTableResponseObject interface {
+	VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error
+}
+
+type UnpublishIcebergTable204Response struct {
+}
+
+func (response UnpublishIcebergTable204Response) VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnpublishIcebergTable400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UnpublishIcebergTable400JSONResponse) VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpublishIcebergTable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnpublishIcebergTable401JSONResponse) VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpublishIcebergTable404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UnpublishIcebergTable404JSONResponse) VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpublishIcebergTable409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UnpublishIcebergTable409JSONResponse) VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpublishIcebergTabledefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response UnpublishIcebergTabledefaultJSONResponse) VisitUnpublishIcebergTableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListIcebergRemotes list the configured remote catalogs (no secrets)
 	// (GET /iceberg/remotes)
 	ListIcebergRemotes(ctx context.Context, request ListIcebergRemotesRequestObject) (ListIcebergRemotesResponseObject, error)
+	// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
+	// (GET /iceberg/remotes/events)
+	ListIcebergRemoteEvents(ctx context.Context, request ListIcebergRemoteEventsRequestObject) (ListIcebergRemoteEventsResponseObject, error)
 	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
 	// (POST /iceberg/remotes/hooks/lakefs)
 	IcebergRemotesLakeFSHook(ctx context.Context, request IcebergRemotesLakeFSHookRequestObject) (IcebergRemotesLakeFSHookResponseObject, error)
+	// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
+	// (POST /iceberg/remotes/{catalog}/bulk/pull)
+	BulkPullIcebergTables(ctx context.Context, request BulkPullIcebergTablesRequestObject) (BulkPullIcebergTablesResponseObject, error)
+	// BulkPushIcebergTables push every table selected at a lakeFS reference into the remote catalog
+	// (POST /iceberg/remotes/{catalog}/bulk/push)
+	BulkPushIcebergTables(ctx context.Context, request BulkPushIcebergTablesRequestObject) (BulkPushIcebergTablesResponseObject, error)
 	// ListIcebergRemoteOperations the audit log of pushes and pulls for a remote catalog, newest first
 	// (GET /iceberg/remotes/{catalog}/operations)
 	ListIcebergRemoteOperations(ctx context.Context, request ListIcebergRemoteOperationsRequestObject) (ListIcebergRemoteOperationsResponseObject, error)
@@ -1301,6 +2298,9 @@ type StrictServerInterface interface {
 	// ListIcebergRemoteTables list the tables pushed to a remote catalog, with their live sync state
 	// (GET /iceberg/remotes/{catalog}/tables)
 	ListIcebergRemoteTables(ctx context.Context, request ListIcebergRemoteTablesRequestObject) (ListIcebergRemoteTablesResponseObject, error)
+	// UnpublishIcebergTable remove a table from the remote catalog without deleting or purging any file
+	// (POST /iceberg/remotes/{catalog}/unpublish)
+	UnpublishIcebergTable(ctx context.Context, request UnpublishIcebergTableRequestObject) (UnpublishIcebergTableResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1366,6 +2366,32 @@ func (sh *strictHandler) ListIcebergRemotes(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// ListIcebergRemoteEvents operation middleware
+func (sh *strictHandler) ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Request, params ListIcebergRemoteEventsParams) {
+	var request ListIcebergRemoteEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIcebergRemoteEvents(ctx, request.(ListIcebergRemoteEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIcebergRemoteEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIcebergRemoteEventsResponseObject); ok {
+		if err := validResponse.VisitListIcebergRemoteEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // IcebergRemotesLakeFSHook operation middleware
 func (sh *strictHandler) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
 	var request IcebergRemotesLakeFSHookRequestObject
@@ -1393,6 +2419,78 @@ func (sh *strictHandler) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(IcebergRemotesLakeFSHookResponseObject); ok {
 		if err := validResponse.VisitIcebergRemotesLakeFSHookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BulkPullIcebergTables operation middleware
+func (sh *strictHandler) BulkPullIcebergTables(w http.ResponseWriter, r *http.Request, catalog string) {
+	var request BulkPullIcebergTablesRequestObject
+
+	request.Catalog = catalog
+
+	var body BulkPullIcebergTablesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkPullIcebergTables(ctx, request.(BulkPullIcebergTablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkPullIcebergTables")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BulkPullIcebergTablesResponseObject); ok {
+		if err := validResponse.VisitBulkPullIcebergTablesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BulkPushIcebergTables operation middleware
+func (sh *strictHandler) BulkPushIcebergTables(w http.ResponseWriter, r *http.Request, catalog string) {
+	var request BulkPushIcebergTablesRequestObject
+
+	request.Catalog = catalog
+
+	var body BulkPushIcebergTablesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BulkPushIcebergTables(ctx, request.(BulkPushIcebergTablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BulkPushIcebergTables")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BulkPushIcebergTablesResponseObject); ok {
+		if err := validResponse.VisitBulkPushIcebergTablesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -1526,62 +2624,126 @@ func (sh *strictHandler) ListIcebergRemoteTables(w http.ResponseWriter, r *http.
 	}
 }
 
+// UnpublishIcebergTable operation middleware
+func (sh *strictHandler) UnpublishIcebergTable(w http.ResponseWriter, r *http.Request, catalog string) {
+	var request UnpublishIcebergTableRequestObject
+
+	request.Catalog = catalog
+
+	var body UnpublishIcebergTableJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnpublishIcebergTable(ctx, request.(UnpublishIcebergTableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnpublishIcebergTable")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnpublishIcebergTableResponseObject); ok {
+		if err := validResponse.VisitUnpublishIcebergTableResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Frfc+O28f9Xdvj9zpw9Q0s699IHd/rgJJeJ2+vFc+e2D2cPDyJXImIS4AGgZPVG/3tnAZAiKeiHYzvJ",
-	"pG8SCQKL3c9+9gfwNUplWUmBwujo4mtUMcVKNKjsv2s254IZLsXlzKCiR6wo5PJtWZnVv1hRY3RhVI1x",
-	"lKFOFa9oaHQRKTS1EsANlhoYfQom5xoW9pM44jToS41qFcWRYCVGF5EdFsWRTnMsGS1lVhW90EZxMY/W",
-	"67grTylrYWhUf+VcLqFkYuXXNhKcLLsWddN0V81wxurCRBevJ5M4KtkDL+vS/qO/XLi/Z6/jRj4uDM5R",
-	"RWuSUKGupNBo1fctyz7glxq1FTSVwqCTmVVVwVO7kfHPmgT/2pHg/xXOoovo/8Yb04zdWz1+q5T0S/U3",
-	"/i3LoFlsHUfvpflB1iJ7+YU/oJa1ShHeSwNuzXUcfUS1QOU+enERroRBJVgBblXwA+Pon4LVJpeK/wd/",
-	"BU30VqPX/guasNVEpWSFynCHkBK1ZnPcxrHOpTLgXwM+VAXjgos5mBwB7WRxwEEUfqm5os1+aue+awfK",
-	"6c+YWnhcpThFNb+sjbyudf4BtYX8ULwMtfEOl5DH6IqleEg/fu73zfgPOIucrtq5DJsWGHDxuKuQrXdP",
-	"lUBhKU14am2YqfW2Gc4nb2CZo4Cq1jlmcCIVsEIhy1bABVQFS/E0Biw0WsvQsFfaGQj8pNtEEUe7FDAw",
-	"oZc43mGIkFLbvRxt9ndcB0yv7Dv701LpkTofIGrdCsGUYqvABt0qe4R9J1NW3DT66gv5dETMUKFIMeHZ",
-	"tvELdo8/fIR2EFx9DydTxUSag1SQyrLk5nTbD2neSmpupFrtn7gZBVffh6ZpUTJkXEIF2LdgA9khKuhC",
-	"poFJX8aBLvbYo6fDgGyNsowEKZAUVUqFUOACCw1yBgy64uADKyva5aeIpSlFY9oAiflAUrTY21ZOD1et",
-	"eNcFE9tikW8yoZeUiEjrpSRYVRcFLLnJIVOrRNXir5TMRPEAZSylWfqucFCcNMf0/tHuQ9J/R1+GpvRC",
-	"dpafSlkgE4eIkzbDnCYewX2ksx9vbq49j1l+U8gKSBmpTdZF1uj0hHhSCtB1mqLWpwHOGyByI9JmX63S",
-	"4lblx7DZRmf7wmswmoS1dR/ScMCjIjt2n2R1UXQSwL5sqUJmsB9W29xzxgq9lVV/Z7/QG/ehEFQQPULK",
-	"DCvkHPgMhDSAD8TpcQAmnYBxJCQ7/LuOo5lUKSZ1lTFzhMQ/LVApnlECw8mvvbSOufjMyamDgrqk8kgZ",
-	"HSN6IQeW8hP1t77XaBS9XtZoLq6/pNV6Gnmy2bzBWsGf0XRdeD3Rch/a/K5vNGxy7y1Xd8E5EL5Zttom",
-	"RKsrlw46LqTlXmlgGauoxE0tJZIlpwgOKRkwQ/ypwnZ1T75GKKimtOkQDZy7Kll/KaI4yvmim8PviPA2",
-	"hNshjfgHFfWseZ/X/TPke26mn7oha1CU1O5N4oSbSVUy40LNn98Es+3dAJhxwSmxT5jpzUV+cmZ4KLVq",
-	"UHPEupTnzXTiEsUd5Y5hGTMsIWLcGaGfmub24n+DNUqCKNWpC0IZq408s4/uAjuWtUll2YdqLYTL1GzQ",
-	"xwwJgTPGC8yCcwxz7cAAMnzyPFXenhJzKzkPjLD0v+u19edHYsalMUkqs65QR1SEcVRrVIdLRUsA3ayq",
-	"sVlP3uP9LswOVduAO2SdTavOafQJrLLhgkP00hEvPp5rXqi4fMHqbc+WPq5EitmOLaW1UihM4olpL+k0",
-	"Y70/7R27m2CfqkQhDYYLLteR2S/X/vp+U9jLmY3oBdOmVxyGa/vfD01pWSww2xdgtGCVzuU+LjMBkBZ8",
-	"gbbuwxhmSpaDhEdk4HoYrzR4nEATyqCxCCWHTbTgItErkUbtvlmOjBjLI7H5m/EFqrkNJSXX2gWYWtwL",
-	"uRTBqLKreLWy9+zaciMVqvS0aYQ0MmrrORQSUWRu5T3hzI0+ypP80GMcaTcc7JukrnfY0aX2j4tJzTfT",
-	"1bGdyF7vsYfgA/2kONiCcuA7psbvsNrvIjB1WfbZgtI761I/Snn/doGhwy1C7VRmK+98oFFk9oyLwRKn",
-	"uZT3cOI7J6cxgX+Z8zQnsGuEGcci08AUQq0dzgNdrmRnW8Q1PnfxiKOgXW+R9pM01U5/U5XU5sx9bonF",
-	"/i+JBcAoPp+jcs13/ReQJkcFdjK3EZYSMxSYzanSEhnwuZAKsxDaST27mfQQ17paNFGu57nfVzq7HU4d",
-	"Mvt1D7p9o+RMJ6VUAbW9xwcDFZsjcA1swXjhnSrQGmQPSYUqqYInTf9gD7xkBYi6nKIi1KAwiqOGilRP",
-	"33TOPSehOkfgg0nkbKYxANobeY/CQs6fxiqOC3daIpo9hONs65mDnbeC2uNkDTNZk+mbqtx9tl/mgcVa",
-	"NQ+UtZGiv8ltMxJEMK0VN6uPRBXOfFOmeZqw2uTt8aK1DT3e7Dk3pnI+JO85tsPtebV7tjmw5v6o045K",
-	"NGrteKVhoIr/HW2z+OelSQyp3sqBTKH6oYkKf/v3TXPkbcWxb7flkTxL90vTjtgniWZlsX+adsTuaUjB",
-	"XMzkNhy4Y+QzF440nPmQbxnS0zU0Ly+vr+CE6GRse/82EFkGxQd/hOx7cvp0dCtuBQ31c1iydwxVF0X/",
-	"ocJNPtTmGTqGWqQ5E3PMRnCTcw0a1YKneCtYoSWwNMXKuMa6vZcA7e0L+Nw9kfhMKctUmvyCyE+twPbJ",
-	"QdW0hpAm52IOXN82q8VWzM6ZB9dwPpm4ow4Gn68LJj7DCQ1wHffYDXahA0zOjO/vT/FWGHaPYjPlwdOA",
-	"0xG0FZsGw+ZzzG7FZ2+CM9K0ICPrz1ZxpqMY20zLuP1ydEswKHiKQmNTj0UX0WXF0hzhfDSh1FAVHrD6",
-	"YjxeLpcjZl+PpJqP/bd6/O7qu7fvP749Ox9NRrkpCxuyuSkwAJ/L66sojhaotIPX69FkNPFNFMEqHl1E",
-	"f7KP4qhiJrduPvaTjP0k9GzuuLBFw1UWXUSUu/RKTx0NroycTybPdlFhu9sXuLTQb0Vr2umbyetdU7ey",
-	"jvuXHeJNR/nQh92bIZY267JkamWLDm0srlIpZnxeK8wGnXINJ0KCxlShcadMbK436WkXXNEdTT60zJiy",
-	"AD12WbsNt1IHYta1TThiYE4eG9Cp1LFZSuyd0FXw1ln8KokXc+RX+3Q3YrWRCbHIrdD1lNaY2oilehN3",
-	"ToLJzVyqFYPCs0pyeyLq+u30Q3X6B/pWnHRb+6fOxa2bth4ll6Khw3tcjeCSlnPNabs+ONbQDZOMbsWl",
-	"dWRPGjkKv2NbGrftvhi+mZy711IguFoJTvxS1lokCGn8lb4VnhxiJyJ94WKrTTNa3WRerchtrrdkK8cD",
-	"fT/q+9Amb47a3t230nXwn8WRhon5evuq1wv4beCWRsB/nWW29Me1v7LiHHpy2C87l9V+KQd8Mzn/bZTA",
-	"DBRoi3zh7uB4ND4TMZETl8zw1M4d25CHGUxXwBrPauovKaBb0Iw75cwvoauvnlHW401acXx02YRhG602",
-	"Nzs/hXWxGTIe3vxcx4/5xN2qXN/9WsGt37UOAKSjvV/RH95M3hz+qL2p+TxYtYlcnXFDDExFkiue28TV",
-	"BR82CKwxCFyiNjDjyp1B70PqFphsVk/p0Can9xNH3ULLXRXefcH3br8L2I7s4I7yMy4et8lA362uB+n+",
-	"CwWZwJ2RYJx5E2h2ums3s7ooVtbIbRiwvVvVns3+oYHP7hGY33elcMFlrYtVc3PTasKTNRe2ZzZ0gcZF",
-	"gBvtmt8wZem9G05+JRV3FCfmsHWHb9tpDnK6PW/9LQDdL2pfGtCb+zS/ENDWgD7dlv8jcFY459qg2iT+",
-	"HnHDuzgbaDwWfq6EOD6duHHj/6ipxPCMIZBGuJMcX3v90RHYluO+S9b4YYg6m7KTK3BHhyuRQnO88xvl",
-	"Ep2WrJ240xH9dEcg7HZn3ZNeB9Y96jRB3YNOO/PTHeFSWw064fe3Jt1IQJHZsr7tX41ZxceL19H6bv3f",
-	"AAAA//8=",
+	"7Fzdc9w4cv9XUEyqLKWokez4rnJy5cG76836svE6ti55sFRjDNkzxA4G4AKgRhOX/vdUAyAIkpgPWR/e",
+	"uts3iQSBRn/+utGYL1khV7UUIIzOzr9kNVV0BQaU/e89XTBBDZPi9dyAwkeUc7l+s6rN5n8obyA7N6qB",
+	"PCtBF4rVODQ7zxSYRgnCDKw0ofgpMRXT5Np+kmcMB/3WgNpkeSboCrLzzA7L8kwXFawoLmU2Nb7QRjGx",
+	"yG5v85ielWyEwVH9lSu5JisqNn5tI4mjZduibpp41RLmtOEmO39+dpZnK3rDVs3K/of/MuH+PXmet/Qx",
+	"YWABKrtFChXoWgoNln3f0fID/NaAtoQWUhhwNNO65qywGzn9VSPhXyIK/lnBPDvP/um0E82pe6tP3ygl",
+	"/VL9jX9HS9Iudptn30sx56x4goXDSrd59k6aH2Ujysdf9QNo2agCyDtpiFvzNs8+groG5T56dBLeCgNK",
+	"UE7cqsQPzLO/CdqYSir2f/AEnOithq/9Fzhh4EStZA3KMKeXK9CaLmBsPbqSyhD/msBNzSkTTCyIqYCA",
+	"nSxPmKWC3xqmcLOfwtxXYaCc/QpOPd4WMAO1eN0Y+b7R1QfQ1tCG5JWgjTfzKdqprmkB+/jj537Xjv8A",
+	"88zxKsxl6IxDwrHkMUNG7+5LgYKVNOmptaGm0WMxvDh7SdYVCFI3uoKSHElFKFdAyw1hgtScFnCcE+Aa",
+	"rGRw2DPtBET8pGP3lGfbGDAQoac43yKIFFPDXg4W+89MJ0Sv7Dv7p3XgB/J8oFG3gQiqFN0kNuhW2UHs",
+	"dw1fvm84j/z3ViVNbWMOCkQBU1aOxYsimykqiorANagN0cChMFASy0zCNKkbzqEkUhiJEpcCSCFXK2bG",
+	"9odbq6VmRqqNX26feOPheZ/YFEvmUhUwbeqSGuhFyDnlehT7awz2uI+cUI3EU6KZWHCwm+ron0nJgYqB",
+	"+fXncnsODunIr0ysMnrm2bWOU3xxEWIsnZ5F9xcspUE5LLicEXltYQsQZw8kfEY4XAPXrwggDPLSa8mJ",
+	"7WREUTDA/qrdcn4ppwd2qvQqrdWNJT2Q3kD2sdbu1X60py3aXyigBqYDTvbVYiznnTazQyoGVjWnBhyP",
+	"voSRt4SKknyxzLjNiRdeXzpLgFpbMXrA8DUCOoiAnSseIqv9ljZmKeJ1zoEzvUqQjXTpNopQQ6QoIiv6",
+	"N7SaAHD//DKCt89T4eMh7GloRLn1bfY9Og77kBxdZppy0JN/ucyOv8LMdrtfTpfw40cSBpEj54xzYuiC",
+	"SOU97TFZV1J7W9SEKgh++iAnvGXRdhR5+8NXeYh7uIZ7BIHB114T9niQDz4XerAw7ydNhvg8M9JQfpep",
+	"LtwH29BBmHH/Nj2M7csMFdtJS84JJbOGLwkywfo/coSv3/3w14+/vCOcCXCATxsFdAUlWuZOvHHAFi9w",
+	"bUSj+xCubEwhVwmtm3FZLKEkK6DCeTS3n5pqDSVhRpOigmKpyawxZE01EdJ480Gzn0FBGw2ECmmqoLtz",
+	"yri1IRDoaj5lzj/hji3qyfKsEUVFxcI95FQI+1f40NMVCSYV9O/Kom1o3Hpy+y6GMrpCV4EUo3htdcNt",
+	"jwq9BqXJEaJ4KYhuigK0Pk4jcvvkS2CFM96rfdZr34a99gNr2Egn2D0KfBEMZ7xxTrXpqanV5VZNB0o9",
+	"UtpWUJ3WRXtvRbwnbHkuuzQod4CyVBuiGpETU1FD1rLhqGxpFjt1TDplS70ToeCb3Go4mqV31h59Hjkv",
+	"a+0TFRnzYdT1oOdJ8OmVNbnzXca4PSc8cyREXt7pFpRQRsngnCltrJE1Cp7pnfkgCj5N4kgxh66wo7gz",
+	"1sRMacV1C3cq0Lf4YOf7c8o315CqAtJWhIDviYJCqhJKMsdEujFyRQ0rSN3M2mLMSHOpQcznQtSYOw4w",
+	"pLOtgcaN3lqSpi1/x3rDBEO9n1K7r7lUK/wrQ0h4YtgqCXjcUmEsE+bPL5MSR3OeQlsVGtc64MZM/dbv",
+	"RICCAtj1Hanel7fmj4MTUKt6ul2DKHHBPFONEO6vUgroVHGvQ7YYKpJsPgJYbtW8U6w+0/bpeLpcUod6",
+	"+D7OdJXze/DVWdu+6kpEVH5IqeVnWVB+0eLeHanFVxXf7pQJvP2hTQaiPODp0f6HYRVgL5zvpUM+Abhz",
+	"nSfFwwRtLbOMtMFSKrKSqs3nHD6IyYEbuqpxl58yWhSyEcZZmKE3SEXQvzFzBnbryXvPqUhjFYe8kK4e",
+	"PFszUyFimKpG/LtR9gBq4OwLnKVvDnvJccj3riaE1H+PX6am9ERGy6eLZGMEHxDYXSAF8uyni4v3Lbp1",
+	"tS7KSUGRbRZVeZ4eAGYHGhmDwnZfgWl5YPkhQb7j2a6TjGThPs2tZYrDCYvK7NhdlO2qEB9SIxscpdkv",
+	"dFQkYYJwdI+koIZyuSBsbnMsuMF4cECN7QCVjPzvnYu9v1yDUqwEJAjt2lPr69hzR6dOEnqnRM15RE9k",
+	"uhiRH1rcvHdh8wCh+TruI0qtx5F7i80LLBD+gKKL1euekvsQjtL6QtsOaLfiSlpuxg7R8splWV3d/5km",
+	"tKS1AQQE6BJRkjMgTlNsWVUbqtJyHaZRCqwCLFwbhP4Nk6CKXcOBCDNgSyR/L6Me9IjN8/4BjtbcTL/E",
+	"IWtQ6mrcm6kj7oC0ZrsCPHY6tYS5nvqjufTJsqElNXSKjnFrhL4vzO3F/7is5otqGHAbI0/so1QOH5UA",
+	"g6qGXChUGXYlRGOsnRiAgp8+zIH6jtP8Q/JK6/63vbb2fEedcTBmWsgStlRUttLbaFD7j22tA4hRVSuz",
+	"Hr2H293vIqMc+oKHzi3jKPngyeUjZm87tvRxIwoot2zJeSI9nUHFRLntQL13Ounz3YpqsqBMQEk0s+md",
+	"bSyZces+Qy2UzjQIE8fINh1krvpP/YRbirGNUiDM1DvOnU6xHevtfefY7QGgX/EaJ0CuacaW8H2127m4",
+	"rqqdk4IDVVCS2YbQNgVK+QC7ln9/J+dxX00U0kA6a/W1ramtTSVywFAajQumTpIbMKRWEjfjS6fdKccz",
+	"HRU3kpJ21fvdUttdnelUK5ZOnNqnKzO/nyCjJb+Gchc80ILWupK7IpFJuBjOrt2ZFORkruRqAFdFK85n",
+	"mngrIi0QIa1EdHQCx8RUb0SRhX3TCijGG2+n7b8luwblivQrprWDB41YCrkW6dO4LaUHS3tPrt3JqBTd",
+	"UWNEo7Z+L8ujcm04KGhE8FRpMuy3B3kdP/QQp7NdOeybadNskapL0+6GL9pvZptDG/h6LXs9fd5TG8yT",
+	"5cS2gL2/XhNFqN8FyIgj5kMDjO4E+fHgxQOCh7+1hrK1AGILCfsrCI048TMR6qGOjQ4a1DUrgJTMJco+",
+	"CXn88k9q0z9bJ/iTlMst54S2E1OWmzb6aRClvTRAyRpmlZRLcuQrlcc5uqt1xYoK3ZMGMmfAS9cY1Gjn",
+	"mRJV5enWMuTDHSIOGjClNicer2EosP+v0G8To9hiAcodretXxLVl+JiPG6EF+nIO5QJK+zFbCKnSHU/I",
+	"nu2xb190dGKbKnfGsFvFdxyspcT+vude+kKpqJ6upEqw7R3cGFLThUWy9Joy3m+kikvx9GZag5rWyabV",
+	"/6I3bEU5Ec1qBhZagjCKgbYdbvabqNPuLAWe7DmsnM81JJT2Qi5BWJXz11sUg2uH10W7hzQyCt5zsPNA",
+	"qL2fo8lcNij6FuG37VC7aB5ILLB5wKw86q6KN5nsONNQNIqZzUd0Br6hhGpWTGljqnBzwsoGH3d7royp",
+	"nQ3JJYMwnLkMCJ91N4CYv8VhR001aO18fxslavafYA9nfl2bqUHWWzowIVA/tpH7r/970d4hsuTYt2N6",
+	"JCuL3dSEEbso0XTFd08TRmyfBhnMxFyO1YE5n3viIIMmJx6kWQ/pHTJpX75+/5YcoTs5tWdtvnXHSAI3",
+	"/naMr4Hr48mluBQ4NA6dzkM1nPcfKugQbECGOiehTWRCLqJwcyko15LQooDaZ7f2ohcJ19nI5/gE8DOC",
+	"zJk01blvp7HnUkQ1uEbb48P0ZbtabsmMzhiZJrYhhxmMf5/fcyo+kyMc4E64XC+RDx39LqVLYegSRDfl",
+	"3tO34wkJFRLMvxYLKC/FZy+CE+S0QCHrz5ZxcRy2xeuS2S8nl6gGnBXgezK9sryuaVEBeTE5QyStuFdY",
+	"fX56ul6vJ9S+nki1OPXf6tOf337/5t3HNycvJmeTyqy4hSvMcEioz+v3b7M8uwalnXo9n5xNznzRUtCa",
+	"ZefZv9pHeVZTU1kzP/WTnPpJ8NnC+cKgDW/L7DxDfNnDCK6vIrqD9+Ls7MHuYI2r64n7WP2jH407fXn2",
+	"fNvUgdbT/j2uvMNf+z6ML71Zt9msVlRtbJqojdWrQoo5WzQKysHJlCZHQhINhQLjTnXpQncpRKxc2RVO",
+	"PpTMaVdYOExAb9z4vHfT9FN6j92Q0+FN1Nv8Lp+4W574TeoSaK+SseP6afrrkBeFD+/VV3T1+PrbNRQl",
+	"1NfL02rt2X7li664fktF7xWv9rf75UTAGrRxzZK58+OmAuauz8HXGALCYX3qSgwWd0qdAG/vLfLOCXWG",
+	"aSl+1vaS5r3mThs1/CpTb68Tv9qnqwlubIrh9FLoZoZrzCx0U72JoxYkjDftTQcFJ7VkthXHHfTiH/Hl",
+	"I30pjuIz5ePAoyi0yLVoccESNhPyGpdzp6Ku8dKFT92G1MmleO27owftrLaqF3Wz/unshXstRdswTo78",
+	"UtZtISHI8Wf6Uvgo6cWIXziQafF24E17uw6YTXrWdOMCYt9f9YNJl0Bm4dDoO+mOjh/EIocZ6u34Evkj",
+	"OIDETcy0J1CbMf9Y25n9lD7iT2cvvg0TqCEcbH1S+K5/77ofxnHF3klXucV+7UGDV/e2ECEFiTP70yiv",
+	"/xp39cV7lNvTWcOXFr0Pf//hkw94CMu6eOe/y+KEz/0GxPbQeZVvcYdvIn/nq8GtF7KYmYZrALbMHfWJ",
+	"THp1AOvcVtQUFXou56U4FEYqjQprQTmUhOr+bVQPsx36Z+YVYXOC6Lum2kF4pjBSXIpQPWeacCaWvjrS",
+	"XXXxl3T7NwcEXVkH221yQt7OcSBmFrgmKlMv5YimlIpwmNvuki0piOVR6PS/FD6TCJ66BnXieOuz7skw",
+	"DcKMh3Rpi70HkXKL7XXoOEvTj+QTt9zAfhrX2Lu3hgvGM96ciHI861DZRz5kGJH6t71bsbobFuTIXbZx",
+	"9yLtjZtwoRqHCULbkfjSx7zXNvElKVqPn9JNvzx7uf+j8CMh9oO/7P8g/oWRB/C51vCTF+9ntFi6O/eR",
+	"Lfvz8dEt/Hs7XF19A4f70d8VDSdsbbWPGt8QMInPgjASdY2NVlUtpxZczjQ5shgSFEKwklS0lLImnG5k",
+	"Y/Sxr+wg3CVAi6pzS22JhFmzteNoUzJDlFz7+2XWRbtqUU40Covy9gLzhFykCzEDO3OUritq8HtLw6Vo",
+	"T69988wr9+VnZ0DnSQv6HJdB/dU3jCSmgs2lcA1mecI2R8625lT0bum6GDLCyFu8b79w9iTetzsn+sP7",
+	"/uF9H8j76qp/h7EVCDUd6I3aitAdR7iw84b38MBdSfnwwlVXgv02xaurpyps9jsEUxbVceL3rN0PoKwW",
+	"btvQxOUCQ5OPZ+2hhau30IFu9qtL+zQ1fywIsNsEnizh65vVMIl43Ci2N394mWhNcv1784bzTXvz3P9w",
+	"AaagKvTB/10rPl1CaOyoFVwz2Wi+6SXj3lVbBz02gdZE7K9EuHYvC6+DP5eKORcnFmR0X3JsNHt9+pMB",
+	"6qFC93HZYyv0Hki2X6GtAD2ikf8g6qxgwbTBJKCtdXuNG9572oou9qqfS6YOhxMBxH+bc7AhRuabNh20",
+	"bR+2zNX2mG757dTtB1+P1E66m+6uV913xOIeEn7lHieATwDBhr2TCfjlOlT9tv/eLTccYfd/FCYZcqJT",
+	"PKe8G1Ecdp73jTBYaFv+BoUg9ELXoOPUynnJ0IXNN+Tow5uPF6QRwX+uK1AQTgFt09gclCbM5JfC/gRN",
+	"qWRtJSEbQ+pGLeAV+Q/eAPkBOHi394p8/O+fbbWntA9fkZ9QXr1PS2rocX4pFBimICpYPdNOsO6Ut6se",
+	"IRET8npfM6pt63l59hfSCA7aAvhiXKppf8TJVtE5FamqTOilfbrwP2rfPRQDxD9jKQmXYgFoJDquBL7y",
+	"afmcuVO+JdTmj/LFCEmg2QRoPLh8ES58By1G/Ua8YW+sqAX+SYXj8d4SRtQCaV1C1IH46QqDYdwN6Z70",
+	"Oh7do6jp0D2I2gc/XaGDcKbs3M7uVkBv9CBKW/kN/WKntGan18+z26vb/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
