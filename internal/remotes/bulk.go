@@ -55,3 +55,14 @@ func (t *BulkTotals) Add(r BulkResult) {
 		t.Status = http.StatusOK
 	}
 }
+
+// UnpublishRequest removes a remote table's registration without deleting or purging any
+// file (docs/design.md section 14). Force un-publishes a table this service did not push.
+type UnpublishRequest struct {
+	Catalog string
+	Table   catalog.Ident
+	Force   bool
+	DryRun  bool
+	// Operation names the audit row ("unpublish", or "auto-unpublish" for branch deletion).
+	Operation string
+}
