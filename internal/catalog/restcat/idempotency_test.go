@@ -115,3 +115,14 @@ func TestStandInForgetsKeysAfterTheLifetime(t *testing.T) {
 	time.Sleep(80 * time.Millisecond)
 	assert.Equal(t, 409, post(key), "after the lifetime the key is new: the namespace exists")
 }
+
+// The whole adapter contract holds against a server that honours keys.
+func TestConformanceWithIdempotencyKeys(t *testing.T) {
+	catalogtest.Run(t, catalogtest.Options{
+		NestedNamespaces: true,
+		New: func(t *testing.T) catalog.Adapter {
+			s := resttest.New(t, resttest.Options{IdempotencyKeyLifetime: time.Minute})
+			return newAdapter(t, config.RESTRemote{URI: s.URL}, fastOpts("keyed"))
+		},
+	})
+}
