@@ -129,7 +129,7 @@ func TestGlueWire(t *testing.T) {
 				id := catalog.Ident{Namespace: []string{"prov"}, Table: "events"}
 				locs := catalogtest.WriteMetadataFiles(t, t.TempDir(), 2)
 				require.NoError(t, a.CreateNamespace(c, id.Namespace))
-				p1 := catalog.Provenance{Repository: "example", Reference: "main", Commit: "c0ffee"}
+				p1 := catalog.Provenance{Repository: "example", Reference: "main", Commit: "c0ffee", Table: "lake.events", PushedBy: "alice"}
 				require.NoError(t, a.RegisterTable(c, id, locs[0], p1))
 				out, err := g.GetTable(c, &glue.GetTableInput{DatabaseName: aws.String("prov"), Name: aws.String("events")})
 				require.NoError(t, err)

@@ -64,8 +64,7 @@ func hiveHMSKind() remoteKind {
 			provenance: func(t *testing.T, ns []string, table string) map[string]string {
 				return lakefsKeys(hmsTableParameters(t, h.URI, ns[0], table))
 			},
-			provenanceOnReplaceOnly: true,
-			pyShim:                  "hive4-get-table-req",
+			pyShim: "hive4-get-table-req",
 			check: func(t *testing.T, e *env) {
 				out := e.py.Call(t, map[string]any{"op": "hive_get_table_unshimmed", "uri": h.URI, "database": "default", "table": "none"})
 				require.Contains(t, out["error"], "Invalid method name: 'get_table'",
@@ -89,7 +88,6 @@ func hiveStandInKind() remoteKind {
 			provenance: func(t *testing.T, ns []string, table string) map[string]string {
 				return lakefsKeys(hmsTableParameters(t, s.URI(), ns[0], table))
 			},
-			provenanceOnReplaceOnly: true,
 		}
 	}}
 }

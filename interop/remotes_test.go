@@ -48,8 +48,6 @@ type remotePeer struct {
 	pyShim string
 	// check, when set, runs once the environment is up (e.g. proving a shim is still needed).
 	check func(t *testing.T, e *env)
-	// provenanceOnReplaceOnly: the remote gets the provenance on a re-point, not on register.
-	provenanceOnReplaceOnly bool
 }
 
 // limitNoLineage: the remote rewrites metadata on commit without metadata-log or parent

@@ -104,12 +104,9 @@ func (r *results) matrixRow(kind string) string {
 	if o["force_update re-point"] == "pass" {
 		overwrite = strings.TrimPrefix(strings.Join(r.notes[kind+"/force_update re-point"], "; "), "re-point: ")
 	}
-	prov := "no (nowhere to store it)"
+	prov := "no (no table parameters outside the metadata file)"
 	if p.provenance != nil {
 		prov = "yes (lakefs.* parameters)"
-		if p.provenanceOnReplaceOnly {
-			prov = "on re-point only (lakefs.* parameters)"
-		}
 		if o["register"] != "pass" || o["force_update re-point"] != "pass" {
 			prov = "FAIL"
 		}

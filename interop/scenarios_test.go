@@ -105,11 +105,8 @@ func scRegister(t *testing.T, e *env) string {
 	if e.peer.provenance == nil {
 		return ""
 	}
-	if e.peer.provenanceOnReplaceOnly {
-		assert.Empty(t, e.peer.provenance(t, remoteNS, "registered"), "provenance on register appeared: drop provenanceOnReplaceOnly")
-		return ""
-	}
-	assert.Equal(t, map[string]string{"lakefs.repository": repoID, "lakefs.reference": branch, "lakefs.commit": e.head(branch)},
+	assert.Equal(t, map[string]string{"lakefs.repository": repoID, "lakefs.reference": branch, "lakefs.commit": e.head(branch),
+		"lakefs.table": strings.Join(append(append([]string{}, localNS...), "registered"), "."), "lakefs.pushed_by": "alice"},
 		e.peer.provenance(t, remoteNS, "registered"), "provenance parameters after register")
 	return ""
 }

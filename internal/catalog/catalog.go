@@ -26,44 +26,59 @@ func (i Ident) String() string {
 	return strings.Join(append(append([]string{}, i.Namespace...), i.Table), ".")
 }
 
-// Provenance says where a registered table came from; adapters that can store table
-// properties (Glue parameters, REST/SQL have none to set without rewriting metadata) record it.
+// Provenance says where a registered table came from. Adapters whose catalog keeps table
+// parameters outside the metadata file (Glue parameters, Hive table parameters) store it
+// there on register and re-point; REST and SQL catalogs have no such place (their table
+// properties live in the metadata file, and the service never writes metadata files), so
+// they ignore it.
 type Provenance struct {
 	Repository string // lakeFS repository id
 	Reference  string // the reference the user asked for (branch, tag or commit)
 	Commit     string // the commit id that reference resolved to
+	Table      string // the lakeFS-side table: namespace levels and table joined by dots
+	PushedBy   string // the lakeFS user who pushed (the service identity for automatic pushes)
 }
 
-// Properties returns the provenance as table properties/parameters (lakefs.* keys).
+// ProvenancePrefix starts every provenance parameter key.
+const ProvenancePrefix = "lakefs."
+
+// Properties returns the provenance as table properties/parameters (lakefs.* keys); empty
+// fields are left out.
 func (p Provenance) Properties() map[string]string {
 	m := map[string]string{}
-	if p.Repository != "" {
-		m["lakefs.repository"] = p.Repository
-	}
-	if p.Reference != "" {
-		m["lakefs.reference"] = p.Reference
-	}
-	if p.Commit != "" {
-		m["lakefs.commit"] = p.Commit
+	for _, kv := range [...][2]string{
+		{"repository", p.Repository}, {"reference", p.Reference}, {"commit", p.Commit},
+		{"table", p.Table}, {"pushed_by", p.PushedBy},
+	} {
+		if kv[1] != "" {
+			m[ProvenancePrefix+kv[0]] = kv[1]
+		}
 	}
 	return m
 }
 
-// RepointedParameters returns a table's parameters re-pointed at a new metadata file, for
-// catalogs that store Iceberg pointers as table parameters (Glue, Hive): every existing
-// parameter is kept except old lakefs.* provenance (a commit id from a previous push must
-// never stick to new metadata), the new provenance is added, and the current and previous
-// metadata locations are set under the catalog's keys.
-func RepointedParameters(existing map[string]string, prov Provenance, locationKey, previousKey, location, previous string) map[string]string {
-	params := make(map[string]string, len(existing)+5)
-	for k, v := range existing {
-		if !strings.HasPrefix(k, "lakefs.") {
-			params[k] = v
+// Apply returns a copy of params with every old lakefs.* key removed (a commit id from a
+// previous push must never stick to new metadata, nor a key this push leaves empty) and
+// this provenance added.
+func (p Provenance) Apply(params map[string]string) map[string]string {
+	out := make(map[string]string, len(params)+5)
+	for k, v := range params {
+		if !strings.HasPrefix(k, ProvenancePrefix) {
+			out[k] = v
 		}
 	}
-	for k, v := range prov.Properties() {
-		params[k] = v
+	for k, v := range p.Properties() {
+		out[k] = v
 	}
+	return out
+}
+
+// RepointedParameters returns a table's parameters re-pointed at a new metadata file, for
+// catalogs that store Iceberg pointers as table parameters (Glue, Hive): every existing
+// parameter is kept except old lakefs.* provenance, which prov replaces (Provenance.Apply),
+// and the current and previous metadata locations are set under the catalog's keys.
+func RepointedParameters(existing map[string]string, prov Provenance, locationKey, previousKey, location, previous string) map[string]string {
+	params := prov.Apply(existing)
 	params[locationKey] = location
 	params[previousKey] = previous
 	return params

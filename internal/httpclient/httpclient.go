@@ -110,10 +110,21 @@ func (t methodTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 type requestIDTransport struct{ next http.RoundTripper }
 
+// RoundTrip also sets the idempotency key of ctx (WithIdempotencyKey) on mutating requests:
+// it runs on every attempt, so each retry carries the same key.
 func (t requestIDTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if id := requestctx.RequestID(req.Context()); id != "" && req.Header.Get(RequestIDHeader) == "" {
+	id := requestctx.RequestID(req.Context())
+	setID := id != "" && req.Header.Get(RequestIDHeader) == ""
+	key := IdempotencyKey(req.Context())
+	setKey := key != "" && mutating(req.Method) && req.Header.Get(IdempotencyKeyHeader) == ""
+	if setID || setKey {
 		req = req.Clone(req.Context())
-		req.Header.Set(RequestIDHeader, id)
+		if setID {
+			req.Header.Set(RequestIDHeader, id)
+		}
+		if setKey {
+			req.Header.Set(IdempotencyKeyHeader, key)
+		}
 	}
 	return t.next.RoundTrip(req)
 }

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"syscall"
+
+	"github.com/google/uuid"
 )
 
 // Failure is what a failed attempt proves about whether the server acted on the request.
@@ -23,8 +25,8 @@ import (
 //   - Ambiguous: the server may have acted on it: 500 (it failed at an unknown point), 502
 //     and 504 (a proxy may have forwarded it before giving up), a timeout or a connection
 //     lost after sending. Only idempotent
-//     requests (GET, HEAD, OPTIONS, PUT, DELETE, or ones the caller marks with Idempotent)
-//     are repeated; a POST or PATCH is not, because its repeat can fail ("no changes",
+//     requests (GET, HEAD, OPTIONS, PUT, DELETE, ones the caller marks with Idempotent, and
+//     ones carrying an idempotency key: WithIdempotencyKey) are repeated; a POST or PATCH is not, because its repeat can fail ("no changes",
 //     "already exists", a lost compare-and-swap) and turn a success into a reported failure.
 //   - Final: an answer or error no repeat can change (other statuses, TLS verification,
 //     malformed URLs, a cancelled call).
@@ -120,10 +122,52 @@ func Idempotent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotentKey{}, true)
 }
 
+// IdempotencyKeyHeader is the header that carries an idempotency key (the Iceberg REST
+// spec's Idempotency-Key, after the IETF draft of the same name).
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+type idempotencyKeyKey struct{}
+
+// WithIdempotencyKey makes every attempt of the mutating requests (POST, PUT, PATCH, DELETE)
+// made with ctx carry key in the Idempotency-Key header, and marks them safe to repeat after
+// an ambiguous failure: a server that honours keys answers a repeat with the first answer
+// instead of applying it again. Callers set it only where the server advertised that it
+// honours keys, and scope ctx to one logical call: the same key on every retry of that call,
+// a new key (NewIdempotencyKey) for the next one.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyKey{}, key)
+}
+
+// IdempotencyKey returns the key set by WithIdempotencyKey, or "".
+func IdempotencyKey(ctx context.Context) string {
+	k, _ := ctx.Value(idempotencyKeyKey{}).(string)
+	return k
+}
+
+// NewIdempotencyKey returns a new key: a UUIDv7 (RFC 9562), the form the Iceberg REST spec
+// asks for; its time prefix lets a server expire keys in order.
+func NewIdempotencyKey() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// mutating reports whether a request with this method changes the server's state, i.e.
+// whether an idempotency key means anything for it.
+func mutating(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
 // IsIdempotent reports whether a request with this method and context may be repeated
-// after an ambiguous failure.
+// after an ambiguous failure: idempotent methods, requests the caller marked Idempotent, and
+// mutating requests that carry an idempotency key (WithIdempotencyKey).
 func IsIdempotent(ctx context.Context, method string) bool {
 	if marked, _ := ctx.Value(idempotentKey{}).(bool); marked {
+		return true
+	}
+	if IdempotencyKey(ctx) != "" && mutating(method) {
 		return true
 	}
 	switch method {

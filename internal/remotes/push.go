@@ -145,7 +145,7 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 		return plan, err
 	}
 
-	prov := catalog.Provenance{Repository: req.Source.Repository, Reference: req.Source.Reference, Commit: st.ResolvedCommit}
+	prov := pushProvenance(ctx, req, st.ResolvedCommit)
 	atomic := true
 	err = func() error {
 		if !nsExists {

@@ -245,13 +245,10 @@ func (a *Adapter) RegisterTable(ctx context.Context, id catalog.Ident, metadataL
 	if err != nil {
 		return err
 	}
-	params := map[string]string{
+	params := prov.Apply(map[string]string{
 		ParamTableType:        IcebergTableType,
 		ParamMetadataLocation: metadataLocation,
-	}
-	for k, v := range prov.Properties() {
-		params[k] = v
-	}
+	})
 	in := &types.TableInput{
 		Name:       aws.String(id.Table),
 		TableType:  aws.String(glueTableType),

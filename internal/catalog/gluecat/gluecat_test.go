@@ -188,24 +188,26 @@ func TestProvenanceAndPointersStored(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)
 	a := newAdapter(t, srv.Config())
-	locs := registered(t, a, 2, catalog.Provenance{Repository: "repo", Reference: "main", Commit: "c1"})
+	locs := registered(t, a, 2, catalog.Provenance{Repository: "repo", Reference: "main", Commit: "c1", Table: "sales.orders", PushedBy: "alice"})
 	st, ok := srv.Table("db", "events")
 	require.True(t, ok)
 	assert.Equal(t, "EXTERNAL_TABLE", st.TableType)
 	assert.Equal(t, map[string]string{
 		"table_type": "ICEBERG", "metadata_location": locs[0],
 		"lakefs.repository": "repo", "lakefs.reference": "main", "lakefs.commit": "c1",
+		"lakefs.table": "sales.orders", "lakefs.pushed_by": "alice",
 	}, st.Parameters)
 	assert.Equal(t, strings.TrimSuffix(locs[0][:strings.LastIndex(locs[0], "/")], "/metadata"), st.Location)
 
-	// A parameter set by someone else survives the re-point; stale provenance does not.
+	// A parameter set by someone else survives the re-point; stale provenance does not
+	// (reference and table are not in this push's provenance, so they must go).
 	srv.SetParameter("db", "events", "comment", "kept")
-	_, err := a.ReplaceTable(ctx(t), id, locs[0], locs[1], catalog.Provenance{Repository: "repo", Commit: "c2"})
+	_, err := a.ReplaceTable(ctx(t), id, locs[0], locs[1], catalog.Provenance{Repository: "repo", Commit: "c2", PushedBy: "iceberg-remotes"})
 	require.NoError(t, err)
 	st, _ = srv.Table("db", "events")
 	assert.Equal(t, map[string]string{
 		"table_type": "ICEBERG", "metadata_location": locs[1], "previous_metadata_location": locs[0],
-		"lakefs.repository": "repo", "lakefs.commit": "c2", "comment": "kept",
+		"lakefs.repository": "repo", "lakefs.commit": "c2", "lakefs.pushed_by": "iceberg-remotes", "comment": "kept",
 	}, st.Parameters)
 	assert.Equal(t, "EXTERNAL_TABLE", st.TableType)
 	assert.NotEmpty(t, st.Location, "storage descriptor carried over")

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/thrift/lib/go/thrift"
 	"github.com/beltran/gohive/hive_metastore"
 
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
@@ -154,7 +155,22 @@ func (c *client) GetTable(ctx context.Context, dbName, tableName string) (t *hiv
 	return t, err
 }
 
+type provenanceKey struct{}
+
+// withProvenance makes CreateTable calls under ctx store prov in the new table's
+// parameters. iceberg-go's RegisterTable builds the Hive table itself (columns derived from
+// the metadata file) and takes no extra parameters; adding them to its one create_table call
+// keeps registration atomic, where a following alter_table would not be.
+func withProvenance(ctx context.Context, prov catalog.Provenance) context.Context {
+	return context.WithValue(ctx, provenanceKey{}, prov)
+}
+
 func (c *client) CreateTable(ctx context.Context, tbl *hive_metastore.Table) error {
+	if prov, ok := ctx.Value(provenanceKey{}).(catalog.Provenance); ok {
+		t := *tbl
+		t.Parameters = prov.Apply(tbl.Parameters)
+		tbl = &t
+	}
 	return c.do(ctx, false, func(ctx context.Context, h *hive_metastore.ThriftHiveMetastoreClient) error {
 		return h.CreateTable(ctx, tbl)
 	})

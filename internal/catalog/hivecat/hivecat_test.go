@@ -82,17 +82,47 @@ func TestRegisterWritesIcebergHiveTable(t *testing.T) {
 	assert.Len(t, tbl.Sd.Cols, 2, "iceberg-go derived the Hive columns from the metadata's schema")
 }
 
+func TestRegisterStoresProvenanceInTheCreateCall(t *testing.T) {
+	srv, cfg := standIn(t)
+	a := newAdapter(t, cfg)
+	locs := catalogtest.WriteMetadataFiles(t, t.TempDir(), 1)
+	require.NoError(t, a.CreateNamespace(ctx(t), id.Namespace))
+	prov := catalog.Provenance{Repository: "repo", Reference: "main", Commit: "c1", Table: "sales.orders", PushedBy: "alice"}
+	require.NoError(t, a.RegisterTable(ctx(t), id, locs[0], prov))
+	tbl := srv.Table("db", "events")
+	require.NotNil(t, tbl)
+	for k, v := range map[string]string{
+		"lakefs.repository": "repo", "lakefs.reference": "main", "lakefs.commit": "c1",
+		"lakefs.table": "sales.orders", "lakefs.pushed_by": "alice",
+		"metadata_location": locs[0], "table_type": "ICEBERG",
+	} {
+		assert.Equal(t, v, tbl.Parameters[k], k)
+	}
+	assert.Zero(t, srv.Alters(), "provenance is written by create_table itself, not by a second, non-atomic alter_table")
+}
+
 func TestReplaceUnderLockStoresPointersAndProvenance(t *testing.T) {
 	srv, cfg := standIn(t)
 	a := newAdapter(t, cfg)
 	locs := registered(t, a, 2)
-	atomic, err := a.ReplaceTable(ctx(t), id, locs[0], locs[1], catalog.Provenance{Repository: "repo", Reference: "main", Commit: "c1"})
+	atomic, err := a.ReplaceTable(ctx(t), id, locs[0], locs[1], catalog.Provenance{Repository: "repo", Reference: "main", Commit: "c1", Table: "sales.orders", PushedBy: "alice"})
 	require.NoError(t, err)
 	assert.True(t, atomic)
 	tbl := srv.Table("db", "events")
 	assert.Equal(t, locs[1], tbl.Parameters["metadata_location"])
 	assert.Equal(t, locs[0], tbl.Parameters["previous_metadata_location"])
 	assert.Equal(t, "c1", tbl.Parameters["lakefs.commit"])
+	assert.Equal(t, "sales.orders", tbl.Parameters["lakefs.table"])
+	assert.Equal(t, "alice", tbl.Parameters["lakefs.pushed_by"])
+
+	// A re-point replaces every old lakefs.* value: keys this push leaves empty go.
+	_, err = a.ReplaceTable(ctx(t), id, locs[1], locs[0], catalog.Provenance{Repository: "repo", Commit: "c2", PushedBy: "iceberg-remotes"})
+	require.NoError(t, err)
+	tbl = srv.Table("db", "events")
+	assert.Equal(t, "c2", tbl.Parameters["lakefs.commit"])
+	assert.Equal(t, "iceberg-remotes", tbl.Parameters["lakefs.pushed_by"])
+	assert.NotContains(t, tbl.Parameters, "lakefs.reference")
+	assert.NotContains(t, tbl.Parameters, "lakefs.table")
 	assert.Equal(t, "ICEBERG", tbl.Parameters["table_type"])
 	assert.Zero(t, srv.HeldLocks(), "the lock is released")
 }

@@ -83,14 +83,14 @@ func (a *Adapter) LoadTable(ctx context.Context, id catalog.Ident) (string, erro
 }
 
 // RegisterTable registers the table through iceberg-go (which reads the metadata file to
-// fill in the Hive columns and location). Provenance is not stored: iceberg-go's register
-// takes no extra parameters and a second alter_table would make registration non-atomic.
-func (a *Adapter) RegisterTable(ctx context.Context, id catalog.Ident, metadataLocation string, _ catalog.Provenance) error {
+// fill in the Hive columns and location); the provenance goes into the table parameters of
+// the same create_table call (withProvenance).
+func (a *Adapter) RegisterTable(ctx context.Context, id catalog.Ident, metadataLocation string, prov catalog.Provenance) error {
 	db, err := a.database(id.Namespace)
 	if err != nil {
 		return err
 	}
-	_, err = a.cat.RegisterTable(ctx, hive.TableIdentifier(db, id.Table), metadataLocation)
+	_, err = a.cat.RegisterTable(withProvenance(ctx, prov), hive.TableIdentifier(db, id.Table), metadataLocation)
 	if err == nil {
 		return nil
 	}

@@ -7,7 +7,9 @@
 //   - every HTTP call goes through internal/httpclient (its Policy: a timeout per attempt,
 //     bounded retries with backoff; its Failure rule: POSTs are repeated only when they did
 //     not reach the server or were refused, unless marked Idempotent because the adapter
-//     recognises its own earlier success), handed to iceberg-go as its transport;
+//     recognises its own earlier success, or carry an Idempotency-Key because the server
+//     advertised idempotency-key-lifetime: idempotency.go), handed to iceberg-go as its
+//     transport;
 //   - authentication is one AuthManager shared by iceberg-go's client and this package's own
 //     requests (a static bearer token, or OAuth2 client credentials whose token fetches go
 //     through the same retrying client), or SigV4 signing for AWS endpoints;

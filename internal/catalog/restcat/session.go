@@ -39,6 +39,8 @@ type session struct {
 	nsSep string   // encoded namespace separator
 	query url.Values
 	uri   *url.URL
+	// keyLifetime is the server's idempotency-key-lifetime (0: not advertised, no keys sent).
+	keyLifetime time.Duration
 }
 
 // resolve reads /v1/config and applies iceberg-go's precedence (server defaults < client
@@ -74,12 +76,20 @@ func (s *session) resolve(ctx context.Context, base *url.URL, cfg config.RESTRem
 	if s.nsSep == "" {
 		s.nsSep = "%1F"
 	}
+	if c.IdempotencyKeyLifetime != "" {
+		// An unreadable lifetime counts as none: sending keys to a server whose promise we
+		// cannot read could make us retry what it will not deduplicate.
+		if d, err := parseISODuration(c.IdempotencyKeyLifetime); err == nil {
+			s.keyLifetime = d
+		}
+	}
 	return nil
 }
 
 type configResponse struct {
-	Defaults  map[string]string `json:"defaults"`
-	Overrides map[string]string `json:"overrides"`
+	Defaults               map[string]string `json:"defaults"`
+	Overrides              map[string]string `json:"overrides"`
+	IdempotencyKeyLifetime string            `json:"idempotency-key-lifetime"`
 }
 
 func (s *session) config(ctx context.Context) (configResponse, error) {

@@ -88,8 +88,10 @@ func (a *Adapter) RegisterTable(ctx context.Context, id ourcatalog.Ident, metada
 
 func (a *Adapter) register(ctx context.Context, id ourcatalog.Ident, metadataLocation string) error {
 	// An existing table at the same location is success (below), so the POST may be repeated
-	// after an ambiguous failure.
-	c, st := track(httpclient.Idempotent(ctx))
+	// after an ambiguous failure; with an idempotency key the repeat is answered as the first.
+	mctx, cancel := a.sess.mutation(httpclient.Idempotent(ctx))
+	defer cancel()
+	c, st := track(mctx)
 	_, err := a.cat.RegisterTable(c, ident(id), metadataLocation)
 	if err == nil {
 		return nil
@@ -121,7 +123,9 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 	if cur != expectedLocation {
 		return false, apperr.Conflict("remote %q: table %s changed: it no longer points at the expected metadata location", a.name, id)
 	}
-	got, err := a.sess.registerOverwrite(ctx, id, metadataLocation)
+	mctx, cancel := a.sess.mutation(ctx)
+	got, err := a.sess.registerOverwrite(mctx, id, metadataLocation)
+	cancel()
 	switch {
 	case err == nil:
 		if got != "" && got != metadataLocation {
@@ -132,9 +136,8 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 		return false, a.mapErr(err, nil, "re-point table %s", id)
 	}
 	// The server has no atomic re-point: drop without purge, then register.
-	c, st := track(ctx)
-	if err := a.cat.DropTable(c, ident(id)); err != nil {
-		return false, a.mapErr(err, st, "drop table %s before re-registering", id)
+	if err := a.drop(ctx, id, "drop table %s before re-registering"); err != nil {
+		return false, err
 	}
 	if err := a.register(ctx, id, metadataLocation); err != nil {
 		// Put the table back where it was so that a failed re-point does not lose it.
@@ -171,9 +174,18 @@ func refusesOverwrite(err error) bool {
 func (a *Adapter) DropTable(ctx context.Context, id ourcatalog.Ident) error {
 	mu := a.lock(id)
 	defer mu.Unlock()
-	c, st := track(ctx)
+	return a.drop(ctx, id, "drop table %s")
+}
+
+// drop is one DELETE without purge, with its own idempotency key where the server honours
+// keys (a retried drop whose first answer was lost is then answered 204, not 404).
+// what names the step in the error, with the table as its one argument.
+func (a *Adapter) drop(ctx context.Context, id ourcatalog.Ident, what string) error {
+	mctx, cancel := a.sess.mutation(ctx)
+	defer cancel()
+	c, st := track(mctx)
 	if err := a.cat.DropTable(c, ident(id)); err != nil {
-		return a.mapErr(err, st, "drop table %s", id)
+		return a.mapErr(err, st, what, id)
 	}
 	return nil
 }

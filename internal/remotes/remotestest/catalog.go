@@ -19,6 +19,7 @@ type Catalog struct {
 	mu         sync.Mutex
 	namespaces map[string]bool
 	tables     map[string]string
+	provs      map[string]catalog.Provenance
 	calls      []string
 }
 
@@ -26,7 +27,14 @@ var _ catalog.Adapter = (*Catalog)(nil)
 
 // NewCatalog returns an empty catalog.
 func NewCatalog() *Catalog {
-	return &Catalog{namespaces: map[string]bool{}, tables: map[string]string{}}
+	return &Catalog{namespaces: map[string]bool{}, tables: map[string]string{}, provs: map[string]catalog.Provenance{}}
+}
+
+// Provenance returns the provenance of the last register or re-point of the table.
+func (c *Catalog) Provenance(id catalog.Ident) catalog.Provenance {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.provs[tableKey(id)]
 }
 
 func nsKey(ns []string) string { return strings.Join(ns, "\x1f") }
@@ -85,7 +93,7 @@ func (c *Catalog) LoadTable(_ context.Context, id catalog.Ident) (string, error)
 	return loc, nil
 }
 
-func (c *Catalog) RegisterTable(_ context.Context, id catalog.Ident, loc string, _ catalog.Provenance) error {
+func (c *Catalog) RegisterTable(_ context.Context, id catalog.Ident, loc string, prov catalog.Provenance) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record("RegisterTable")
@@ -99,10 +107,11 @@ func (c *Catalog) RegisterTable(_ context.Context, id catalog.Ident, loc string,
 		return apperr.Conflict("table %s already exists", id)
 	}
 	c.tables[tableKey(id)] = loc
+	c.provs[tableKey(id)] = prov
 	return nil
 }
 
-func (c *Catalog) ReplaceTable(_ context.Context, id catalog.Ident, expected, loc string, _ catalog.Provenance) (bool, error) {
+func (c *Catalog) ReplaceTable(_ context.Context, id catalog.Ident, expected, loc string, prov catalog.Provenance) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record("ReplaceTable")
@@ -114,6 +123,7 @@ func (c *Catalog) ReplaceTable(_ context.Context, id catalog.Ident, expected, lo
 		return true, apperr.Conflict("table %s is at %s, not %s", id, cur, expected)
 	}
 	c.tables[tableKey(id)] = loc
+	c.provs[tableKey(id)] = prov
 	return true, nil
 }
 
@@ -125,6 +135,7 @@ func (c *Catalog) DropTable(_ context.Context, id catalog.Ident) error {
 		return apperr.NotFound("table %s not found", id)
 	}
 	delete(c.tables, tableKey(id))
+	delete(c.provs, tableKey(id))
 	return nil
 }
 

@@ -106,6 +106,13 @@ func (s *Server) Drops() []bool {
 	return append([]bool(nil), s.h.drops...)
 }
 
+// Alters returns the number of alter_table calls served so far.
+func (s *Server) Alters() int {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	return s.h.alters
+}
+
 // HeldLocks returns the number of locks currently held or waiting.
 func (s *Server) HeldLocks() int {
 	s.h.mu.Lock()
@@ -152,6 +159,7 @@ type handler struct {
 	locks    []*lock // FIFO
 	nextLock int64
 	drops    []bool
+	alters   int
 }
 
 func noSuch(format string, args ...any) error {
@@ -295,6 +303,7 @@ func (h *handler) AlterTable(_ context.Context, dbname, name string, t *hive_met
 	}
 	t.DbName, t.TableName = db, tn
 	h.tables[db][tn] = t
+	h.alters++
 	return nil
 }
 

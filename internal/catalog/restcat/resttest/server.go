@@ -10,7 +10,8 @@
 // It serves GET /v1/config, the OAuth2 client-credentials token endpoint (tokens expire;
 // missing, unknown or expired tokens get 401), namespaces (create, load, exists, list) and
 // tables (load, exists, commit, register with and without "overwrite", drop with
-// purgeRequested). Table state is a map from identifier to metadata location held in memory;
+// purgeRequested), and, when Options.IdempotencyKeyLifetime is set, Idempotency-Key on
+// mutations (idempotency.go). Table state is a map from identifier to metadata location held in memory;
 // LoadTable reads the real metadata from that location through iceberg-go's io, and commits
 // (from iceberg-go writers) apply the requested updates with iceberg-go and write the new
 // metadata file next to the old one, as a real catalog does.
@@ -94,6 +95,10 @@ type Options struct {
 	// current-snapshot-id field (iceberg-go omits it for a table without snapshots), as
 	// Nessie 0.99 does (it cannot build its table model without it).
 	RequireCurrentSnapshotID bool
+	// IdempotencyKeyLifetime, when positive, is advertised in /v1/config as
+	// idempotency-key-lifetime, and Idempotency-Key is then honoured on mutations: a key seen
+	// within the lifetime gets the first request's final answer again (Replays counts them).
+	IdempotencyKeyLifetime time.Duration
 	// IOProps are the iceberg-go FileIO properties the stand-in reads and writes metadata
 	// with (e.g. s3.endpoint and keys for metadata in an S3-compatible store); none are
 	// needed for file:// locations.
@@ -102,10 +107,11 @@ type Options struct {
 
 // Call is one request the stand-in served (after authentication and validation).
 type Call struct {
-	Method string
-	Path   string // escaped path
-	Query  url.Values
-	Body   []byte
+	Method         string
+	Path           string // escaped path
+	Query          url.Values
+	Body           []byte
+	IdempotencyKey string // the Idempotency-Key header, if any
 }
 
 // Server is a running stand-in.
@@ -127,6 +133,9 @@ type Server struct {
 	faults     []int             // statuses to answer next, one per request
 	corrupt    int               // number of next responses to corrupt (for validator tests)
 	calls      []Call
+	keys       map[string]*idemEntry // Idempotency-Key -> its answer
+	replays    int
+	lose       int // mutating requests whose answer is to be lost (LoseNextAnswers)
 }
 
 // New starts a stand-in; it is closed in t.Cleanup.
@@ -153,6 +162,7 @@ func New(t testing.TB, opts Options) *Server {
 		tokens:       map[string]time.Time{},
 		namespaces:   map[string]map[string]string{},
 		tables:       map[string]string{},
+		keys:         map[string]*idemEntry{},
 	}
 	if opts.TLS {
 		s.httpd = httptest.NewTLSServer(http.HandlerFunc(s.serve))
@@ -245,7 +255,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := httptest.NewRecorder()
-	s.route(rec, r)
+	if key := s.idempotencyKey(r); key == "" || !s.authorized(r) {
+		s.route(rec, r)
+	} else if !s.replay(key, rec) {
+		s.route(rec, r)
+		s.settle(key, rec)
+	}
 	s.mu.Lock()
 	if s.corrupt > 0 && rec.Code == http.StatusOK {
 		s.corrupt--
@@ -254,6 +269,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if err := s.v.checkResponse(in, rec); err != nil {
 		s.violation(w, err)
+		return
+	}
+	if s.takeLostAnswer(r) {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
 		return
 	}
 	for k, vs := range rec.Header() {
@@ -293,7 +314,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	body := readBody(r)
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Body: body})
+	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Body: body,
+		IdempotencyKey: r.Header.Get("Idempotency-Key")})
 	s.mu.Unlock()
 
 	if rest == "config" {
@@ -439,7 +461,11 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Prefix != "" {
 		overrides["prefix"] = s.opts.Prefix
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"defaults": map[string]string{}, "overrides": overrides, "endpoints": endpoints})
+	cfg := map[string]any{"defaults": map[string]string{}, "overrides": overrides, "endpoints": endpoints}
+	if s.opts.IdempotencyKeyLifetime > 0 {
+		cfg["idempotency-key-lifetime"] = isoDuration(s.opts.IdempotencyKeyLifetime)
+	}
+	writeJSON(w, http.StatusOK, cfg)
 }
 
 func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) {
