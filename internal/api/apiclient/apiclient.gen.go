@@ -454,6 +454,25 @@ type IcebergLocalTable struct {
 // Example: ["accounting","tax"]
 type IcebergNamespaceRef = []string
 
+// IcebergPlan the answer to push or pull with dry_run=true
+type IcebergPlan struct {
+	Actions   []string           `json:"actions"`
+	Checks    []IcebergPlanCheck `json:"checks"`
+	DryRun    bool               `json:"dry_run"`
+	Message   *string            `json:"message,omitempty"`
+	Operation string             `json:"operation"`
+
+	// Status the HTTP status the real call would answer (204 on success)
+	Status int `json:"status"`
+}
+
+// IcebergPlanCheck defines model for IcebergPlanCheck.
+type IcebergPlanCheck struct {
+	Message *string `json:"message,omitempty"`
+	Name    string  `json:"name"`
+	Ok      bool    `json:"ok"`
+}
+
 // IcebergPullRequest defines model for IcebergPullRequest.
 type IcebergPullRequest struct {
 	// CreateNamespace Creates namespace in local catalog if not exist
