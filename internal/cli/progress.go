@@ -53,7 +53,6 @@ func newBarProgress(out io.Writer, op string) *barProgress {
 	return &barProgress{out: out, op: op, bar: progressbar.NewOptions(-1,
 		progressbar.OptionSetWriter(out),
 		progressbar.OptionSetDescription(op),
-		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("tables"),
 		progressbar.OptionSpinnerType(14),
@@ -73,7 +72,7 @@ func (p *barProgress) table(r apiclient.IcebergBulkResult) {
 	case apiclient.IcebergBulkResultOutcomePushed, apiclient.IcebergBulkResultOutcomePulled, apiclient.IcebergBulkResultOutcomePlanned:
 		p.changed++
 	}
-	p.bar.Describe(fmt.Sprintf("%s: %d changed, %d unchanged, %d failed", p.op, p.changed, p.done-p.changed-p.failed, p.failed))
+	p.bar.Describe(fmt.Sprintf("%s: %d tables, %d changed, %d unchanged, %d failed", p.op, p.done, p.changed, p.done-p.changed-p.failed, p.failed))
 	_ = p.bar.Add(1)
 }
 
