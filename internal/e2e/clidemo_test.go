@@ -74,7 +74,7 @@ func TestCLIDemo(t *testing.T) {
 	out, code = term.run("status", "iceberg-remotes status "+remoteID+" --all")
 	require.Equal(t, 0, code, out)
 	for state, want := range map[string]int{"remote_ahead": k, "lakefs_ahead": k, "diverged": 1, "missing": 1, "in_sync": n + 1 - 2*k - 2} {
-		got := len(regexp.MustCompile(`(?m)^\S+\s+` + state + `\s`).FindAllString(out, -1))
+		got := len(regexp.MustCompile(`(?m)^\S+\s+`+state+`\s`).FindAllString(out, -1))
 		require.Equal(t, want, got, "tables in state %s:\n%s", state, out)
 	}
 	t.Logf("demo captured in %s", dir)
@@ -99,13 +99,14 @@ func newTmux(t *testing.T, dir, bin string, environ []string) *tmuxTerm {
 	require.NoError(t, os.MkdirAll(binDir, 0o755))
 	require.NoError(t, os.Symlink(abs, filepath.Join(binDir, "iceberg-remotes")))
 	m := &tmuxTerm{t: t, dir: dir, socket: filepath.Join(t.TempDir(), "tmux.sock")}
-	args := []string{"new-session", "-d", "-s", "demo", "-x", "150", "-y", "45",
-		"-e", "PATH=" + binDir + ":/usr/bin:/bin", "-e", "PS1=$ ", "-e", "HOME=" + t.TempDir(), "-e", "TERM=xterm-256color"}
+	args := []string{"new-session", "-d", "-s", "demo", "-x", "150", "-y", "45", "-e", "HOME=" + t.TempDir()}
 	for _, kv := range environ {
 		args = append(args, "-e", kv)
 	}
 	m.tmux(append(args, "bash", "--norc", "--noprofile")...)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-S", m.socket, "kill-server").Run() })
+	// An interactive bash sets its own PATH and prompt: set them inside.
+	m.tmux("send-keys", "-t", "demo", "export PATH="+binDir+":$PATH PS1='$ '", "Enter")
 	return m
 }
 
