@@ -35,12 +35,11 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr, nil)
-	if err != nil && !cli.Reported(err) {
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "iceberg-remotes:", err)
+		stop()
+		os.Exit(1)
 	}
-	stop()
-	os.Exit(cli.ExitCode(err))
 }
 
 // run is the whole binary: the server with no command (or "serve"), else a client command.

@@ -22,7 +22,7 @@ type client struct {
 	baseURL string
 }
 
-func newClient(baseURL string, creds Credentials, timeout time.Duration, retries int) (*client, error) {
+func newClient(baseURL, version string, creds Credentials, timeout time.Duration, retries int) (*client, error) {
 	policy := httpclient.Policy{Timeout: timeout, MaxRetries: retries}
 	noRetry := policy
 	noRetry.MaxRetries = 0
@@ -30,7 +30,7 @@ func newClient(baseURL string, creds Credentials, timeout time.Duration, retries
 		get:   httpclient.New(httpclient.Options{Policy: policy}),
 		other: httpclient.New(httpclient.Options{Policy: noRetry}),
 	}
-	auth := apiclient.WithRequestEditorFn(authEditor(creds))
+	auth := apiclient.WithRequestEditorFn(authEditor(creds, "iceberg-remotes-cli/"+first(version, "dev")))
 	api, err := apiclient.NewClientWithResponses(baseURL, apiclient.WithHTTPClient(doer), auth)
 	if err != nil {
 		return nil, fmt.Errorf("--url %s: %w", baseURL, err)
@@ -55,8 +55,10 @@ func (d methodDoer) Do(req *http.Request) (*http.Response, error) {
 	return d.other.Do(req)
 }
 
-func authEditor(c Credentials) apiclient.RequestEditorFn {
+// authEditor sets the credential and the User-Agent (which the server's access log shows).
+func authEditor(c Credentials, userAgent string) apiclient.RequestEditorFn {
 	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set("User-Agent", userAgent)
 		switch {
 		case c.Token != "":
 			req.Header.Set("Authorization", "Bearer "+c.Token)

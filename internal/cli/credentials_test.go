@@ -20,6 +20,7 @@ func authRecorder(t *testing.T) (*httptest.Server, func() string) {
 	var mu sync.Mutex
 	var last string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "iceberg-remotes-cli/dev", r.Header.Get("User-Agent"))
 		mu.Lock()
 		last = r.Header.Get("Authorization")
 		mu.Unlock()

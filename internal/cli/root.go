@@ -74,35 +74,6 @@ func NewRootCommand(o Options) *cobra.Command {
 	return root
 }
 
-// ExitError carries a process exit code other than 1, or an error already reported (the
-// bulk commands print their failures and totals themselves).
-type ExitError struct {
-	Code     int
-	Err      error
-	Reported bool
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode is the process exit code for err: 0 for nil, else 1 unless an ExitError says.
-func ExitCode(err error) int {
-	var e *ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &e):
-		return e.Code
-	}
-	return 1
-}
-
-// Reported says whether err was already printed to the user.
-func Reported(err error) bool {
-	var e *ExitError
-	return errors.As(err, &e) && e.Reported
-}
-
 // env is what every client command shares: the process, the connection flags.
 type env struct {
 	o       Options
@@ -148,7 +119,7 @@ func (e *env) client() (*client, error) {
 	if e.timeout <= 0 {
 		return nil, errors.New("--timeout must be positive")
 	}
-	return newClient(resolveURL(e.url, e.getenv), creds, e.timeout, max(e.retries, 0))
+	return newClient(resolveURL(e.url, e.getenv), e.o.Version, creds, e.timeout, max(e.retries, 0))
 }
 
 func (e *env) stdout() io.Writer { return e.o.Stdout }
