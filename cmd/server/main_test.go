@@ -121,3 +121,25 @@ func TestVersionAndBadConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "config file")
 }
+
+// TestOneBinaryManyCommands: the server's flags keep working in both spellings Go's flag
+// package accepted, "serve" is the same as no command, and the root help lists every
+// client command.
+func TestOneBinaryManyCommands(t *testing.T) {
+	for _, args := range [][]string{{"-version"}, {"--version"}, {"serve", "--version"}, {"serve", "-version"}} {
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), args, nil, &out, io.Discard, nil), "%v", args)
+		assert.Equal(t, "iceberg-remotes dev\n", out.String(), "%v", args)
+	}
+	err := run(context.Background(), []string{"-config=/nonexistent/config.yaml"}, nil, io.Discard, io.Discard, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config file")
+
+	var help bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--help"}, nil, &help, io.Discard, nil))
+	for _, c := range []string{"serve", "push", "pull", "bulk-push", "bulk-pull", "unpublish", "status", "operations", "--config", "--healthcheck"} {
+		assert.Contains(t, help.String(), c)
+	}
+	err = run(context.Background(), []string{"no-such-command"}, nil, io.Discard, io.Discard, nil)
+	require.Error(t, err, "an unknown command is not silently the server")
+}

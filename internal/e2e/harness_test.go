@@ -289,8 +289,13 @@ func (e *env) readLakeFS(ref string, ns []string, name string) *lakefs.TableStat
 // appendRemote has the external writer append n rows to the remote table and returns the
 // new metadata location.
 func (e *env) appendRemote(n int) string {
+	return e.appendRemoteAt(remoteNS, tableName, n)
+}
+
+// appendRemoteAt is appendRemote for the remote table ns.name.
+func (e *env) appendRemoteAt(ns []string, name string, n int) string {
 	c := ctx(e.t)
-	tbl, err := e.writer.LoadTable(c, append(append(table.Identifier{}, remoteNS...), tableName))
+	tbl, err := e.writer.LoadTable(c, append(append(table.Identifier{}, ns...), name))
 	require.NoError(e.t, err)
 	data := rows(1000, n)
 	defer data.Release()

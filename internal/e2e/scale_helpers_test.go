@@ -19,6 +19,11 @@ import (
 // next metadata file itself), links the result on etl-42 and commits it. It returns the
 // new metadata location.
 func (e *env) appendOnBranch(base string, n int) string {
+	return e.appendOnBranchAt("etl-42", localNS, tableName, base, n)
+}
+
+// appendOnBranchAt is appendOnBranch for table ns.target on branch.
+func (e *env) appendOnBranchAt(branch string, ns []string, target, base string, n int) string {
 	t := e.t
 	name := "w" + uuid.NewString()[:8]
 	dsn := "file:" + filepath.Join(e.dir, name+".db")
@@ -40,8 +45,8 @@ func (e *env) appendOnBranch(base string, n int) string {
 	require.NoError(t, err)
 	loc := tbl.MetadataLocation()
 	// Hadoop versions: far above what the service's pulls have written so far.
-	e.link("etl-42", localNS, tableName, loc, 100+int(time.Now().UnixNano()%1000))
-	_, err = e.client.Commit(c, repo, "etl-42", "lakeFS-side append", nil)
+	e.link(branch, ns, target, loc, 100+int(time.Now().UnixNano()%1000))
+	_, err = e.client.Commit(c, repo, branch, "lakeFS-side append", nil)
 	require.NoError(t, err)
 	return loc
 }

@@ -1,0 +1,21 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+)
+
+// splitTable reads a dotted table name, "ns1.ns2.table", into its namespace levels and
+// table name. Names are checked by the server; here only the shape.
+func splitTable(flag, dottedName string) ([]string, string, error) {
+	parts := strings.Split(dottedName, ".")
+	if len(parts) < 2 {
+		return nil, "", fmt.Errorf("--%s %q: want namespace.table (e.g. accounting.events)", flag, dottedName)
+	}
+	for _, p := range parts {
+		if p == "" {
+			return nil, "", fmt.Errorf("--%s %q: empty namespace level or table name", flag, dottedName)
+		}
+	}
+	return parts[:len(parts)-1], parts[len(parts)-1], nil
+}
