@@ -122,7 +122,7 @@ func TestListTablesStates(t *testing.T) {
 	c := newCore(t, lakefs.LayoutPointer, nil)
 	c.push()
 	state1 := func() string {
-		page, err := c.svc.ListTables(ctxT(t), testRemote, "", 10)
+		page, err := c.svc.ListTables(ctxT(t), testRemote, "", 10, remotes.TableFilter{})
 		require.NoError(t, err)
 		require.Len(t, page.Items, 1)
 		return page.Items[0].State
