@@ -76,9 +76,12 @@ func (s *Service) liveStatuses(ctx context.Context, r *Remote, recs []state.Sync
 		group := lakeGroups[k]
 		jobs = append(jobs, func(ctx context.Context) { s.readLakeGroup(ctx, group) })
 	}
+	// The one-by-one reads of a remote without a batch read share the bound, so that many
+	// groups do not multiply it.
+	perGroup := max(1, statusParallelism/max(1, len(remoteKeys)))
 	for _, k := range remoteKeys {
 		group := remoteGroups[k]
-		jobs = append(jobs, func(ctx context.Context) { readRemoteGroup(ctx, r, group) })
+		jobs = append(jobs, func(ctx context.Context) { readRemoteGroup(ctx, r, group, perGroup) })
 	}
 	runBounded(ctx, jobs, func(ctx context.Context, job func(context.Context)) { job(ctx) })
 
@@ -157,13 +160,13 @@ func (s *Service) readLakeGroup(ctx context.Context, rows []*liveRow) {
 }
 
 // readRemoteGroup reads the remote tables of rows that share a remote namespace.
-func readRemoteGroup(ctx context.Context, r *Remote, rows []*liveRow) {
+func readRemoteGroup(ctx context.Context, r *Remote, rows []*liveRow, parallelism int) {
 	ns := rows[0].ts.Record.Namespace
 	tables := make([]string, len(rows))
 	for i, row := range rows {
 		tables[i] = row.ts.Record.Table
 	}
-	loaded, err := catalog.LoadMany(ctx, r.Adapter, ns, tables, statusParallelism)
+	loaded, err := catalog.LoadMany(ctx, r.Adapter, ns, tables, parallelism)
 	for _, row := range rows {
 		t := row.ts.Record.Table
 		switch {

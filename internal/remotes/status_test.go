@@ -291,3 +291,27 @@ func TestListTablesFilters(t *testing.T) {
 	_, err = c.svc.ListTables(ctx, testRemote, "", 10, remotes.TableFilter{State: "lost"})
 	assert.Equal(t, 400, apperr.StatusOf(err))
 }
+
+// TestListTablesLakeFSFailures: a group whose lakeFS listing fails is unknown (with the
+// reason), without making another group unknown; a repository that no longer exists is
+// missing.
+func TestListTablesLakeFSFailures(t *testing.T) {
+	f := newListingFixture(t, 4)
+	c := f.c
+	f.update(1, func(r *state.SyncRecord) { r.Repository = "deleted" })
+	// The only listing (main's group) fails; the deleted repository's group never lists.
+	before := c.lake.Calls("listObjects")
+	c.lake.FailNext("listObjects", 1, 400)
+	page, err := c.svc.ListTables(ctxT(t), testRemote, "", 100, remotes.TableFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.lake.Calls("listObjects")-before)
+	rows := byTable(page)
+	assert.Equal(t, remotes.Missing, rows["r01"].State, "repository gone")
+	for _, tb := range []string{"r00", "r02", "r03"} {
+		assert.Equal(t, remotes.Unknown, rows[tb].State, tb)
+		assert.NotEmpty(t, rows[tb].Error, tb)
+	}
+	page, err = c.svc.ListTables(ctxT(t), testRemote, "", 100, remotes.TableFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, remotes.InSync, byTable(page)["r00"].State, "the next listing reads again")
+}
