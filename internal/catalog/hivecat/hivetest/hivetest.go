@@ -153,8 +153,9 @@ type handler struct {
 	mu       sync.Mutex
 	dbs      map[string]*hive_metastore.Database
 	tables   map[string]map[string]*hive_metastore.Table
-	// byNameCalls counts get_table_objects_by_name(_req) calls.
-	byNameCalls int
+
+	byNameCalls int // get_table_objects_by_name(_req) calls
+
 	locks    []*lock // FIFO
 	nextLock int64
 	drops    []bool
