@@ -150,12 +150,11 @@ var implemented = map[string]bool{
 type handler struct {
 	hive_metastore.ThriftHiveMetastore
 
+	byNameCalls int // get_table_objects_by_name(_req) calls, under mu
+
 	mu       sync.Mutex
 	dbs      map[string]*hive_metastore.Database
 	tables   map[string]map[string]*hive_metastore.Table
-
-	byNameCalls int // get_table_objects_by_name(_req) calls
-
 	locks    []*lock // FIFO
 	nextLock int64
 	drops    []bool
