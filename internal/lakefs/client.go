@@ -181,6 +181,9 @@ func (c *Client) StatObject(ctx context.Context, repo, ref, path string) (*Objec
 	return objectFrom(*rsp.JSON200), nil
 }
 
+// ErrStopWalk ends WalkObjects early: the walk returns nil.
+var ErrStopWalk = errors.New("stop walking")
+
 // ErrTooLarge is wrapped by the error GetObject returns when the object exceeds the cap.
 var ErrTooLarge = errors.New("object too large")
 
@@ -214,7 +217,28 @@ func (c *Client) GetObject(ctx context.Context, repo, ref, path string, maxBytes
 // (recursive: no delimiter).
 func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]Object, error) {
 	var out []Object
-	after := ""
+	err := c.WalkObjects(ctx, repo, ref, prefix, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WalkObjects calls fn for every object under prefix at a reference, in path order, one
+// page (c.pageSize objects, lakeFS's maximum) per call, without holding more than a page:
+// a listing of a whole warehouse can be large. An error from fn stops the walk and is
+// returned.
+func (c *Client) WalkObjects(ctx context.Context, repo, ref, prefix string, fn func(Object) error) error {
+	return c.WalkObjectsAfter(ctx, repo, ref, prefix, "", fn)
+}
+
+// WalkObjectsAfter is WalkObjects starting after the path start (exclusive; "" for the
+// beginning). Return ErrStopWalk from fn to end the walk early without an error.
+func (c *Client) WalkObjectsAfter(ctx context.Context, repo, ref, prefix, start string, fn func(Object) error) error {
+	after := start
 	amount := c.pageSize
 	for {
 		params := &lakefsapi.ListObjectsParams{Prefix: &prefix, Amount: &amount}
@@ -223,25 +247,30 @@ func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]O
 		}
 		rsp, err := c.api.ListObjectsWithResponse(ctx, repo, ref, params)
 		if err != nil {
-			return nil, transportError("list objects", err)
+			return transportError("list objects", err)
 		}
 		if err := check("list objects", rsp.HTTPResponse, rsp.Body, http.StatusOK); err != nil {
-			return nil, err
+			return err
 		}
 		if rsp.JSON200 == nil {
-			return nil, badAnswer("list objects")
+			return badAnswer("list objects")
 		}
 		for _, o := range rsp.JSON200.Results {
 			if o.PathType == lakefsapi.ObjectStatsPathTypeObject {
-				out = append(out, *objectFrom(o))
+				if err := fn(*objectFrom(o)); err != nil {
+					if errors.Is(err, ErrStopWalk) {
+						return nil
+					}
+					return err
+				}
 			}
 		}
 		p := rsp.JSON200.Pagination
 		if !p.HasMore {
-			return out, nil
+			return nil
 		}
 		if p.NextOffset == "" || p.NextOffset == after {
-			return nil, apperr.New(http.StatusBadGateway, "lakeFS: list objects: pagination did not advance")
+			return apperr.New(http.StatusBadGateway, "lakeFS: list objects: pagination did not advance")
 		}
 		after = p.NextOffset
 	}

@@ -11,7 +11,22 @@ import (
 
 // Adapter instruments a remote catalog adapter as backend "remote:<id>".
 func (m *Metrics) Adapter(remoteID string, a catalog.Adapter) catalog.Adapter {
-	return &adapter{Adapter: a, m: m, backend: "remote:" + remoteID}
+	d := &adapter{Adapter: a, m: m, backend: "remote:" + remoteID}
+	if b, ok := a.(catalog.BatchLoader); ok {
+		// Keep the batch read visible through the decorator (catalog.LoadMany looks for it).
+		return &batchAdapter{adapter: d, batch: b}
+	}
+	return d
+}
+
+type batchAdapter struct {
+	*adapter
+	batch catalog.BatchLoader
+}
+
+func (a *batchAdapter) LoadTables(ctx context.Context, ns []string, tables []string) (locs map[string]string, err error) {
+	defer func(start time.Time) { a.done(ctx, "load_tables", start, err) }(time.Now())
+	return a.batch.LoadTables(ctx, ns, tables)
 }
 
 type adapter struct {
@@ -89,9 +104,9 @@ func (s *store) UpdateSyncRecord(ctx context.Context, rec *state.SyncRecord) (er
 	return s.Store.UpdateSyncRecord(ctx, rec)
 }
 
-func (s *store) ListSyncRecords(ctx context.Context, catalogID, after string, amount int) (p state.Page[state.SyncRecord], err error) {
+func (s *store) ListSyncRecords(ctx context.Context, catalogID string, filter state.SyncFilter, after string, amount int) (p state.Page[state.SyncRecord], err error) {
 	defer func(start time.Time) { s.done("list_sync_records", start, err) }(time.Now())
-	return s.Store.ListSyncRecords(ctx, catalogID, after, amount)
+	return s.Store.ListSyncRecords(ctx, catalogID, filter, after, amount)
 }
 
 func (s *store) StartOperation(ctx context.Context, op *state.Operation) (err error) {

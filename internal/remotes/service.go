@@ -33,6 +33,10 @@ type LakeFS interface {
 	// GetRepository gives the repository's storage namespace (what a pull may link).
 	GetRepository(ctx context.Context, repo string) (*lakefs.Repository, error)
 	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	// LocateTables finds where many tables' current metadata is, from listings (no reads).
+	LocateTables(ctx context.Context, repo, ref string, tables []lakefs.TableName) (*lakefs.TableListing, error)
+	// Log returns the ids of ref's newest commits, at most limit.
+	Log(ctx context.Context, repo, ref string, limit int) ([]string, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
