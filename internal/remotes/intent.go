@@ -36,7 +36,11 @@ type intent struct {
 	PrevLakeFS string `json:"prev_lakefs,omitempty"`
 	// pull: exactly what the write stages on Branch (lakefs.WritePlan.Objects); reconcile
 	// resets these, where they still hold what the pull staged, and nothing else.
+	// A bulk pull's intents each name every object of its one commit, so that settling
+	// any of its tables resets all of them.
 	Staged []lakefs.StagedObject `json:"staged,omitempty"`
+	// Bulk names the bulk operation (its request id) whose one commit the pull is part of.
+	Bulk string `json:"bulk,omitempty"`
 	// unpublish: the record's status before, kept when the drop did not happen.
 	PrevStatus string `json:"prev_status,omitempty"`
 }

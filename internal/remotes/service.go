@@ -38,7 +38,8 @@ type LakeFS interface {
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
 	// StagedOutside returns a path staged on the branch outside paths ("" if none).
 	StagedOutside(ctx context.Context, ref lakefs.TableRef, paths []string) (string, error)
-	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
+	// WriteTables links several tables of one branch and commits them in one commit.
+	WriteTables(ctx context.Context, writes []lakefs.TableWriteAt, message string, metadata map[string]string) (string, error)
 	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
 	ResetStaged(ctx context.Context, repo, branch string, objs []lakefs.StagedObject) error
 }
