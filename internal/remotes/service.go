@@ -33,6 +33,10 @@ type LakeFS interface {
 	// GetRepository gives the repository's storage namespace (what a pull may link).
 	GetRepository(ctx context.Context, repo string) (*lakefs.Repository, error)
 	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	// LocateTable finds the table's metadata object at the reference without reading it;
+	// LoadMetadata reads and parses what it (or a listing) located.
+	LocateTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	LoadMetadata(ctx context.Context, ref lakefs.TableRef, st *lakefs.TableState) error
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
