@@ -30,7 +30,7 @@ type BulkPushRequest struct {
 	// DestinationNamespace and DestinationTable are templates over {namespace} and
 	// {table} ("" keeps the source's name).
 	DestinationNamespace, DestinationTable string
-	ForceUpdate, CreateNamespace, DryRun    bool
+	ForceUpdate, CreateNamespace, DryRun   bool
 	// Parallelism is how many tables are pushed at once (0: DefaultBulkParallelism).
 	Parallelism int
 }
