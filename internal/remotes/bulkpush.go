@@ -80,6 +80,7 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 		return BulkTotals{}, err
 	}
 
+	pre := s.preRead(ctx, r, tables, parallelism)
 	ns := &sharedNamespaces{a: r.Adapter, m: map[string]*nsState{}}
 	var (
 		mu     sync.Mutex
@@ -92,7 +93,7 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				res := s.bulkPushOne(ctx, req, listing, tables[i], ns)
+				res := s.bulkPushOne(ctx, req, listing, tables[i], pre[i], ns)
 				mu.Lock()
 				totals.Add(res)
 				if emit != nil {
@@ -112,7 +113,7 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 
 // bulkPushOne pushes one selected table with the single push's core, handing it what the
 // listing located (so that the core does not locate the table again).
-func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing *lakefs.TableListing, t bulkTable, ns namespaces) BulkResult {
+func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing *lakefs.TableListing, t bulkTable, remote *string, ns namespaces) BulkResult {
 	src := lakefs.TableRef{Repository: req.Repository, Reference: req.Reference, Namespace: t.src.Namespace, Table: t.src.Table}
 	located := &lakefs.TableState{
 		Layout: listing.Layout, ResolvedCommit: listing.ResolvedCommit, IsBranch: listing.IsBranch,
@@ -122,7 +123,7 @@ func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing 
 	plan, changed, err := s.push(ctx, PushRequest{
 		Catalog: req.Catalog, Source: src, Destination: t.dest,
 		ForceUpdate: req.ForceUpdate, CreateNamespace: req.CreateNamespace, DryRun: req.DryRun,
-	}, pushInputs{source: located, ns: ns})
+	}, pushInputs{source: located, remote: remote, ns: ns})
 	res := BulkResult{Source: catalog.Ident{Namespace: t.src.Namespace, Table: t.src.Table}, Destination: t.dest,
 		Status: plan.Status, Message: plan.Message}
 	switch {
@@ -136,6 +137,55 @@ func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing 
 		res.Outcome = OutcomePushed
 	}
 	return res
+}
+
+// preReadChunk bounds the tables asked in one batch read.
+const preReadChunk = 1000
+
+// preRead reads where the remote's tables point, per destination namespace, with the
+// remote's batch read where it has one (one SQL query or a few Glue GetTables pages per
+// 1,000 tables; REST has none, so its tables are loaded one by one, in parallel). The push
+// core trusts a pre-read location only while the table's sync record agrees with it
+// (remoteLocation). A table whose read failed, or a whole failed batch, is nil: the core
+// loads it under its lock.
+func (s *Service) preRead(ctx context.Context, r *Remote, tables []bulkTable, parallelism int) []*string {
+	out := make([]*string, len(tables))
+	byNS := map[string][]int{}
+	var order []string
+	for i, t := range tables {
+		k := strings.Join(t.dest.Namespace, "\x1f")
+		if _, ok := byNS[k]; !ok {
+			order = append(order, k)
+		}
+		byNS[k] = append(byNS[k], i)
+	}
+	for _, k := range order {
+		idx := byNS[k]
+		for len(idx) > 0 {
+			chunk := idx[:min(preReadChunk, len(idx))]
+			idx = idx[len(chunk):]
+			ns := tables[chunk[0]].dest.Namespace
+			names := make([]string, len(chunk))
+			for j, i := range chunk {
+				names[j] = tables[i].dest.Table
+			}
+			loaded, err := catalog.LoadMany(ctx, r.Adapter, ns, names, parallelism)
+			if err != nil {
+				s.logger.WarnContext(ctx, "bulk push: batch read of the remote failed; its tables are loaded one by one",
+					"catalog", r.Config.ID, "namespace", strings.Join(ns, "."), "error", err)
+				continue
+			}
+			for _, i := range chunk {
+				name := tables[i].dest.Table
+				if _, failed := loaded.Errors[name]; failed {
+					continue
+				}
+				loc := loaded.Locations[name] // "" when the table does not exist
+				out[i] = &loc
+			}
+		}
+	}
+	return out
 }
 
 // bulkDestinations renders each listed table's destination and refuses (400, before any
