@@ -42,6 +42,10 @@ type Service interface {
 	// finishes (one call at a time), and returns the totals; an error means no table was
 	// touched.
 	BulkPush(ctx context.Context, catalog string, req apigen.IcebergBulkPushRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error)
+	// BulkPull checks every selected table and pulls the changed ones in one commit or none,
+	// calling emit with each table's result once the outcome is known; the totals' status
+	// is 200 or the first failure's. An error means no table was checked.
+	BulkPull(ctx context.Context, catalog string, req apigen.IcebergBulkPullRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.

@@ -80,7 +80,8 @@ type bulkLine struct {
 	Outcome string `json:"outcome"`
 	Message string `json:"message"`
 	// totals
-	Total, Changed, Unchanged, Failed int
+	Total, Changed, Unchanged, Failed, Blocked int
+	CommitID                                   string `json:"commit_id"`
 }
 
 type bulkAnswer struct {

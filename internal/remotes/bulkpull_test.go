@@ -88,11 +88,6 @@ func outcomes(results []remotes.BulkResult) map[string]string {
 	return out
 }
 
-// pointerPath is where the head commit holds b (pointer layout).
-func pointerPath(b *bulkTable) string {
-	return "_lakefs_tables/iceberg/accounting/" + b.name + "/metadata.json"
-}
-
 // Five tables an external writer changed come back in one lakeFS commit whose metadata
 // lists all five; a table already in sync is unchanged and not part of it; a second bulk
 // pull changes nothing.

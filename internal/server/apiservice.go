@@ -155,6 +155,18 @@ func (a apiService) BulkPush(ctx context.Context, catalogID string, req apigen.I
 	return bulkTotals(t), nil
 }
 
+func (a apiService) BulkPull(ctx context.Context, catalogID string, req apigen.IcebergBulkPullRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error) {
+	t, err := a.svc.BulkPull(ctx, remotes.BulkPullRequest{
+		Catalog: catalogID, Namespace: req.Source.Namespace, Table: req.Source.Table,
+		Repository: req.Destination.RepositoryId, Branch: req.Destination.ReferenceId,
+		ForceUpdate: req.ForceUpdate, Message: req.Message, DryRun: dryRun,
+	}, func(r remotes.BulkResult) { emit(bulkResult(r)) })
+	if err != nil {
+		return apigen.IcebergBulkTotals{}, err
+	}
+	return bulkTotals(t), nil
+}
+
 // bulkResult is one table's line of a bulk answer.
 func bulkResult(r remotes.BulkResult) apigen.IcebergBulkResult {
 	return apigen.IcebergBulkResult{Type: "table",
