@@ -54,8 +54,8 @@ type bulkPullTable struct {
 // outcome is known (after the commit: no result is final before it). Errors found before
 // any table is checked (a bad glob, an unknown remote) are returned without results.
 //
-// Every selected table is locked for the whole operation, in key order, so that two bulk
-// pulls (or a bulk and single operations) cannot deadlock.
+// Every selected table is locked for the whole operation (state.Store.LockTables: key
+// order, so that two bulk pulls cannot deadlock; one PostgreSQL connection for them all).
 func (s *Service) BulkPull(ctx context.Context, req BulkPullRequest, emit func(BulkResult)) (BulkTotals, error) {
 	sel, err := selector.ParseTables(req.Namespace, req.Table)
 	if err != nil {
@@ -69,13 +69,15 @@ func (s *Service) BulkPull(ctx context.Context, req BulkPullRequest, emit func(B
 	if err != nil {
 		return BulkTotals{}, err
 	}
-	for _, t := range tables {
-		unlock, err := s.store.LockTable(ctx, t.key)
-		if err != nil {
-			return BulkTotals{}, storeError(err)
-		}
-		defer unlock()
+	keys := make([]state.TableKey, len(tables))
+	for i, t := range tables {
+		keys[i] = t.key
 	}
+	unlock, err := s.store.LockTables(ctx, keys)
+	if err != nil {
+		return BulkTotals{}, storeError(err)
+	}
+	defer unlock()
 
 	dst := lakefs.TableRef{Repository: req.Repository, Reference: req.Branch}
 	branchPlan := &Plan{}

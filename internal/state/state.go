@@ -137,6 +137,10 @@ type Store interface {
 	// LockTable blocks until the caller holds the table's lock (or ctx ends) and returns the
 	// function that releases it.
 	LockTable(ctx context.Context, key TableKey) (unlock func(), err error)
+	// LockTables holds the locks of several tables at once (duplicates allowed), taken in
+	// key order so that concurrent multi-table lockers cannot deadlock, and returns the
+	// function that releases them all.
+	LockTables(ctx context.Context, keys []TableKey) (unlock func(), err error)
 
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
