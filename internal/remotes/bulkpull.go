@@ -69,6 +69,9 @@ func (s *Service) BulkPull(ctx context.Context, req BulkPullRequest, emit func(B
 	if err != nil {
 		return BulkTotals{}, err
 	}
+	if len(tables) == 0 {
+		return BulkTotals{Status: http.StatusOK}, nil
+	}
 	keys := make([]state.TableKey, len(tables))
 	for i, t := range tables {
 		keys[i] = t.key
