@@ -33,11 +33,20 @@ const DefaultMaxBodyBytes = 1 << 20
 type Service interface {
 	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error)
+	Unpublish(ctx context.Context, catalog string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
 	// ListTables lists the synced tables; repository and state filter them ("" for all).
 	ListTables(ctx context.Context, catalog, after string, amount int, repository, state string) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
 	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
+	// BulkPush pushes every selected table, calling emit with each table's result as it
+	// finishes (one call at a time), and returns the totals; an error means no table was
+	// touched.
+	BulkPush(ctx context.Context, catalog string, req apigen.IcebergBulkPushRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error)
+	// BulkPull checks every selected table and pulls the changed ones in one commit or none,
+	// calling emit with each table's result once the outcome is known; the totals' status
+	// is 200 or the first failure's. An error means no table was checked.
+	BulkPull(ctx context.Context, catalog string, req apigen.IcebergBulkPullRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.
@@ -98,7 +107,7 @@ func NewHandler(o Options) (http.Handler, error) {
 	root.Route(BaseURL, func(r chi.Router) {
 		r.NotFound(notFound)
 		r.MethodNotAllowed(methodNotAllowed(root))
-		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag}, apigen.StrictHTTPServerOptions{
+		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag, acceptFlag}, apigen.StrictHTTPServerOptions{
 			RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 				apperr.WriteStatus(w, http.StatusBadRequest, err.Error())
 			},

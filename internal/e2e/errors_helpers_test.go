@@ -193,18 +193,23 @@ func pushBody(repository, ref string, srcNS []string, srcTable, destTable string
 // metadata onto branch as the table's version `version` and commits it directly (as a
 // lakeFS user's engine would), returning the new location.
 func (e *env) advanceLakeFS(branch string, n, version int) string {
+	return e.advanceTable(branch, tableName, n, version)
+}
+
+// advanceTable is advanceLakeFS for table accounting.<name> (authored by authorTable).
+func (e *env) advanceTable(branch, name string, n, version int) string {
 	t := e.t
-	cat := sqlWriter(t, "sqlite", "file:"+filepath.Join(e.dir, "author-"+tableName+".db"), filepath.Join(e.dir, "author"))
+	cat := sqlWriter(t, "sqlite", "file:"+filepath.Join(e.dir, "author-"+name+".db"), filepath.Join(e.dir, "author"))
 	c := ctx(t)
-	tbl, err := cat.LoadTable(c, append(append(table.Identifier{}, localNS...), tableName))
+	tbl, err := cat.LoadTable(c, append(append(table.Identifier{}, localNS...), name))
 	require.NoError(t, err)
 	data := rows(500, n)
 	defer data.Release()
 	tbl, err = tbl.AppendTable(c, data, 1024, nil)
 	require.NoError(t, err)
 	loc := tbl.MetadataLocation()
-	e.link(branch, localNS, tableName, loc, version)
-	_, err = e.client.Commit(c, repo, branch, "engine appends to "+tableName, nil)
+	e.link(branch, localNS, name, loc, version)
+	_, err = e.client.Commit(c, repo, branch, "engine appends to "+name, nil)
 	require.NoError(t, err)
 	return loc
 }

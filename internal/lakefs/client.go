@@ -190,27 +190,44 @@ var ErrTooLarge = errors.New("object too large")
 // GetObject reads an object's content at a reference, refusing objects larger than maxBytes
 // (400: the service reads only metadata files and must not be made to buffer anything big).
 func (c *Client) GetObject(ctx context.Context, repo, ref, path string, maxBytes int64) ([]byte, error) {
+	data, _, err := c.ReadObject(ctx, repo, ref, path, maxBytes)
+	return data, err
+}
+
+// ObjectVersion identifies which object a read returned, from getObject's answer headers:
+// lakeFS sends the object's checksum as ETag and its mtime as Last-Modified.
+type ObjectVersion struct {
+	Checksum string // "" when the answer carried no ETag
+	Mtime    time.Time
+}
+
+// ReadObject is GetObject that also tells which version of the object it read.
+func (c *Client) ReadObject(ctx context.Context, repo, ref, path string, maxBytes int64) ([]byte, ObjectVersion, error) {
 	// The raw call (not ...WithResponse) so that the body is read through a limit.
 	hr, err := c.api.GetObject(ctx, repo, ref, &lakefsapi.GetObjectParams{Path: path})
 	if err != nil {
-		return nil, transportError("get object", err)
+		return nil, ObjectVersion{}, transportError("get object", err)
 	}
 	defer func() { _ = hr.Body.Close() }()
 	if hr.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(hr.Body, 64<<10))
-		return nil, check("get object", hr, body, http.StatusOK)
+		return nil, ObjectVersion{}, check("get object", hr, body, http.StatusOK)
 	}
 	if hr.ContentLength > maxBytes {
-		return nil, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
+		return nil, ObjectVersion{}, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
 	}
 	data, err := io.ReadAll(io.LimitReader(hr.Body, maxBytes+1))
 	if err != nil {
-		return nil, transportError("get object", err)
+		return nil, ObjectVersion{}, transportError("get object", err)
 	}
 	if int64(len(data)) > maxBytes {
-		return nil, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
+		return nil, ObjectVersion{}, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
 	}
-	return data, nil
+	v := ObjectVersion{Checksum: strings.Trim(strings.TrimPrefix(hr.Header.Get("ETag"), "W/"), `"`)}
+	if lm, perr := http.ParseTime(hr.Header.Get("Last-Modified")); perr == nil {
+		v.Mtime = lm
+	}
+	return data, v, nil
 }
 
 // ListObjects lists all objects under prefix at a reference, following every page

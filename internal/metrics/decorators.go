@@ -129,6 +129,11 @@ func (s *store) LockTable(ctx context.Context, key state.TableKey) (unlock func(
 	return s.Store.LockTable(ctx, key)
 }
 
+func (s *store) LockTables(ctx context.Context, keys []state.TableKey) (unlock func(), err error) {
+	defer func(start time.Time) { s.done("lock_tables", start, err) }(time.Now())
+	return s.Store.LockTables(ctx, keys)
+}
+
 func ignoreNotFound(err error) error {
 	if err == state.ErrNotFound {
 		return nil

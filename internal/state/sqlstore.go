@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -362,17 +363,41 @@ func (s *sqlStore) ListOperations(ctx context.Context, catalog, after string, am
 	return page, nil
 }
 
-// LockTable takes the in-process lock first, so that one process holds at most one
-// database connection per contended table; PostgreSQL then takes a session advisory lock
-// on a dedicated connection, which serializes replicas. SQLite is single-process by design.
+// LockTable takes the table's lock: LockTables of one table.
 func (s *sqlStore) LockTable(ctx context.Context, key TableKey) (func(), error) {
-	k := key.Catalog + keySep + key.Key()
-	unlockLocal, err := s.locks.Lock(ctx, k)
-	if err != nil {
-		return nil, err
+	return s.LockTables(ctx, []TableKey{key})
+}
+
+// LockTables takes the in-process locks first, in key order, so that one process holds at
+// most one database connection per contended set of tables; PostgreSQL then takes a session
+// advisory lock per table, in the same order, all on one dedicated connection (however many
+// tables: a bulk operation must not need a connection per table), which serializes
+// replicas. Every multi-table locker takes keys in the same order, so none deadlocks.
+// SQLite is single-process by design.
+func (s *sqlStore) LockTables(ctx context.Context, keys []TableKey) (func(), error) {
+	ks := make([]string, 0, len(keys))
+	for _, key := range keys {
+		ks = append(ks, key.Catalog+keySep+key.Key())
+	}
+	slices.Sort(ks)
+	ks = slices.Compact(ks)
+	var unlocks []func()
+	unlockLocal := func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, k := range ks {
+		u, err := s.locks.Lock(ctx, k)
+		if err != nil {
+			unlockLocal()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
 	}
 	if !s.postgres {
-		return unlockLocal, nil
+		var once sync.Once
+		return func() { once.Do(unlockLocal) }, nil
 	}
 	select {
 	case s.lockConns <- struct{}{}:
@@ -386,23 +411,27 @@ func (s *sqlStore) LockTable(ctx context.Context, key TableKey) (func(), error) 
 		release()
 		return nil, err
 	}
-	id := advisoryLockID(k)
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discard the conn: its lock state is unknown
-		conn.Close()
-		release()
-		return nil, err
-	}
-	return func() {
-		// Unlock with a fresh deadline: the caller's context may already be cancelled,
-		// and a lock left held would block the table until the connection dies.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, id); err != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // closing the session releases the lock
+	for _, k := range ks {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, advisoryLockID(k)); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // discard the conn: closing the session releases its locks
+			conn.Close()
+			release()
+			return nil, err
 		}
-		conn.Close()
-		release()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			// Unlock with a fresh deadline: the caller's context may already be cancelled,
+			// and a lock left held would block the tables until the connection dies.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // closing the session releases the locks
+			}
+			conn.Close()
+			release()
+		})
 	}, nil
 }
 

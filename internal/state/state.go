@@ -46,6 +46,9 @@ const (
 	StatusSynced  = "synced"  // last operation completed
 	StatusPending = "pending" // an operation wrote its intent and has not finished
 	StatusFailed  = "failed"  // last operation failed after its intent was written
+	// StatusUnpublished: the remote registration was removed (un-publish); the record keeps
+	// its history, and a later push registers the table again.
+	StatusUnpublished = "unpublished"
 )
 
 // SyncRecord is what the service knows about one remote table that came from lakeFS.
@@ -78,7 +81,7 @@ type SyncRecord struct {
 type Operation struct {
 	ID             int64
 	Catalog        string
-	Operation      string // push | pull | auto-push
+	Operation      string // push | pull | auto-push | unpublish | auto-unpublish
 	User           string
 	RequestID      string
 	RemoteNS       []string
@@ -140,6 +143,10 @@ type Store interface {
 	// LockTable blocks until the caller holds the table's lock (or ctx ends) and returns the
 	// function that releases it.
 	LockTable(ctx context.Context, key TableKey) (unlock func(), err error)
+	// LockTables holds the locks of several tables at once (duplicates allowed), taken in
+	// key order so that concurrent multi-table lockers cannot deadlock, and returns the
+	// function that releases them all.
+	LockTables(ctx context.Context, keys []TableKey) (unlock func(), err error)
 
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error

@@ -136,7 +136,7 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 		return false, a.mapErr(err, nil, "re-point table %s", id)
 	}
 	// The server has no atomic re-point: drop without purge, then register.
-	if err := a.drop(ctx, id, "drop table %s before re-registering"); err != nil {
+	if err := a.drop(ctx, id, " before re-registering"); err != nil {
 		return false, err
 	}
 	if err := a.register(ctx, id, metadataLocation); err != nil {
@@ -170,22 +170,31 @@ func refusesOverwrite(err error) bool {
 	return false
 }
 
-// DropTable implements catalog.Adapter (purgeRequested=false: the files belong to lakeFS).
+// DropTable implements catalog.Adapter: the table leaves the catalog and no file is
+// deleted (the files belong to lakeFS).
 func (a *Adapter) DropTable(ctx context.Context, id ourcatalog.Ident) error {
 	mu := a.lock(id)
 	defer mu.Unlock()
-	return a.drop(ctx, id, "drop table %s")
+	return a.drop(ctx, id, "")
 }
 
-// drop is one DELETE without purge, with its own idempotency key where the server honours
-// keys (a retried drop whose first answer was lost is then answered 204, not 404).
-// what names the step in the error, with the table as its one argument.
-func (a *Adapter) drop(ctx context.Context, id ourcatalog.Ident, what string) error {
+// drop removes the registration only: with the spec's unregisterTable where the server
+// advertises it, else with DELETE ...?purgeRequested=false (iceberg-go's DropTable sends
+// the parameter explicitly; PurgeTable is never called). It carries its own idempotency
+// key where the server honours keys (a retried drop whose first answer was lost is then
+// answered 204, not 404). why is appended to the error's step name.
+func (a *Adapter) drop(ctx context.Context, id ourcatalog.Ident, why string) error {
 	mctx, cancel := a.sess.mutation(ctx)
 	defer cancel()
+	if a.sess.unregister {
+		if err := a.sess.unregisterTable(mctx, id); err != nil {
+			return a.mapErr(err, nil, "unregister table %s%s", id, why)
+		}
+		return nil
+	}
 	c, st := track(mctx)
 	if err := a.cat.DropTable(c, ident(id)); err != nil {
-		return a.mapErr(err, st, what, id)
+		return a.mapErr(err, st, "drop table %s%s", id, why)
 	}
 	return nil
 }

@@ -295,7 +295,7 @@ func (h *handler) GetTables(_ context.Context, dbname, pattern string) ([]string
 	if _, ok := h.dbs[db]; !ok {
 		return nil, &hive_metastore.MetaException{Message: fmt.Sprintf("database %s does not exist", db)}
 	}
-	var out []string
+	out := []string{} // a nil list is sent as no result at all ("unknown result")
 	for n := range h.tables[db] {
 		if pattern == "*" || pattern == "" || pattern == n {
 			out = append(out, n)
