@@ -3,6 +3,7 @@ package remotes
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -30,6 +31,11 @@ type intent struct {
 	Commit         string   `json:"commit,omitempty"`
 	TableUUID      string   `json:"table_uuid,omitempty"`
 	SnapshotID     string   `json:"snapshot_id,omitempty"`
+	// push: the branch that protects Commit from lakeFS's GC once published ("" for an
+	// uncommitted table), and the one that protected the previous push, in its repository.
+	ProtectRef      string `json:"protect_ref,omitempty"`
+	PrevProtectRef  string `json:"prev_protect_ref,omitempty"`
+	PrevProtectRepo string `json:"prev_protect_repo,omitempty"`
 	// pull: lakeFS's table on Branch went (or not) from PrevLakeFS to Location.
 	Branch     string `json:"branch,omitempty"`
 	PrevLakeFS string `json:"prev_lakefs,omitempty"`
@@ -65,10 +71,22 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		cur, err := r.Adapter.LoadTable(ctx, id)
 		switch {
 		case err == nil && cur == in.Location:
+			note, err := s.settleProtection(ctx, rec, in, true)
+			if err != nil {
+				return rec, err // the published commit must be protected before the record says so
+			}
 			applyPush(&rec, in)
-			rec.Status = state.StatusSynced
+			rec.Status, rec.Notes = state.StatusSynced, joinNotes(rec.Notes, note)
+			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
-			// Not applied (or replaced by someone else since): the record keeps its state.
+			// Not applied (or replaced by someone else since): the record keeps its state,
+			// and its own protecting branch; one the push may have created goes.
+			if _, err := s.settleProtection(ctx, rec, in, false); err != nil {
+				return rec, err
+			}
+			if rec.LastError == "" {
+				rec.LastError = fmt.Sprintf("push (request %s) did not finish", in.RequestID)
+			}
 			if rec.PushedLocation == "" {
 				rec.Status = state.StatusFailed
 			} else {
@@ -86,7 +104,11 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		switch {
 		case err == nil && st.MetadataLocation == in.Location:
 			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
+			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
+			if rec.LastError == "" {
+				rec.LastError = fmt.Sprintf("pull (request %s) did not finish", in.RequestID)
+			}
 		default:
 			return rec, err
 		}

@@ -203,7 +203,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	}
 	commitID, err := s.lakefs.WriteTable(ctx, dst, w)
 	if err != nil {
-		s.settleAfterFailure(ctx, r, rec, prevStatus)
+		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
 		return plan, err
 	}
 	if op != nil {
@@ -211,6 +211,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	}
 	applyPull(&rec, in, commitID, md.Metadata.TableUUID().String(), newSnapshot)
 	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusSynced, "", user
+	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		return plan, storeError(err)
 	}

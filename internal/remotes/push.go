@@ -28,6 +28,9 @@ type PushRequest struct {
 	// branch that has moved past the event's commit makes the push a no-op (plan.Superseded)
 	// instead of rolling the remote table back. The newer commit's own event pushes it.
 	EventBranch string
+	// AllowUncommitted publishes a table that is only staged on its branch (nil: the
+	// remote's allow_uncommitted); see checkCommitted.
+	AllowUncommitted *bool
 }
 
 // Push performs (or, with DryRun, plans) a push. The returned plan lists the checks and
@@ -92,6 +95,11 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 		notes = "the metadata file's name is not an Iceberg writer's (NNNNN-<uuid>.metadata.json): remote writers may be unable to commit"
 		plan.pass("metadata_file_name", "warning: %s", notes)
 	}
+	protect, note, err := s.checkCommitted(ctx, plan, r, req, key, st)
+	if err != nil {
+		return plan, err
+	}
+	notes = joinNotes(notes, note)
 
 	id := req.Destination
 	nsExists, err := r.Adapter.NamespaceExists(ctx, id.Namespace)
@@ -140,9 +148,14 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 		LocalNamespace: req.Source.Namespace, LocalTable: req.Source.Table,
 		Commit: st.ResolvedCommit, TableUUID: st.TableUUID, SnapshotID: snapshotString(st.CurrentSnapshotID),
 	}
+	in.ProtectRef, in.PrevProtectRef, in.PrevProtectRepo = ProtectedRefName(key, protect), rec.ProtectedRef, rec.Repository
 	prevStatus := rec.Status
 	if err := s.writeIntent(ctx, &rec, found, in); err != nil {
 		return plan, err
+	}
+	if err := s.protect(ctx, rec, in); err != nil {
+		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
+		return plan, plan.fail("gc_protection", err)
 	}
 
 	prov := catalog.Provenance{Repository: req.Source.Repository, Reference: req.Source.Reference, Commit: st.ResolvedCommit}
@@ -164,15 +177,17 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 		return nil
 	}()
 	if err != nil {
-		s.settleAfterFailure(ctx, r, rec, prevStatus)
+		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
 		return plan, err
 	}
+	notes = joinNotes(notes, s.releasePrevious(ctx, in))
 	if !atomic {
 		notes = joinNotes(notes, "the last re-point was not atomic (the remote refused overwrite: dropped, then registered)")
 	}
 
 	applyPush(&rec, in)
 	rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy = state.StatusSynced, "", notes, user
+	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		// The remote changed; the intent still says so and the next operation settles it.
 		return plan, storeError(err)

@@ -26,6 +26,8 @@ func (a apiService) Push(ctx context.Context, catalogID string, req apigen.Icebe
 		ForceUpdate:     req.ForceUpdate,
 		CreateNamespace: req.CreateNamespace,
 		DryRun:          dryRun,
+		// A query parameter, as dry_run: push's body stays lakeFS's.
+		AllowUncommitted: api.AllowUncommitted(ctx),
 	})
 	return toAPIPlan(plan), err
 }
@@ -71,6 +73,7 @@ func (a apiService) ListTables(ctx context.Context, catalogID, after string, amo
 			TableUuid: r.TableUUID, SnapshotId: r.SnapshotID, Notes: r.Notes, Error: ts.Error,
 			UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt,
 		})
+		withHealth(&out.Results[len(out.Results)-1], r)
 	}
 	return out, nil
 }
