@@ -14,7 +14,11 @@ type allowUncommittedKey struct{}
 // allowUncommittedFlag reads the allow_uncommitted query parameter onto the context. Like
 // dry_run it is a query parameter because push's body must stay identical to lakeFS's
 // spec; absent, the remote's allow_uncommitted setting decides (AllowUncommitted is nil).
-func allowUncommittedFlag(next apigen.StrictHandlerFunc, _ string) apigen.StrictHandlerFunc {
+// Only pushes read it.
+func allowUncommittedFlag(next apigen.StrictHandlerFunc, operationID string) apigen.StrictHandlerFunc {
+	if operationID != "PushIcebergTable" && operationID != "BulkPushIcebergTables" {
+		return next
+	}
 	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
 		if v := r.URL.Query().Get("allow_uncommitted"); v != "" {
 			on, err := strconv.ParseBool(v)

@@ -103,15 +103,15 @@ func (s *Server) resetBranch(w http.ResponseWriter, r *http.Request, rp *repo, b
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// deleteBranch deletes a branch as lakeFS does: 204, 404 when absent, 400 for the
-// repository's default branch.
+// deleteBranch deletes a branch as lakeFS does: 204, 404 when absent, 403 for the
+// repository's default branch (lakeFS's controller maps ErrDeleteDefaultBranch to 403).
 func (s *Server) deleteBranch(w http.ResponseWriter, rp *repo, name string) {
 	if rp.branches[name] == nil {
 		writeErr(w, http.StatusNotFound, "branch not found")
 		return
 	}
 	if name == rp.defaultBranch {
-		writeErr(w, http.StatusBadRequest, "cannot delete the repository's default branch")
+		writeErr(w, http.StatusForbidden, "cannot delete repository default branch")
 		return
 	}
 	delete(rp.branches, name)

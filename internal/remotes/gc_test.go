@@ -1,0 +1,265 @@
+package remotes_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes/remotestest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
+)
+
+func (c *core) key() state.TableKey {
+	return state.TableKey{Catalog: testRemote, Namespace: remoteNS, Table: "events"}
+}
+
+// storedVersion writes metadata file n under the repository's storage namespace, where
+// lakeFS's garbage collector (and the stand-in's model of it) may delete it.
+func (c *core) storedVersion(n int, prev []string) string {
+	return remotestest.WriteMetadata(c.t, c.dir, "repo/tables/events/metadata/"+pad(n)+"-"+c.uuid[:8]+"-0000-0000-0000-000000000000.metadata.json",
+		remotestest.Version{TableUUID: c.uuid, Location: "file://" + filepath.Join(c.dir, "repo", "tables", "events"), Snapshots: []int64{int64(n)}, Previous: prev})
+}
+
+// commitVersion links loc as the table on branch and commits it, returning the commit.
+func (c *core) commitVersion(branch, loc string, n int) string {
+	c.link(branch, loc, n)
+	id, err := c.client.Commit(ctxT(c.t), testRepo, branch, "table v"+pad(n), nil)
+	require.NoError(c.t, err)
+	return id
+}
+
+func (c *core) pushFrom(branch string, force bool, allowUncommitted *bool) (*remotes.Plan, error) {
+	return c.svc.Push(ctxT(c.t), remotes.PushRequest{Catalog: testRemote, Source: c.ref(branch),
+		Destination: c.remoteID(), CreateNamespace: true, ForceUpdate: force, AllowUncommitted: allowUncommitted})
+}
+
+// readable tells whether lakeFS still serves the table's metadata at ref (the GC model
+// answers 410 for what it collected).
+func (c *core) readable(ref string) error {
+	_, err := c.locator.ReadTable(ctxT(c.t), c.ref(ref))
+	return err
+}
+
+// A published commit is kept from lakeFS's garbage collector by a hidden branch that
+// exists while it is published, moves (new branch first, then the old one goes) when a
+// re-push publishes another commit, and keeps the commit's files after the source branch
+// is deleted; once released (un-publish), GC collects them. Checked on the stand-in, whose
+// GC model follows lakeFS's rule (branch heads are kept; dangling commits and tags are not).
+func TestPublishedCommitIsProtectedFromGC(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.lake.CreateBranch(testRepo, "etl", "main")
+	v2 := c.storedVersion(2, nil)
+	commit2 := c.commitVersion("etl", v2, 2)
+
+	_, err := c.pushFrom("etl", false, nil)
+	require.NoError(t, err)
+	ref2 := remotes.ProtectedRefName(c.key(), commit2)
+	head, hidden, ok := c.lake.Branch(testRepo, ref2)
+	require.True(t, ok, "the published commit's protecting branch exists")
+	assert.Equal(t, commit2, head)
+	assert.True(t, hidden, "created hidden, out of default branch listings")
+	assert.Equal(t, ref2, c.record().ProtectedRef)
+	assert.Equal(t, 1, c.lake.Calls("createBranch"))
+
+	// An unchanged re-push makes no branch call.
+	_, err = c.pushFrom("etl", false, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.lake.Calls("createBranch"))
+	assert.Equal(t, 0, c.lake.Calls("deleteBranch"))
+
+	v3 := c.storedVersion(3, []string{v2})
+	commit3 := c.commitVersion("etl", v3, 3)
+	_, err = c.pushFrom("etl", true, nil)
+	require.NoError(t, err)
+	ref3 := remotes.ProtectedRefName(c.key(), commit3)
+	require.NotEqual(t, ref2, ref3)
+	head, _, ok = c.lake.Branch(testRepo, ref3)
+	require.True(t, ok, "the re-push moved the protection to the new commit")
+	assert.Equal(t, commit3, head)
+	_, _, ok = c.lake.Branch(testRepo, ref2)
+	assert.False(t, ok, "the previous commit's branch is gone")
+	assert.Equal(t, ref3, c.record().ProtectedRef)
+
+	// The source branch goes (over the API, contract-checked) and GC runs with no retention.
+	require.NoError(t, c.client.DeleteBranch(ctxT(t), testRepo, "etl"))
+	collected := c.lake.CollectGarbage(testRepo, 0)
+	assert.Contains(t, collected, v2, "GC collects what no branch head keeps: the model does delete")
+	assert.NotContains(t, collected, v3, "the published metadata is kept")
+	require.NoError(t, c.readable(ref3), "the published commit stays readable through its protecting branch")
+	require.NoError(t, c.readable(commit3), "and by its id")
+
+	rec := c.record()
+	require.NoError(t, c.svc.ReleaseProtectionForTest(ctxT(t), &rec))
+	assert.Empty(t, rec.ProtectedRef)
+	_, _, ok = c.lake.Branch(testRepo, ref3)
+	assert.False(t, ok, "released: the protecting branch is gone")
+	collected = c.lake.CollectGarbage(testRepo, 0)
+	assert.Contains(t, collected, v3, "unprotected, the commit's files are collected")
+	err = c.readable(commit3)
+	require.Error(t, err)
+	assert.True(t, c.lake.Collected(v3))
+
+	// Releasing again is harmless (the branch is already gone).
+	rec.ProtectedRef = ref3
+	require.NoError(t, c.svc.ReleaseProtectionForTest(ctxT(t), &rec))
+}
+
+// The same push without protection loses its files: the reason protection exists. A
+// dangling commit (its branch deleted) is not kept with zero retention.
+func TestUnprotectedCommitIsCollectedOnceItsBranchIsDeleted(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.lake.CreateBranch(testRepo, "etl", "main")
+	v2 := c.storedVersion(2, nil)
+	commit2 := c.commitVersion("etl", v2, 2)
+	c.lake.CreateTag(testRepo, "v2-tag", commit2) // a tag does not protect it
+	require.NoError(t, c.client.DeleteBranch(ctxT(t), testRepo, "etl"))
+	assert.Contains(t, c.lake.CollectGarbage(testRepo, 0), v2)
+	// Within the retention period the dangling commit is still kept.
+	c2 := newCore(t, lakefs.LayoutPointer, nil)
+	c2.lake.CreateBranch(testRepo, "etl", "main")
+	v := c2.storedVersion(2, nil)
+	c2.commitVersion("etl", v, 2)
+	require.NoError(t, c2.client.DeleteBranch(ctxT(t), testRepo, "etl"))
+	assert.NotContains(t, c2.lake.CollectGarbage(testRepo, time.Hour), v)
+}
+
+// A branch whose table is only staged is refused (409) unless allow_uncommitted is set,
+// per request or as the remote's default; such a push is recorded unprotected and releases
+// the previous commit's branch.
+func TestPushOfUncommittedTableNeedsOptIn(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	first := c.record()
+	require.NotEmpty(t, first.ProtectedRef)
+	c.link("main", c.version(2, nil, 2), 2) // staged, not committed
+
+	plan, err := c.pushFrom("main", true, nil)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
+	assert.Contains(t, apperr.PublicMessage(err), "allow_uncommitted")
+	assert.Equal(t, first.Version, c.record().Version, "refused before any intent: the record is untouched")
+	failedCheck := plan.Checks[len(plan.Checks)-1]
+	assert.Equal(t, "committed", failedCheck.Name)
+	assert.False(t, failedCheck.OK)
+
+	no := false
+	_, err = c.pushFrom("main", true, &no)
+	require.Error(t, err, "an explicit false refuses too")
+
+	yes := true
+	_, err = c.pushFrom("main", true, &yes)
+	require.NoError(t, err)
+	rec := c.record()
+	assert.Empty(t, rec.ProtectedRef, "staged objects cannot be protected by a ref")
+	assert.Contains(t, rec.Notes, "allow_uncommitted")
+	_, _, ok := c.lake.Branch(testRepo, first.ProtectedRef)
+	assert.False(t, ok, "the previously published commit is no longer published, nor protected")
+
+	// The remote's default allows it without the parameter.
+	c2 := newCore(t, lakefs.LayoutHadoop, func(r *config.Remote) { r.AllowUncommitted = true })
+	c2.link("main", c2.version(2, nil, 2), 2)
+	_, err = c2.pushFrom("main", false, nil)
+	require.NoError(t, err)
+	_, err = c2.pushFrom("main", false, &no)
+	require.Error(t, err, "the request's false overrides the remote's default")
+}
+
+// failingAdapter fails RegisterTable and ReplaceTable while fail is set.
+type failingAdapter struct {
+	catalog.Adapter
+	fail *bool
+}
+
+func (f failingAdapter) RegisterTable(ctx context.Context, id catalog.Ident, loc string, p catalog.Provenance) error {
+	if *f.fail {
+		return apperr.Wrap(http.StatusServiceUnavailable, errors.New("dial tcp 10.0.0.1: secret-token-in-detail"), "remote catalog unavailable")
+	}
+	return f.Adapter.RegisterTable(ctx, id, loc, p)
+}
+
+func (f failingAdapter) ReplaceTable(ctx context.Context, id catalog.Ident, expected, loc string, p catalog.Provenance) (bool, error) {
+	if *f.fail {
+		return true, apperr.Wrap(http.StatusServiceUnavailable, errors.New("dial tcp 10.0.0.1: secret-token-in-detail"), "remote catalog unavailable")
+	}
+	return f.Adapter.ReplaceTable(ctx, id, expected, loc, p)
+}
+
+// last_success_at and last_error: a success sets the time and clears the error; a failure
+// after the intent records the public message only, keeps the last success, and deletes
+// the protecting branch it created for the commit it failed to publish.
+func TestPublicationHealthTransitions(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	fail := true
+	c.remote.Adapter = failingAdapter{Adapter: c.remote.Adapter, fail: &fail}
+
+	err := c.pushWith(false)
+	require.Error(t, err)
+	rec := c.record()
+	assert.Equal(t, state.StatusFailed, rec.Status)
+	assert.Equal(t, "remote catalog unavailable", rec.LastError)
+	assert.True(t, rec.LastSuccessAt.IsZero())
+	assert.Empty(t, rec.ProtectedRef)
+	assert.Equal(t, 1, c.lake.Calls("deleteBranch"), "the branch created for the failed push is deleted")
+	mainHead, _, _ := c.lake.Branch(testRepo, "main")
+	_, _, ok := c.lake.Branch(testRepo, remotes.ProtectedRefName(c.key(), mainHead))
+	assert.False(t, ok)
+
+	fail = false
+	before := time.Now().UTC()
+	require.NoError(t, c.pushWith(false))
+	rec = c.record()
+	assert.Equal(t, state.StatusSynced, rec.Status)
+	assert.Empty(t, rec.LastError)
+	assert.False(t, rec.LastSuccessAt.Before(before.Truncate(time.Microsecond)))
+	firstSuccess := rec.LastSuccessAt
+
+	commit := c.commitVersion("main", c.version(2, nil, 2), 2)
+	fail = true
+	require.Error(t, c.pushWith(true))
+	rec = c.record()
+	assert.Equal(t, "remote catalog unavailable", rec.LastError)
+	assert.NotContains(t, rec.LastError, "secret")
+	assert.Equal(t, firstSuccess, rec.LastSuccessAt, "a failure keeps the last success")
+	_, _, ok = c.lake.Branch(testRepo, remotes.ProtectedRefName(c.key(), commit))
+	assert.False(t, ok, "no branch protects the commit that was not published")
+	_, _, ok = c.lake.Branch(testRepo, rec.ProtectedRef)
+	assert.True(t, ok, "the published commit keeps its protection")
+
+	fail = false
+	require.NoError(t, c.pushWith(true))
+	rec = c.record()
+	assert.Empty(t, rec.LastError, "a success clears the error")
+	assert.True(t, rec.LastSuccessAt.After(firstSuccess))
+	assert.Equal(t, remotes.ProtectedRefName(c.key(), commit), rec.ProtectedRef)
+}
+
+// A protecting branch that cannot be created (here: the caller may not create branches)
+// fails the push before the remote is touched, and leaves no half state.
+func TestProtectionFailureLeavesNothingHalfDone(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.lake.FailNext("createBranch", 1, http.StatusForbidden)
+	plan, err := c.pushFrom("main", false, nil)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusUnauthorized, apperr.StatusOf(err), "lakeFS's refusal, as lakeFS answers permission denials")
+	assert.Equal(t, "gc_protection", plan.Checks[len(plan.Checks)-1].Name)
+	assert.Empty(t, filter(c.cat.Calls(), "RegisterTable", "ReplaceTable", "CreateNamespace"), "the remote was not touched")
+	rec := c.record()
+	assert.Empty(t, rec.Pending)
+	assert.Empty(t, rec.ProtectedRef)
+	assert.Contains(t, rec.LastError, "protect")
+
+	_, err = c.pushFrom("main", false, nil)
+	require.NoError(t, err)
+	assert.NotEmpty(t, c.record().ProtectedRef)
+}
