@@ -2,15 +2,15 @@ package remotes
 
 // GC protection of published commits (README, "Garbage collection").
 //
-// lakeFS's garbage collector keeps what active commits reference, and its starting points
-// are branch heads and "dangling" commits, never tags: a branch head is always active,
-// while a dangling commit (the old head of a deleted branch, or a commit only a tag names)
-// stays active only within the repository's default retention period
-// (treeverse/lakeFS pkg/graveler/retention/active_commits.go, GetGarbageCollectionCommits:
-// "If the current commit IS a branch HEAD" → activeMap; starting points from
-// garbage_collection_manager.go SaveGarbageCollectionCommits = GCBranchIterator (all
-// branches, hidden included) + GCCommitIterator (ancestry leaves); docs:
-// https://docs.lakefs.io/howto/garbage-collection/gc.html). So the protecting ref is a
+// The lakeFS rule relied on (treeverse/lakeFS at 71a45ee, pkg/graveler/retention/
+// active_commits.go, GetGarbageCollectionCommits, lines 206-230): the GC's starting points
+// are branch heads and "dangling" commits (no commit's first parent); a branch head is
+// always active ("If the current commit IS a branch HEAD" → activeMap), while a dangling
+// commit (the old head of a deleted branch, or one only a tag names) is active only within
+// the default retention. The starting points come from garbage_collection_manager.go,
+// SaveGarbageCollectionCommits: GCBranchIterator (every branch, hidden ones included) and
+// GCCommitIterator (ancestry leaves); tags are not among them. Docs:
+// https://docs.lakefs.io/howto/garbage-collection/gc.html. So the protecting ref is a
 // branch, created hidden so that it does not clutter branch listings.
 
 import (
