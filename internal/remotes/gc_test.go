@@ -263,3 +263,27 @@ func TestProtectionFailureLeavesNothingHalfDone(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, c.record().ProtectedRef)
 }
+
+// A pull commits the remote's state onto the branch; that commit is what the remote now
+// publishes, so the protection moves to it (the old branch goes after the new one exists).
+func TestPullMovesProtectionToItsCommit(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	pushed := c.record()
+	require.NotEmpty(t, pushed.ProtectedRef)
+
+	c.cat.SetTable(c.remoteID(), c.version(2, []string{pushed.PushedLocation}, 2))
+	_, err := c.pull(false, false)
+	require.NoError(t, err)
+	rec := c.record()
+	head, _, _ := c.lake.Branch(testRepo, "main")
+	assert.Equal(t, head, rec.ResolvedCommit, "the pull's commit")
+	assert.Equal(t, remotes.ProtectedRefName(c.key(), head), rec.ProtectedRef)
+	got, hidden, ok := c.lake.Branch(testRepo, rec.ProtectedRef)
+	require.True(t, ok)
+	assert.True(t, hidden)
+	assert.Equal(t, head, got)
+	_, _, ok = c.lake.Branch(testRepo, pushed.ProtectedRef)
+	assert.False(t, ok, "the pushed commit's branch is gone")
+	assert.False(t, rec.LastSuccessAt.Before(pushed.LastSuccessAt))
+}

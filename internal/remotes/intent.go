@@ -104,6 +104,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		switch {
 		case err == nil && st.MetadataLocation == in.Location:
 			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
+			rec.Notes = joinNotes(rec.Notes, s.moveProtection(ctx, &rec, st.ResolvedCommit))
 			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 			if rec.LastError == "" {

@@ -141,6 +141,26 @@ func (s *Service) settleProtection(ctx context.Context, rec state.SyncRecord, in
 	return "", s.lakefs.DeleteBranch(ctx, in.Repository, in.ProtectRef)
 }
 
+// moveProtection makes rec's protecting branch the one of commit, which holds the published
+// table after a pull: the new branch first, then the old one goes. A failure is a note, not
+// an error: the pull's commit stands, the old branch still protects the earlier commit, and
+// the branch's own head protects the new one until it moves on.
+func (s *Service) moveProtection(ctx context.Context, rec *state.SyncRecord, commit string) string {
+	ref := ProtectedRefName(rec.TableKey, commit)
+	if ref == "" || ref == rec.ProtectedRef {
+		return ""
+	}
+	if err := s.lakefs.ProtectCommit(ctx, rec.Repository, ref, commit); err != nil {
+		s.logger.WarnContext(ctx, "could not protect the pulled commit from lakeFS's garbage collector",
+			"repository", rec.Repository, "branch", ref, "error", err)
+		return fmt.Sprintf("commit %s is not protected from lakeFS's garbage collector (%s): push the table again", commit, apperr.PublicMessage(err))
+	}
+	note := s.releasePrevious(ctx, intent{Repository: rec.Repository, ProtectRef: ref,
+		PrevProtectRef: rec.ProtectedRef, PrevProtectRepo: rec.Repository})
+	rec.ProtectedRef = ref
+	return note
+}
+
 // releaseProtection deletes the branch that protects rec's published commit and clears it
 // from rec (the caller stores rec): un-publishing calls it once the remote no longer lists
 // the table. A branch already gone is success.

@@ -210,6 +210,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		op.LakeFSCommit, op.MetadataLoc = commitID, remoteLoc
 	}
 	applyPull(&rec, in, commitID, md.Metadata.TableUUID().String(), newSnapshot)
+	rec.Notes = joinNotes(rec.Notes, s.moveProtection(ctx, &rec, commitID))
 	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusSynced, "", user
 	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
