@@ -54,6 +54,7 @@ func hiveConformance(t *testing.T, s3 *peers.S3, newRemote func(t *testing.T) co
 	catalogtest.Run(t, catalogtest.Options{
 		MetadataFiles: s3MetadataFiles(s3, "conformance/"+t.Name(), false),
 		Exists:        s3Exists(s3),
+		BatchRead:     true,
 		New: func(t *testing.T) catalog.Adapter {
 			return hiveAdapter(t, s3, newRemote(t))
 		},

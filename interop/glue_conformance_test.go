@@ -112,6 +112,7 @@ func TestGlueConformance(t *testing.T) {
 			catalogtest.Run(t, catalogtest.Options{
 				New:           func(t *testing.T) catalog.Adapter { return newGlueAdapter(t, b.fresh(t)) },
 				RaceUnchecked: b.deviations[devVersionID],
+				BatchRead:     true,
 			})
 		})
 	}

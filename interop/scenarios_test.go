@@ -35,6 +35,7 @@ var scenarios = []scenario{
 	{"both sides changed", scBothChanged},
 	{"remote replaced by unrelated table", scUnrelated},
 	{"remote unreachable", scUnreachable},
+	{"unpublish", scUnpublish},
 }
 
 // TestScenarios runs every scenario on every remote kind through the service over HTTP, with

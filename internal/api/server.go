@@ -33,10 +33,15 @@ const DefaultMaxBodyBytes = 1 << 20
 type Service interface {
 	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error)
+	Unpublish(ctx context.Context, catalog string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
 	ListTables(ctx context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
 	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
+	// BulkPush pushes every selected table, calling emit with each table's result as it
+	// finishes (one call at a time), and returns the totals; an error means no table was
+	// touched.
+	BulkPush(ctx context.Context, catalog string, req apigen.IcebergBulkPushRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.
@@ -97,7 +102,7 @@ func NewHandler(o Options) (http.Handler, error) {
 	root.Route(BaseURL, func(r chi.Router) {
 		r.NotFound(notFound)
 		r.MethodNotAllowed(methodNotAllowed(root))
-		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag, allowUncommittedFlag}, apigen.StrictHTTPServerOptions{
+		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag, acceptFlag, allowUncommittedFlag}, apigen.StrictHTTPServerOptions{
 			RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 				apperr.WriteStatus(w, http.StatusBadRequest, err.Error())
 			},

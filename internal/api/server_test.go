@@ -32,6 +32,7 @@ type recordingService struct {
 	pages   []string
 	err     error
 	panic   bool
+	gate    chan struct{} // BulkPush: the second table waits for it
 }
 
 func (s *recordingService) plan(op string, dryRun bool) *apigen.IcebergPlan {

@@ -11,16 +11,8 @@ import (
 // 13). Each answers 501 until its handler replaces it here; this file must be empty of
 // them before those issues are resolved.
 
-func (h *handlers) BulkPushIcebergTables(ctx context.Context, req apigen.BulkPushIcebergTablesRequestObject) (apigen.BulkPushIcebergTablesResponseObject, error) {
-	return nil, apperr.NotImplemented("bulk push is not implemented yet")
-}
-
 func (h *handlers) BulkPullIcebergTables(ctx context.Context, req apigen.BulkPullIcebergTablesRequestObject) (apigen.BulkPullIcebergTablesResponseObject, error) {
 	return nil, apperr.NotImplemented("bulk pull is not implemented yet")
-}
-
-func (h *handlers) UnpublishIcebergTable(ctx context.Context, req apigen.UnpublishIcebergTableRequestObject) (apigen.UnpublishIcebergTableResponseObject, error) {
-	return nil, apperr.NotImplemented("unpublish is not implemented yet")
 }
 
 func (h *handlers) ListIcebergRemoteEvents(ctx context.Context, req apigen.ListIcebergRemoteEventsRequestObject) (apigen.ListIcebergRemoteEventsResponseObject, error) {

@@ -38,7 +38,28 @@ func WithLocationMap(a Adapter, m LocationMap) Adapter {
 	if len(m) == 0 {
 		return a
 	}
-	return &mappedAdapter{Adapter: a, m: m}
+	mapped := &mappedAdapter{Adapter: a, m: m}
+	if b, ok := a.(BatchLoader); ok {
+		// Keep the batch read visible through the wrapper (LoadMany looks for it).
+		return &mappedBatchAdapter{mappedAdapter: mapped, batch: b}
+	}
+	return mapped
+}
+
+type mappedBatchAdapter struct {
+	*mappedAdapter
+	batch BatchLoader
+}
+
+func (a *mappedBatchAdapter) LoadTables(ctx context.Context, ns []string, tables []string) (map[string]string, error) {
+	locs, err := a.batch.LoadTables(ctx, ns, tables)
+	if err != nil {
+		return nil, err
+	}
+	for t, loc := range locs {
+		locs[t] = a.m.FromRemote(loc)
+	}
+	return locs, nil
 }
 
 type mappedAdapter struct {

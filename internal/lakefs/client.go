@@ -187,33 +187,65 @@ var ErrTooLarge = errors.New("object too large")
 // GetObject reads an object's content at a reference, refusing objects larger than maxBytes
 // (400: the service reads only metadata files and must not be made to buffer anything big).
 func (c *Client) GetObject(ctx context.Context, repo, ref, path string, maxBytes int64) ([]byte, error) {
+	data, _, err := c.ReadObject(ctx, repo, ref, path, maxBytes)
+	return data, err
+}
+
+// ObjectVersion identifies which object a read returned, from getObject's answer headers:
+// lakeFS sends the object's checksum as ETag and its mtime as Last-Modified.
+type ObjectVersion struct {
+	Checksum string // "" when the answer carried no ETag
+	Mtime    time.Time
+}
+
+// ReadObject is GetObject that also tells which version of the object it read.
+func (c *Client) ReadObject(ctx context.Context, repo, ref, path string, maxBytes int64) ([]byte, ObjectVersion, error) {
 	// The raw call (not ...WithResponse) so that the body is read through a limit.
 	hr, err := c.api.GetObject(ctx, repo, ref, &lakefsapi.GetObjectParams{Path: path})
 	if err != nil {
-		return nil, transportError("get object", err)
+		return nil, ObjectVersion{}, transportError("get object", err)
 	}
 	defer func() { _ = hr.Body.Close() }()
 	if hr.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(hr.Body, 64<<10))
-		return nil, check("get object", hr, body, http.StatusOK)
+		return nil, ObjectVersion{}, check("get object", hr, body, http.StatusOK)
 	}
 	if hr.ContentLength > maxBytes {
-		return nil, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
+		return nil, ObjectVersion{}, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
 	}
 	data, err := io.ReadAll(io.LimitReader(hr.Body, maxBytes+1))
 	if err != nil {
-		return nil, transportError("get object", err)
+		return nil, ObjectVersion{}, transportError("get object", err)
 	}
 	if int64(len(data)) > maxBytes {
-		return nil, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
+		return nil, ObjectVersion{}, apperr.Wrap(http.StatusBadRequest, ErrTooLarge, "object %q is larger than %d bytes", path, maxBytes)
 	}
-	return data, nil
+	v := ObjectVersion{Checksum: strings.Trim(strings.TrimPrefix(hr.Header.Get("ETag"), "W/"), `"`)}
+	if lm, perr := http.ParseTime(hr.Header.Get("Last-Modified")); perr == nil {
+		v.Mtime = lm
+	}
+	return data, v, nil
 }
 
 // ListObjects lists all objects under prefix at a reference, following every page
 // (recursive: no delimiter).
 func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]Object, error) {
 	var out []Object
+	err := c.WalkObjects(ctx, repo, ref, prefix, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WalkObjects calls fn for every object under prefix at a reference, in path order, one
+// page (c.pageSize objects, lakeFS's maximum) per call, without holding more than a page:
+// a listing of a whole warehouse can be large. An error from fn stops the walk and is
+// returned.
+func (c *Client) WalkObjects(ctx context.Context, repo, ref, prefix string, fn func(Object) error) error {
 	after := ""
 	amount := c.pageSize
 	for {
@@ -223,25 +255,27 @@ func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]O
 		}
 		rsp, err := c.api.ListObjectsWithResponse(ctx, repo, ref, params)
 		if err != nil {
-			return nil, transportError("list objects", err)
+			return transportError("list objects", err)
 		}
 		if err := check("list objects", rsp.HTTPResponse, rsp.Body, http.StatusOK); err != nil {
-			return nil, err
+			return err
 		}
 		if rsp.JSON200 == nil {
-			return nil, badAnswer("list objects")
+			return badAnswer("list objects")
 		}
 		for _, o := range rsp.JSON200.Results {
 			if o.PathType == lakefsapi.ObjectStatsPathTypeObject {
-				out = append(out, *objectFrom(o))
+				if err := fn(*objectFrom(o)); err != nil {
+					return err
+				}
 			}
 		}
 		p := rsp.JSON200.Pagination
 		if !p.HasMore {
-			return out, nil
+			return nil
 		}
 		if p.NextOffset == "" || p.NextOffset == after {
-			return nil, apperr.New(http.StatusBadGateway, "lakeFS: list objects: pagination did not advance")
+			return apperr.New(http.StatusBadGateway, "lakeFS: list objects: pagination did not advance")
 		}
 		after = p.NextOffset
 	}

@@ -51,6 +51,7 @@ type TableState struct {
 	IsBranch       bool
 	SizeBytes      int64
 	Checksum       string
+	Mtime          time.Time
 
 	TableUUID         string // "" for format v1 metadata without table-uuid (optional in v1)
 	CurrentSnapshotID *int64

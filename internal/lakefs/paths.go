@@ -54,24 +54,37 @@ func (l *Locator) paths(ref TableRef) (tablePaths, error) {
 	if err != nil {
 		return tablePaths{}, err
 	}
-	lay := l.layoutFor(ref.Repository)
-	switch lay.Layout {
-	case "", LayoutPointer:
-		prefix := lay.PointerPrefix
-		if strings.Trim(prefix, "/") == "" {
-			prefix = "_lakefs_tables/iceberg"
-		}
+	layout, root, err := l.root(ref.Repository)
+	if err != nil {
+		return tablePaths{}, err
+	}
+	if layout == LayoutPointer {
 		return tablePaths{
 			layout:   LayoutPointer,
-			pointer:  joinPrefix(prefix, append(slices.Clone(ns), tbl, pointerFile)...),
-			nsMarker: joinPrefix(prefix, append(slices.Clone(ns), namespaceMarker)...),
+			pointer:  joinPrefix(root, append(slices.Clone(ns), tbl, pointerFile)...),
+			nsMarker: joinPrefix(root, append(slices.Clone(ns), namespaceMarker)...),
 		}, nil
+	}
+	return tablePaths{
+		layout:      LayoutHadoop,
+		metadataDir: joinPrefix(root, append(slices.Clone(ns), tbl, "metadata")...) + "/",
+	}, nil
+}
+
+// root returns a repository's layout and the folder its tables live under (the pointer
+// prefix or the warehouse prefix, without slashes at either end; "" is the repository root).
+func (l *Locator) root(repo string) (layout, prefix string, err error) {
+	lay := l.layoutFor(repo)
+	switch lay.Layout {
+	case "", LayoutPointer:
+		prefix := strings.Trim(lay.PointerPrefix, "/")
+		if prefix == "" {
+			prefix = "_lakefs_tables/iceberg"
+		}
+		return LayoutPointer, prefix, nil
 	case LayoutHadoop:
-		return tablePaths{
-			layout:      LayoutHadoop,
-			metadataDir: joinPrefix(lay.WarehousePrefix, append(slices.Clone(ns), tbl, "metadata")...) + "/",
-		}, nil
+		return LayoutHadoop, strings.Trim(lay.WarehousePrefix, "/"), nil
 	default:
-		return tablePaths{}, apperr.New(http.StatusInternalServerError, "unknown table layout %q for repository %q", lay.Layout, ref.Repository)
+		return "", "", apperr.New(http.StatusInternalServerError, "unknown table layout %q for repository %q", lay.Layout, repo)
 	}
 }

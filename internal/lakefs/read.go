@@ -14,9 +14,25 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 )
 
-// ReadTable reads a table's current state at ref.Reference. A missing table is 404 naming
-// the table; a file that is not Iceberg metadata is 400.
+// ReadTable reads a table's current state at ref.Reference: LocateTable, then
+// LoadMetadata. A missing table is 404 naming the table; a file that is not Iceberg
+// metadata is 400.
 func (l *Locator) ReadTable(ctx context.Context, ref TableRef) (*TableState, error) {
+	st, err := l.LocateTable(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.LoadMetadata(ctx, ref, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// LocateTable resolves ref.Reference once and finds the object that holds the table's
+// current metadata (path, physical address, size, checksum) without reading it: in the
+// pointer layout one reference lookup and one stat. A branch is located by name (its staged
+// changes count); anything else at the commit it resolved to, which is immutable.
+func (l *Locator) LocateTable(ctx context.Context, ref TableRef) (*TableState, error) {
 	p, err := l.paths(ref)
 	if err != nil {
 		return nil, err
@@ -25,53 +41,71 @@ func (l *Locator) ReadTable(ctx context.Context, ref TableRef) (*TableState, err
 	if err != nil {
 		return nil, err
 	}
-	// Read a branch by name (its staged changes count); anything else by the commit it
-	// resolved to, so that every read sees the same immutable state.
-	readRef := resolved.CommitID
-	if resolved.IsBranch {
-		readRef = ref.Reference
-	}
-	st, err := l.read(ctx, ref, readRef, p, resolved.IsBranch)
+	st := &TableState{ResolvedCommit: resolved.CommitID, IsBranch: resolved.IsBranch}
+	loc, err := l.locate(ctx, ref, st.readRef(ref), p)
 	if err != nil {
 		return nil, err
 	}
+	st.setLocation(loc)
 	st.Layout = p.layout
-	st.ResolvedCommit = resolved.CommitID
-	st.IsBranch = resolved.IsBranch
 	return st, nil
+}
+
+// readRef is where a located table is read: the branch by name (staged changes count), else
+// the resolved commit, so that every read of it sees the same immutable state.
+func (st *TableState) readRef(ref TableRef) string {
+	if st.IsBranch || st.ResolvedCommit == "" {
+		return ref.Reference
+	}
+	return st.ResolvedCommit
+}
+
+// setLocation copies what locate found into st.
+func (st *TableState) setLocation(loc *TableState) {
+	st.Path, st.MetadataLocation, st.SizeBytes, st.Checksum, st.Mtime, st.Version =
+		loc.Path, loc.MetadataLocation, loc.SizeBytes, loc.Checksum, loc.Mtime, loc.Version
+}
+
+// sameObject reports whether a content read returned the object st located: lakeFS
+// answers getObject with the object's checksum as ETag and its mtime as Last-Modified.
+func (st *TableState) sameObject(size int, v ObjectVersion) bool {
+	if v.Checksum != st.Checksum || int64(size) != st.SizeBytes {
+		return false
+	}
+	return v.Mtime.IsZero() || st.Mtime.IsZero() || v.Mtime.Unix() == st.Mtime.Unix()
 }
 
 func (l *Locator) notFound(ref TableRef, cause error) error {
 	return apperr.Wrap(http.StatusNotFound, cause, "table %s not found in repository %q at reference %q", ref, ref.Repository, ref.Reference)
 }
 
-// read locates the table's current metadata object and loads it. On a branch the table may
-// be re-pointed between the stat and the read of its content; the stat is repeated after the
-// read and the whole read retried (a few times) when the two disagree, so that the returned
-// location, size and checksum always describe the metadata returned.
-func (l *Locator) read(ctx context.Context, ref TableRef, readRef string, p tablePaths, isBranch bool) (*TableState, error) {
+// LoadMetadata reads and parses the metadata object st locates (as LocateTable or a listing
+// found it). At a commit the object cannot change. On a branch the table may be re-pointed
+// between the locate and the read, so the read must return the object located: the same
+// checksum (lakeFS's ETag), size and mtime; when it does not, the table is located again and
+// re-read (a few times). The location, size and checksum in st therefore always describe
+// the metadata returned, as the earlier stat-read-restat did, without the second stat when
+// nothing moved. An answer without an ETag falls back to that re-stat.
+func (l *Locator) LoadMetadata(ctx context.Context, ref TableRef, st *TableState) error {
+	p, err := l.paths(ref)
+	if err != nil {
+		return err
+	}
+	readRef := st.readRef(ref)
 	const attempts = 3
 	for i := 0; ; i++ {
-		st, err := l.locate(ctx, ref, readRef, p)
-		if err != nil {
-			return nil, err
+		same, err := l.load(ctx, ref, readRef, p, st)
+		if err != nil || same {
+			return err
 		}
-		if err := l.load(ctx, ref, readRef, st); err != nil {
-			return nil, err
-		}
-		if !isBranch {
-			return st, nil
+		if i+1 == attempts {
+			return apperr.Conflict("table %s keeps changing on branch %q: try again", ref, ref.Reference)
 		}
 		again, err := l.locate(ctx, ref, readRef, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if again.Path == st.Path && again.MetadataLocation == st.MetadataLocation && again.SizeBytes == st.SizeBytes {
-			return st, nil
-		}
-		if i+1 == attempts {
-			return nil, apperr.Conflict("table %s keeps changing on branch %q: try again", ref, ref.Reference)
-		}
+		st.setLocation(again)
 	}
 }
 
@@ -87,7 +121,7 @@ func (l *Locator) locate(ctx context.Context, ref TableRef, readRef string, p ta
 		}
 		return nil, err
 	}
-	return &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum}, nil
+	return &TableState{Path: p.pointer, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Mtime: obj.Mtime}, nil
 }
 
 var versionFileRE = regexp.MustCompile(`^v([0-9]+)(\.gz)?\.metadata\.json$`)
@@ -137,45 +171,66 @@ func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string
 			return nil, l.notFound(ref, nil)
 		}
 	}
-	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Version: version}, nil
+	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Mtime: obj.Mtime, Version: version}, nil
 }
 
-// load reads and parses the metadata object at st.Path. Its size (from the stat that located
-// it) is checked against the cap and reserved in the shared budget before it is read.
-func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, st *TableState) error {
+// load reads the metadata object at st.Path and, when it is the object st located (always
+// at a commit), parses it into st; same is false when a branch's table moved in between.
+// Its size (from the stat that located it) is checked against the cap and reserved in the
+// shared budget before it is read.
+func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, p tablePaths, st *TableState) (same bool, err error) {
 	release, err := l.limits.Reserve(ctx, st.MetadataLocation, st.SizeBytes)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer release()
-	raw, err := l.c.GetObject(ctx, ref.Repository, readRef, st.Path, l.limits.MaxBytes())
+	raw, v, err := l.c.ReadObject(ctx, ref.Repository, readRef, st.Path, l.limits.MaxBytes())
 	if err != nil {
 		if apperr.Is(err, http.StatusNotFound) {
-			return l.notFound(ref, err)
+			if st.IsBranch {
+				return false, nil // gone since it was located: locate again
+			}
+			return false, l.notFound(ref, err)
 		}
-		return err
+		return false, err
+	}
+	if st.IsBranch {
+		if v.Checksum == "" {
+			again, err := l.locate(ctx, ref, readRef, p)
+			if err != nil {
+				return false, err
+			}
+			if again.Path != st.Path || again.MetadataLocation != st.MetadataLocation || again.SizeBytes != st.SizeBytes {
+				return false, nil
+			}
+		} else if !st.sameObject(len(raw), v) {
+			return false, nil
+		}
 	}
 	md, err := l.limits.Parse(ctx, st.MetadataLocation, raw)
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
-		return err // above the cap, or no room in the budget in time
+		return false, err // above the cap, or no room in the budget in time
 	}
 	if err != nil {
-		return apperr.Wrap(http.StatusBadRequest, err, "%s (table %s) is not Iceberg table metadata", st.Path, ref)
+		return false, apperr.Wrap(http.StatusBadRequest, err, "%s (table %s) is not Iceberg table metadata", st.Path, ref)
 	}
 	st.Metadata = md
+	st.TableUUID = ""
 	if id := md.TableUUID(); id != uuid.Nil {
 		st.TableUUID = id.String()
 	}
 	st.FormatVersion = md.Version()
+	st.CurrentSnapshotID = nil
 	if s := md.CurrentSnapshot(); s != nil {
 		id := s.SnapshotID
 		st.CurrentSnapshotID = &id
 	}
+	st.MetadataLog = nil
 	for e := range md.PreviousFiles() {
 		st.MetadataLog = append(st.MetadataLog, e.MetadataFile)
 	}
-	return nil
+	return true, nil
 }
 
 // NamespaceExists tells whether a namespace's marker exists at ref (pointer layout). In the

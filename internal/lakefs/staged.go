@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 )
@@ -25,22 +26,35 @@ func (l *Locator) StagedOutside(ctx context.Context, ref TableRef, paths []strin
 	return "", nil
 }
 
-// checkClean refuses when the branch has uncommitted changes outside allowed.
-func (l *Locator) checkClean(ctx context.Context, ref TableRef, allowed []string) error {
-	path, err := l.StagedOutside(ctx, ref, allowed)
+// checkCleanTables refuses when the branch of writes has uncommitted changes outside allowed.
+func (l *Locator) checkCleanTables(ctx context.Context, writes []TableWriteAt, allowed []string) error {
+	path, err := l.StagedOutside(ctx, writes[0].Ref, allowed)
 	if err != nil {
 		return err
 	}
 	if path != "" {
-		return UncommittedChangesError(ref, path)
+		refs := make([]TableRef, len(writes))
+		for i, tw := range writes {
+			refs[i] = tw.Ref
+		}
+		return UncommittedChangesError(path, refs...)
 	}
 	return nil
 }
 
-// UncommittedChangesError is the 409 for a branch with someone else's staged work.
-func UncommittedChangesError(ref TableRef, path string) error {
-	return apperr.Conflict("branch %q has uncommitted changes outside table %s (e.g. %q): commit or reset them first",
-		ref.Reference, ref, path)
+// UncommittedChangesError is the 409 for a branch with someone else's staged work, outside
+// the tables being written (all on one branch).
+func UncommittedChangesError(path string, refs ...TableRef) error {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.String()
+	}
+	what := "table " + strings.Join(names, ", ")
+	if len(refs) > 1 {
+		what = "tables " + strings.Join(names, ", ")
+	}
+	return apperr.Conflict("branch %q has uncommitted changes outside %s (e.g. %q): commit or reset them first",
+		refs[0].Reference, what, path)
 }
 
 // StagedObject is one path a write stages and what it stages there: the physical address it

@@ -166,41 +166,77 @@ func (l *Locator) PlanWrite(ctx context.Context, ref TableRef, w TableWrite) (*W
 }
 
 // WriteTable links w's metadata file as the table's current state on the branch
-// ref.Reference and commits it with w.Message and w.Metadata, returning the commit id.
-//
-// It stages exactly the paths PlanWrite decides (409 when w.StagePaths is set and they
-// differ: the table changed since it was planned), and refuses (409) when the branch has
-// uncommitted changes outside them: it never sweeps someone's staged work into its commit.
-// Pointer layout: the pointer object is re-linked. Hadoop layout: v<N+1>.metadata.json is
-// linked and version-hint.text rewritten. If anything fails after staging began (including
-// a pre-commit hook refusal, 412), everything it staged is reset and the original error is
-// returned.
+// ref.Reference and commits it with w.Message and w.Metadata, returning the commit id: a
+// WriteTables of one table.
 func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (string, error) {
-	if _, err := l.paths(ref); err != nil {
-		return "", err
+	return l.WriteTables(ctx, []TableWriteAt{{Ref: ref, Write: w}}, w.Message, w.Metadata)
+}
+
+// TableWriteAt is one table's write in WriteTables.
+type TableWriteAt struct {
+	Ref   TableRef
+	Write TableWrite // its Message and Metadata are not used: the commit has its own
+}
+
+// WriteTables links every table's new metadata file on one branch (all writes name the same
+// repository and branch) and commits them together in one lakeFS commit with message and
+// metadata, returning the commit id: lakeFS commits are atomic, so the branch shows either
+// all the tables' new states or none.
+//
+// Each table stages exactly the paths PlanWrite decides for it (409 when its StagePaths is
+// set and they differ: the table changed since it was planned). The write refuses (409)
+// when the branch has uncommitted changes outside all those paths: it never sweeps
+// someone's staged work into its commit. Pointer layout: the pointer object is re-linked.
+// Hadoop layout: v<N+1>.metadata.json is linked and version-hint.text rewritten. If
+// anything fails after staging began (including a pre-commit hook refusal, 412),
+// everything it staged is reset and the original error is returned.
+func (l *Locator) WriteTables(ctx context.Context, writes []TableWriteAt, message string, metadata map[string]string) (string, error) {
+	if len(writes) == 0 {
+		return "", apperr.BadRequest("nothing to write")
 	}
-	if w.PhysicalAddress == "" || w.SizeBytes <= 0 {
-		return "", apperr.BadRequest("a metadata file's physical address and size are required")
+	first := writes[0].Ref
+	for _, tw := range writes {
+		if _, err := l.paths(tw.Ref); err != nil {
+			return "", err
+		}
+		if tw.Ref.Repository != first.Repository || tw.Ref.Reference != first.Reference {
+			return "", apperr.BadRequest("tables written in one commit must be on one branch (%s/%s, %s/%s)",
+				first.Repository, first.Reference, tw.Ref.Repository, tw.Ref.Reference)
+		}
+		if tw.Write.PhysicalAddress == "" || tw.Write.SizeBytes <= 0 {
+			return "", apperr.BadRequest("a metadata file's physical address and size are required")
+		}
 	}
-	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
+	resolved, err := l.c.ResolveRef(ctx, first.Repository, first.Reference)
 	if err != nil {
 		return "", err
 	}
 	if !resolved.IsBranch {
-		return "", apperr.BadRequest("reference %q is not a branch", ref.Reference)
+		return "", apperr.BadRequest("reference %q is not a branch", first.Reference)
 	}
-	repo, branch := ref.Repository, ref.Reference
+	repo, branch := first.Repository, first.Reference
 
-	plan, err := l.PlanWrite(ctx, ref, w)
-	if err != nil {
-		return "", err
+	plans := make([]*WritePlan, len(writes))
+	var allowed []string
+	for i, tw := range writes {
+		plan, err := l.PlanWrite(ctx, tw.Ref, tw.Write)
+		if err != nil {
+			return "", err
+		}
+		paths := plan.Paths()
+		if tw.Write.StagePaths != nil && !slices.Equal(tw.Write.StagePaths, paths) {
+			return "", apperr.Conflict("table %s on branch %q changed since the operation was planned: it would now stage %v, not %v",
+				tw.Ref, branch, paths, tw.Write.StagePaths)
+		}
+		for _, p := range paths {
+			// Tables of one new namespace share its marker: staged once.
+			if slices.Contains(allowed, p) && p != plan.Marker {
+				return "", apperr.BadRequest("two tables of one commit write the same path %q", p)
+			}
+		}
+		plans[i], allowed = plan, append(allowed, paths...)
 	}
-	allowed := plan.Paths()
-	if w.StagePaths != nil && !slices.Equal(w.StagePaths, allowed) {
-		return "", apperr.Conflict("table %s on branch %q changed since the operation was planned: it would now stage %v, not %v",
-			ref, branch, allowed, w.StagePaths)
-	}
-	if err := l.checkClean(ctx, ref, allowed); err != nil {
+	if err := l.checkCleanTables(ctx, writes, allowed); err != nil {
 		return "", err
 	}
 
@@ -211,32 +247,35 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	}
 	// Each path counts as staged before its call: a call that times out may still have
 	// staged it.
-	if plan.Marker != "" {
-		staged = append(staged, plan.Marker)
-		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Marker, markerBody, true); err != nil {
-			if !apperr.Is(err, http.StatusPreconditionFailed) {
+	for i, plan := range plans {
+		w := writes[i].Write
+		if plan.Marker != "" && !slices.Contains(staged, plan.Marker) {
+			staged = append(staged, plan.Marker)
+			if _, err := l.c.UploadObject(ctx, repo, branch, plan.Marker, markerBody, true); err != nil {
+				if !apperr.Is(err, http.StatusPreconditionFailed) {
+					return fail(err)
+				}
+				// Someone else's marker appeared meanwhile: not ours to reset.
+				staged = staged[:len(staged)-1]
+			}
+		}
+		staged = append(staged, plan.Link)
+		if _, err := l.c.StageObject(ctx, repo, branch, plan.Link, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
+			return fail(err)
+		}
+		if plan.Hint != "" {
+			staged = append(staged, plan.Hint)
+			if _, err := l.c.UploadObject(ctx, repo, branch, plan.Hint, plan.hintBody, false); err != nil {
 				return fail(err)
 			}
-			// Someone else's marker appeared meanwhile: not ours to reset.
-			staged = staged[:len(staged)-1]
-		}
-	}
-	staged = append(staged, plan.Link)
-	if _, err := l.c.StageObject(ctx, repo, branch, plan.Link, w.PhysicalAddress, w.SizeBytes, w.Checksum, "application/json"); err != nil {
-		return fail(err)
-	}
-	if plan.Hint != "" {
-		staged = append(staged, plan.Hint)
-		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Hint, plan.hintBody, false); err != nil {
-			return fail(err)
 		}
 	}
 	// Check again: someone may have staged something since the first check, and a commit
 	// takes everything staged on the branch.
-	if err := l.checkClean(ctx, ref, allowed); err != nil {
+	if err := l.checkCleanTables(ctx, writes, allowed); err != nil {
 		return fail(err)
 	}
-	id, err := l.c.Commit(ctx, repo, branch, w.Message, w.Metadata)
+	id, err := l.c.Commit(ctx, repo, branch, message, metadata)
 	if err != nil {
 		if apperr.Is(err, http.StatusPreconditionFailed) {
 			return fail(apperr.Wrap(http.StatusPreconditionFailed, err, "lakeFS refused the commit on branch %q (pre-commit hook): %s", branch, apperr.PublicMessage(err)))

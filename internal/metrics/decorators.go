@@ -11,7 +11,22 @@ import (
 
 // Adapter instruments a remote catalog adapter as backend "remote:<id>".
 func (m *Metrics) Adapter(remoteID string, a catalog.Adapter) catalog.Adapter {
-	return &adapter{Adapter: a, m: m, backend: "remote:" + remoteID}
+	d := &adapter{Adapter: a, m: m, backend: "remote:" + remoteID}
+	if b, ok := a.(catalog.BatchLoader); ok {
+		// Keep the batch read visible through the decorator (catalog.LoadMany looks for it).
+		return &batchAdapter{adapter: d, batch: b}
+	}
+	return d
+}
+
+type batchAdapter struct {
+	*adapter
+	batch catalog.BatchLoader
+}
+
+func (a *batchAdapter) LoadTables(ctx context.Context, ns []string, tables []string) (locs map[string]string, err error) {
+	defer func(start time.Time) { a.done(ctx, "load_tables", start, err) }(time.Now())
+	return a.batch.LoadTables(ctx, ns, tables)
 }
 
 type adapter struct {

@@ -117,3 +117,28 @@ func TestAdapterAndStoreMetrics(t *testing.T) {
 	assert.Contains(t, out, `iceberg_remotes_state_store_errors_total{call="create_sync_record"} 1`)
 	assert.NotContains(t, out, `iceberg_remotes_state_store_errors_total{call="get_sync_record"}`, "not found is not an error")
 }
+
+type batchAdapter struct{ missingAdapter }
+
+func (batchAdapter) LoadTables(context.Context, []string, []string) (map[string]string, error) {
+	return map[string]string{"t": "s3://b/t"}, nil
+}
+
+// TestAdapterKeepsTheBatchRead: the decorator shows a batch read exactly when the adapter
+// has one, and counts it as one call.
+func TestAdapterKeepsTheBatchRead(t *testing.T) {
+	m := metrics.New()
+	_, ok := m.Adapter("plain", missingAdapter{}).(catalog.BatchLoader)
+	assert.False(t, ok)
+	a := m.Adapter("sql_prod", batchAdapter{})
+	got, err := catalog.LoadMany(context.Background(), a, []string{"ns"}, []string{"t", "u"}, 2)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"t": "s3://b/t"}, got.Locations)
+
+	h, _ := api.NewHandler(api.Options{Metrics: m.Handler()})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	out := scrape(t, srv)
+	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="remote:sql_prod",call="load_tables",outcome="ok"} 1`)
+	assert.NotContains(t, out, `call="load_table",`)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,20 +100,45 @@ func TestPublishedCommitIsProtectedFromGC(t *testing.T) {
 	require.NoError(t, c.readable(ref3), "the published commit stays readable through its protecting branch")
 	require.NoError(t, c.readable(commit3), "and by its id")
 
+	// Un-publish: the remote drops the table, then the protecting branch goes.
+	plan, err := c.svc.Unpublish(ctxT(t), remotes.UnpublishRequest{Catalog: testRemote, Table: c.remoteID(), DryRun: true})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(plan.Actions, "\n"), ref3, "the dry run names the branch it would delete")
+	_, err = c.svc.Unpublish(ctxT(t), remotes.UnpublishRequest{Catalog: testRemote, Table: c.remoteID()})
+	require.NoError(t, err)
 	rec := c.record()
-	require.NoError(t, c.svc.ReleaseProtectionForTest(ctxT(t), &rec))
+	assert.Equal(t, state.StatusUnpublished, rec.Status)
 	assert.Empty(t, rec.ProtectedRef)
 	_, _, ok = c.lake.Branch(testRepo, ref3)
-	assert.False(t, ok, "released: the protecting branch is gone")
+	assert.False(t, ok, "un-published: the protecting branch is gone")
 	collected = c.lake.CollectGarbage(testRepo, 0)
 	assert.Contains(t, collected, v3, "unprotected, the commit's files are collected")
 	err = c.readable(commit3)
 	require.Error(t, err)
 	assert.True(t, c.lake.Collected(v3))
+}
 
-	// Releasing again is harmless (the branch is already gone).
-	rec.ProtectedRef = ref3
-	require.NoError(t, c.svc.ReleaseProtectionForTest(ctxT(t), &rec))
+// An un-publish whose branch deletion fails still un-publishes; the record keeps the branch
+// and says so, and the next un-publish deletes it.
+func TestUnpublishRetriesAFailedRelease(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	ref := c.record().ProtectedRef
+	c.lake.FailNext("deleteBranch", 1, http.StatusForbidden)
+	_, err := c.svc.Unpublish(ctxT(t), remotes.UnpublishRequest{Catalog: testRemote, Table: c.remoteID()})
+	require.NoError(t, err)
+	rec := c.record()
+	assert.Equal(t, state.StatusUnpublished, rec.Status)
+	assert.Equal(t, ref, rec.ProtectedRef)
+	assert.Contains(t, rec.Notes, ref)
+	_, _, ok := c.lake.Branch(testRepo, ref)
+	assert.True(t, ok)
+
+	_, err = c.svc.Unpublish(ctxT(t), remotes.UnpublishRequest{Catalog: testRemote, Table: c.remoteID()})
+	require.NoError(t, err)
+	assert.Empty(t, c.record().ProtectedRef)
+	_, _, ok = c.lake.Branch(testRepo, ref)
+	assert.False(t, ok)
 }
 
 // The same push without protection loses its files: the reason protection exists. A

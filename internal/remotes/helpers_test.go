@@ -152,14 +152,21 @@ func pad(n int) string {
 
 // link stages location as the table's state on branch (hadoop: as v<version>).
 func (c *core) link(branch, location string, version int) {
+	c.linkTable(branch, "events", location, version)
+}
+
+// linkTable stages location as table accounting.<table>'s state on branch (hadoop: as
+// v<version>).
+func (c *core) linkTable(branch, table, location string, version int) {
 	t := c.t
 	raw, err := readFile(context.Background(), location)
 	require.NoError(t, err)
 	sum := md5.Sum(raw)
-	path := "_lakefs_tables/iceberg/accounting/events/metadata.json"
+	path := "_lakefs_tables/iceberg/accounting/" + table + "/metadata.json"
 	if c.layout == lakefs.LayoutHadoop {
-		path = "warehouse/accounting/events/metadata/v" + string(rune('0'+version)) + ".metadata.json"
-		_, err := c.client.UploadObject(ctxT(t), testRepo, branch, "warehouse/accounting/events/metadata/version-hint.text", []byte(string(rune('0'+version))), false)
+		dir := "warehouse/accounting/" + table + "/metadata/"
+		path = dir + "v" + string(rune('0'+version)) + ".metadata.json"
+		_, err := c.client.UploadObject(ctxT(t), testRepo, branch, dir+"version-hint.text", []byte(string(rune('0'+version))), false)
 		require.NoError(t, err)
 	}
 	_, err = c.client.StageObject(ctxT(t), testRepo, branch, path, location, int64(len(raw)), hex.EncodeToString(sum[:]), "application/json")

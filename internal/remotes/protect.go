@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -63,10 +64,16 @@ func ProtectedRefName(key state.TableKey, commit string) string {
 // for the record) for a table that is only staged on its branch, which is refused (409)
 // unless allowed. A tag or commit id is immutable, so only a branch read costs a look at
 // the table in its head commit.
-func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req PushRequest, key state.TableKey, st *lakefs.TableState) (commit, note string, err error) {
+func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req PushRequest, rec state.SyncRecord, st *lakefs.TableState) (commit, note string, err error) {
 	commit, loc := st.ResolvedCommit, st.MetadataLocation
+	key := rec.TableKey
 	committed := loc
-	if st.IsBranch {
+	// Known: the last push published this very file from this commit of this table, and
+	// protected it, so it was committed there (an unchanged re-push costs no lakeFS call).
+	known := rec.ProtectedRef != "" && rec.ProtectedRef == ProtectedRefName(key, commit) && rec.ResolvedCommit == commit &&
+		rec.PushedLocation == loc && rec.Repository == req.Source.Repository &&
+		slices.Equal(rec.LocalNamespace, req.Source.Namespace) && rec.LocalTable == req.Source.Table
+	if st.IsBranch && !known {
 		if committed, err = s.lakefs.CommittedLocation(ctx, req.Source, commit); err != nil {
 			return "", "", plan.fail("committed", err)
 		}
@@ -177,4 +184,18 @@ func (s *Service) releaseProtection(ctx context.Context, rec *state.SyncRecord) 
 	}
 	rec.ProtectedRef = ""
 	return nil
+}
+
+// unprotect releases rec's protecting branch once the table is no longer published (the
+// caller stores rec). A failure is a note naming the branch, which stays in the record, so
+// that the next push (as the previous protection) or un-publish deletes it.
+func (s *Service) unprotect(ctx context.Context, rec *state.SyncRecord) string {
+	ref := rec.ProtectedRef
+	if err := s.releaseProtection(ctx, rec); err != nil {
+		s.logger.WarnContext(ctx, "could not delete the branch that protected an un-published table's commit",
+			"repository", rec.Repository, "branch", ref, "error", err)
+		return fmt.Sprintf("branch %q in repository %q still keeps commit %s from lakeFS's garbage collector (%s): delete it",
+			ref, rec.Repository, rec.ResolvedCommit, apperr.PublicMessage(err))
+	}
+	return ""
 }

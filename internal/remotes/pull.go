@@ -53,26 +53,77 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	// The destination is checked after the audit row is started, so that a pull refused
 	// for its destination (a tag, an unknown branch, a lakeFS permission denial) is
 	// audited like every other refused push or pull.
-	resolved, err := s.lakefs.ResolveRef(ctx, dst.Repository, dst.Reference)
-	if err != nil {
-		return plan, plan.fail("destination_branch", err)
+	if err := s.checkBranch(ctx, plan, dst); err != nil {
+		return plan, err
 	}
-	if !resolved.IsBranch {
-		return plan, plan.fail("destination_branch", apperr.BadRequest(
-			"reference_id %q is not a branch: pull commits onto a branch of repository %q", dst.Reference, dst.Repository))
-	}
-	plan.pass("destination_branch", "branch %q of %q (head %s)", dst.Reference, dst.Repository, resolved.CommitID)
-
 	rec, found, err := s.loadRecord(ctx, r, key, !req.DryRun)
 	if err != nil {
 		return plan, err
 	}
+	pc, err := s.checkPull(ctx, r, req, rec, found, plan)
+	if err != nil || pc.inSync {
+		return plan, err
+	}
+	if err := s.checkUncommitted(ctx, plan, dst, pc.w.StagePaths); err != nil {
+		return plan, err
+	}
+	plan.action("link %s (%d bytes) as table %s on branch %q (staging %s) and commit %q",
+		pc.remoteLoc, pc.md.SizeBytes, dst, dst.Reference, strings.Join(pc.w.StagePaths, ", "), pc.w.Message)
+	if req.DryRun {
+		return plan, nil
+	}
+	commitID, err := s.commitPulls(ctx, r, []*pullCheck{pc}, "", pc.w.Message, pc.w.Metadata)
+	if op != nil && commitID != "" {
+		op.LakeFSCommit, op.MetadataLoc = commitID, pc.remoteLoc
+	}
+	return plan, err
+}
+
+// checkBranch refuses a destination that is not a branch (a pull commits onto one).
+func (s *Service) checkBranch(ctx context.Context, plan *Plan, dst lakefs.TableRef) error {
+	resolved, err := s.lakefs.ResolveRef(ctx, dst.Repository, dst.Reference)
+	if err != nil {
+		return plan.fail("destination_branch", err)
+	}
+	if !resolved.IsBranch {
+		return plan.fail("destination_branch", apperr.BadRequest(
+			"reference_id %q is not a branch: pull commits onto a branch of repository %q", dst.Reference, dst.Repository))
+	}
+	plan.pass("destination_branch", "branch %q of %q (head %s)", dst.Reference, dst.Repository, resolved.CommitID)
+	return nil
+}
+
+// pullCheck is one table's pull after its checks passed (checkPull): what its write links
+// and stages, and the record it completes.
+type pullCheck struct {
+	inSync    bool // nothing to pull
+	dst       lakefs.TableRef
+	rec       state.SyncRecord
+	remoteLoc string // lakeFS's form of the remote's metadata location: what is linked
+	curLoc    string // the table's location on the branch as checked ("" none)
+	md        *RemoteMetadata
+	snapshot  string
+	w         lakefs.TableWrite // StagePaths set from its plan
+	wp        *lakefs.WritePlan
+}
+
+// checkPull runs every check of one table's pull except the branch's uncommitted changes
+// (checkUncommitted, over every path of the commit), recording them in plan: the sync
+// record, the remote table, the pull location rule, the remote metadata and its lineage,
+// both sides changed, the lakeFS namespace, and the paths the write will stage. Nothing is
+// changed. A single pull and each table of a bulk pull are checked by it alike.
+func (s *Service) checkPull(ctx context.Context, r *Remote, req PullRequest, rec state.SyncRecord, found bool, plan *Plan) (*pullCheck, error) {
+	dst := req.Destination
+	if found && rec.Status == state.StatusUnpublished {
+		return nil, plan.fail("sync_record", apperr.NotFound(
+			"table %s in remote catalog %q was un-published: push it again first", req.Source, req.Catalog))
+	}
 	if !found || rec.PushedLocation == "" {
-		return plan, plan.fail("sync_record", apperr.NotFound(
+		return nil, plan.fail("sync_record", apperr.NotFound(
 			"table %s in remote catalog %q was never pushed from lakeFS: push it first", req.Source, req.Catalog))
 	}
 	if rec.Repository != dst.Repository || !slices.Equal(rec.LocalNamespace, dst.Namespace) || rec.LocalTable != dst.Table {
-		return plan, plan.fail("sync_record", apperr.Conflict(
+		return nil, plan.fail("sync_record", apperr.Conflict(
 			"table %s in remote catalog %q was pushed from %s in repository %q: pull brings it back into its originating repository and table",
 			req.Source, req.Catalog, dotted(rec.LocalNamespace, rec.LocalTable), rec.Repository))
 	}
@@ -83,7 +134,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		if apperr.Is(err, http.StatusNotFound) {
 			err = apperr.Wrap(http.StatusNotFound, err, "table %s not found in remote catalog %q", req.Source, req.Catalog)
 		}
-		return plan, plan.fail("remote_table", err)
+		return nil, plan.fail("remote_table", err)
 	}
 
 	cur, err := s.lakefs.ReadTable(ctx, dst)
@@ -93,12 +144,14 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		curLoc = cur.MetadataLocation
 	case apperr.Is(err, http.StatusNotFound):
 	default:
-		return plan, plan.fail("lakefs_table", err)
+		return nil, plan.fail("lakefs_table", err)
 	}
 
+	pc := &pullCheck{dst: dst, rec: rec, remoteLoc: remoteLoc, curLoc: curLoc}
 	if remoteLoc == rec.RemoteLocation || remoteLoc == curLoc {
 		plan.pass("remote_table", "remote table is at %s, already synced: nothing to pull", remoteLoc)
-		return plan, nil
+		pc.inSync = true
+		return pc, nil
 	}
 	plan.pass("remote_table", "remote table moved from %s to %s", rec.RemoteLocation, remoteLoc)
 
@@ -108,21 +161,21 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	readLoc := catalog.LocationMap(r.Config.LocationMap).ToRemote(remoteLoc)
 	repoInfo, err := s.lakefs.GetRepository(ctx, dst.Repository)
 	if err != nil {
-		return plan, plan.fail("remote_location", err)
+		return nil, plan.fail("remote_location", err)
 	}
 	if err := checkPulledLocation(r.Config, repoInfo.StorageNamespace, remoteLoc, readLoc); err != nil {
-		return plan, plan.fail("remote_location", err)
+		return nil, plan.fail("remote_location", err)
 	}
 	plan.pass("remote_location", "metadata %s is inside the repository's storage namespace or the remote's allowed locations", readLoc)
 	md, err := s.reader.ReadMetadata(ctx, readLoc)
 	if err != nil {
-		return plan, plan.fail("remote_metadata", err)
+		return nil, plan.fail("remote_metadata", err)
 	}
 	if err := s.checkLineage(r, rec, remoteLoc, md); err != nil {
-		return plan, plan.fail("lineage", err)
+		return nil, plan.fail("lineage", err)
 	}
-	newSnapshot := snapshotString(currentSnapshotID(md))
-	plan.pass("lineage", "remote metadata descends from the synced state (table-uuid %s, snapshot %s)", md.Metadata.TableUUID(), newSnapshot)
+	pc.md, pc.snapshot = md, snapshotString(currentSnapshotID(md))
+	plan.pass("lineage", "remote metadata descends from the synced state (table-uuid %s, snapshot %s)", md.Metadata.TableUUID(), pc.snapshot)
 
 	switch {
 	case curLoc == rec.LakeFSLocation:
@@ -132,7 +185,7 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		if now == "" {
 			now = "missing"
 		}
-		return plan, plan.fail("lakefs_table", apperr.Conflict(
+		return nil, plan.fail("lakefs_table", apperr.Conflict(
 			"both sides changed: table %s on branch %q is now %s, not the synced %s (set force_update to overwrite the lakeFS side)",
 			dst, dst.Reference, now, rec.LakeFSLocation))
 	default:
@@ -141,17 +194,16 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if curLoc == "" {
 		exists, err := s.lakefs.NamespaceExists(ctx, dst.Repository, dst.Reference, dst.Namespace)
 		if err != nil {
-			return plan, plan.fail("lakefs_namespace", err)
+			return nil, plan.fail("lakefs_namespace", err)
 		}
 		if !exists && !req.CreateNamespace {
-			return plan, plan.fail("lakefs_namespace", apperr.NotFound(
+			return nil, plan.fail("lakefs_namespace", apperr.NotFound(
 				"namespace %s not found on branch %q (set create_namespace to create it)", strings.Join(dst.Namespace, "."), dst.Reference))
 		}
 		if !exists {
 			plan.action("create namespace %s on branch %q", strings.Join(dst.Namespace, "."), dst.Reference)
 		}
 	}
-	message := fmt.Sprintf("Pull iceberg table %s from %s", dotted(dst.Namespace, dst.Table), req.Catalog)
 	// The write is conditional on the state the checks above saw, so that a commit landing
 	// on the branch since is refused (409) rather than overwritten; force_update overwrites
 	// whatever is there.
@@ -159,64 +211,100 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if req.ForceUpdate {
 		ifLoc = ""
 	}
-	user := requestctx.User(ctx)
-	w := lakefs.TableWrite{
+	pc.w = lakefs.TableWrite{
 		IfMetadataLocation: ifLoc,
 		PhysicalAddress:    remoteLoc,
 		SizeBytes:          md.SizeBytes,
 		Checksum:           md.Checksum,
-		Message:            message,
-		Metadata: map[string]string{
-			"iceberg_remote_catalog":    req.Catalog,
-			"iceberg_remote_type":       r.Config.Type,
-			"iceberg_remote_table":      req.Source.String(),
-			"iceberg_metadata_location": remoteLoc,
-			"iceberg_snapshot_id":       newSnapshot,
-			"iceberg_table_uuid":        md.Metadata.TableUUID().String(),
-			"iceberg_remotes_user":      user,
-		},
-		CreateNamespace: req.CreateNamespace,
+		Message:            fmt.Sprintf("Pull iceberg table %s from %s", dotted(dst.Namespace, dst.Table), req.Catalog),
+		Metadata:           pullMetadata(ctx, r, req.Catalog, req.Source.String(), remoteLoc, md, pc.snapshot),
+		CreateNamespace:    req.CreateNamespace,
 	}
-	wp, err := s.lakefs.PlanWrite(ctx, dst, w)
+	pc.wp, err = s.lakefs.PlanWrite(ctx, dst, pc.w)
 	if err != nil {
-		return plan, plan.fail("lakefs_table", err)
+		return nil, plan.fail("lakefs_table", err)
 	}
-	w.StagePaths = wp.Paths()
-	if path, err := s.lakefs.StagedOutside(ctx, dst, w.StagePaths); err != nil {
-		return plan, plan.fail("uncommitted_changes", err)
+	pc.w.StagePaths = pc.wp.Paths()
+	return pc, nil
+}
+
+// pullMetadata is the commit metadata naming one pulled table.
+func pullMetadata(ctx context.Context, r *Remote, catalogID, remoteTable, location string, md *RemoteMetadata, snapshot string) map[string]string {
+	return map[string]string{
+		"iceberg_remote_catalog":    catalogID,
+		"iceberg_remote_type":       r.Config.Type,
+		"iceberg_remote_table":      remoteTable,
+		"iceberg_metadata_location": location,
+		"iceberg_snapshot_id":       snapshot,
+		"iceberg_table_uuid":        md.Metadata.TableUUID().String(),
+		"iceberg_remotes_user":      requestctx.User(ctx),
+	}
+}
+
+// checkUncommitted refuses a branch with uncommitted changes outside paths (the paths the
+// commit itself stages): a pull never sweeps someone's staged work into its commit.
+func (s *Service) checkUncommitted(ctx context.Context, plan *Plan, dst lakefs.TableRef, paths []string, tables ...lakefs.TableRef) error {
+	if len(tables) == 0 {
+		tables = []lakefs.TableRef{dst}
+	}
+	if path, err := s.lakefs.StagedOutside(ctx, dst, paths); err != nil {
+		return plan.fail("uncommitted_changes", err)
 	} else if path != "" {
-		return plan, plan.fail("uncommitted_changes", lakefs.UncommittedChangesError(dst, path))
+		return plan.fail("uncommitted_changes", lakefs.UncommittedChangesError(path, tables...))
 	}
 	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
+	return nil
+}
 
-	plan.action("link %s (%d bytes) as table %s on branch %q (staging %s) and commit %q",
-		remoteLoc, md.SizeBytes, dst, dst.Reference, strings.Join(w.StagePaths, ", "), message)
-	if req.DryRun {
-		return plan, nil
+// commitPulls links every checked table's remote metadata on its branch in one lakeFS commit
+// with message and metadata, crash-consistently: each table's record first gets its intent
+// (naming the objects the whole commit stages, so that settling any one of them resets all,
+// and bulk, the operation they belong to), then the one commit, then the records are
+// completed. After a crash at any step the branch has the commit (every table) or not (no
+// table), and reconcile settles each record from the branch. It returns the commit id.
+func (s *Service) commitPulls(ctx context.Context, r *Remote, pcs []*pullCheck, bulk, message string, metadata map[string]string) (string, error) {
+	user := requestctx.User(ctx)
+	var staged []lakefs.StagedObject
+	writes := make([]lakefs.TableWriteAt, len(pcs))
+	for i, pc := range pcs {
+		staged = append(staged, pc.wp.Objects(pc.w)...)
+		writes[i] = lakefs.TableWriteAt{Ref: pc.dst, Write: pc.w}
 	}
-
-	in := intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user,
-		Location: remoteLoc, Branch: dst.Reference, PrevLakeFS: curLoc, Staged: wp.Objects(w)}
-	prevStatus := rec.Status
-	if err := s.writeIntent(ctx, &rec, true, in); err != nil {
-		return plan, err
+	intents := make([]intent, len(pcs))
+	prevStatus := make([]string, len(pcs))
+	written := 0
+	settle := func(cause error) {
+		for i, pc := range pcs[:written] {
+			s.settleAfterFailure(ctx, r, pc.rec, prevStatus[i], cause)
+		}
 	}
-	commitID, err := s.lakefs.WriteTable(ctx, dst, w)
+	for i, pc := range pcs {
+		intents[i] = intent{Op: "pull", RequestID: requestctx.RequestID(ctx), User: user, Bulk: bulk,
+			Location: pc.remoteLoc, Branch: pc.dst.Reference, PrevLakeFS: pc.curLoc, Staged: staged}
+		prevStatus[i] = pc.rec.Status
+		if err := s.writeIntent(ctx, &pc.rec, true, intents[i]); err != nil {
+			settle(err)
+			return "", err
+		}
+		written++
+	}
+	commitID, err := s.lakefs.WriteTables(ctx, writes, message, metadata)
 	if err != nil {
-		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
-		return plan, err
+		settle(err)
+		return "", err
 	}
-	if op != nil {
-		op.LakeFSCommit, op.MetadataLoc = commitID, remoteLoc
+	var firstErr error
+	for i, pc := range pcs {
+		applyPull(&pc.rec, intents[i], commitID, pc.md.Metadata.TableUUID().String(), pc.snapshot)
+		pc.rec.Notes = joinNotes(pc.rec.Notes, s.moveProtection(ctx, &pc.rec, commitID))
+		pc.rec.Status, pc.rec.Pending, pc.rec.UpdatedBy = state.StatusSynced, "", user
+		s.succeeded(&pc.rec)
+		// A record not completed here keeps its intent: the next operation settles it.
+		if err := s.store.UpdateSyncRecord(ctx, &pc.rec); err != nil && firstErr == nil {
+			firstErr = storeError(err)
+		}
 	}
-	applyPull(&rec, in, commitID, md.Metadata.TableUUID().String(), newSnapshot)
-	rec.Notes = joinNotes(rec.Notes, s.moveProtection(ctx, &rec, commitID))
-	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusSynced, "", user
-	s.succeeded(&rec)
-	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
-		return plan, storeError(err)
-	}
-	return plan, nil
+	return commitID, firstErr
 }
 
 // checkLineage refuses remote metadata that does not descend from the synced state: same

@@ -36,6 +36,45 @@ type PushRequest struct {
 // Push performs (or, with DryRun, plans) a push. The returned plan lists the checks and
 // actions; err is the operation's failure (nil on success).
 func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err error) {
+	plan, _, err = s.push(ctx, req, pushInputs{})
+	return plan, err
+}
+
+// pushInputs is what the caller of the push core already knows about the table. A single
+// push knows nothing; a bulk push knows where the listing located the table and where the
+// remote's batch read found it, and shares one namespace check/creation per namespace.
+type pushInputs struct {
+	// source, when set, is the table as located at the reference (no content read).
+	source *lakefs.TableState
+	// remote, when set, is the remote table's location as read before the table's lock was
+	// taken ("" = no such table); see remoteLocation for when it is trusted.
+	remote *string
+	// ns checks and creates remote namespaces (nil: ask the adapter each time).
+	ns namespaces
+}
+
+// namespaces checks and creates remote namespaces for pushes.
+type namespaces interface {
+	exists(ctx context.Context, ns []string) (bool, error)
+	create(ctx context.Context, ns []string) error
+}
+
+// adapterNamespaces asks the remote every time (a single push).
+type adapterNamespaces struct{ a catalog.Adapter }
+
+func (n adapterNamespaces) exists(ctx context.Context, ns []string) (bool, error) {
+	return n.a.NamespaceExists(ctx, ns)
+}
+func (n adapterNamespaces) create(ctx context.Context, ns []string) error {
+	return n.a.CreateNamespace(ctx, ns)
+}
+
+// push is the one per-table push, for the single and the bulk push: lock the remote
+// table, settle a leftover intent, locate the table in lakeFS, load the remote table, read
+// the metadata only when the remote does not already point at it (and the sync record
+// does not already know it), check, write the intent, change the remote, finish the record.
+// changed tells that the remote table was (or, in a dry run, would be) changed.
+func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (plan *Plan, changed bool, err error) {
 	if req.Operation == "" {
 		req.Operation = "push"
 	}
@@ -44,27 +83,30 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 
 	r, err := s.remote(ctx, req.Catalog)
 	if err != nil {
-		return plan, plan.fail("remote_catalog", err)
+		return plan, false, plan.fail("remote_catalog", err)
 	}
 	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
+	if in.ns == nil {
+		in.ns = adapterNamespaces{r.Adapter}
+	}
 
 	key := state.TableKey{Catalog: req.Catalog, Namespace: req.Destination.Namespace, Table: req.Destination.Table}
 	unlock, err := s.store.LockTable(ctx, key)
 	if err != nil {
-		return plan, storeError(err)
+		return plan, false, storeError(err)
 	}
 	defer unlock()
 
 	if req.EventBranch != "" {
 		head, err := s.lakefs.ResolveRef(ctx, req.Source.Repository, req.EventBranch)
 		if err != nil {
-			return plan, plan.fail("event_commit", err)
+			return plan, false, plan.fail("event_commit", err)
 		}
 		if head.CommitID != req.Source.Reference {
 			plan.Superseded = true
 			plan.pass("event_commit", "superseded: branch %q has moved on from the event's commit %s to %s, whose event pushes the table",
 				req.EventBranch, req.Source.Reference, head.CommitID)
-			return plan, nil
+			return plan, false, nil
 		}
 		plan.pass("event_commit", "commit %s is the head of branch %q", req.Source.Reference, req.EventBranch)
 	}
@@ -77,52 +119,82 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 
 	rec, found, err := s.loadRecord(ctx, r, key, !req.DryRun)
 	if err != nil {
-		return plan, err
+		return plan, false, err
 	}
 
-	st, err := s.lakefs.ReadTable(ctx, req.Source)
+	st := in.source
+	if st == nil {
+		if st, err = s.lakefs.LocateTable(ctx, req.Source); err != nil {
+			return plan, false, plan.fail("lakefs_table", err)
+		}
+	}
+
+	id := req.Destination
+	cur, err := s.remoteLocation(ctx, r, id, rec, found, in.remote)
 	if err != nil {
-		return plan, plan.fail("lakefs_table", err)
+		return plan, false, plan.fail("remote_table", err)
+	}
+
+	var tableUUID, snapshotID string
+	if known := found && rec.Pending == "" && rec.RemoteLocation == st.MetadataLocation && rec.LakeFSLocation == st.MetadataLocation; known && cur == st.MetadataLocation {
+		// The remote already points at this file and the record holds its table-uuid and
+		// snapshot, taken from a parse of this very file when it was pushed or pulled. A
+		// metadata file is never changed in place (Iceberg writes a new file per commit;
+		// lakeFS gives every upload its own address), so they still hold: no read.
+		tableUUID, snapshotID = rec.TableUUID, rec.SnapshotID
+		plan.pass("lakefs_table", "table %s at %q (commit %s): metadata %s, already the remote table's (table-uuid %s per the sync record)",
+			req.Source, req.Source.Reference, st.ResolvedCommit, st.MetadataLocation, tableUUID)
+	} else {
+		// On a branch the table may move while it is read; LoadMetadata then locates it
+		// again, so st (and the location compared below) always describes what was parsed.
+		if err := s.lakefs.LoadMetadata(ctx, req.Source, st); err != nil {
+			return plan, false, plan.fail("lakefs_table", err)
+		}
+		tableUUID, snapshotID = st.TableUUID, snapshotString(st.CurrentSnapshotID)
+		plan.pass("lakefs_table", "table %s at %q (commit %s): metadata %s, Iceberg format v%d, table-uuid %s",
+			req.Source, req.Source.Reference, st.ResolvedCommit, st.MetadataLocation, st.FormatVersion, tableUUID)
 	}
 	loc := st.MetadataLocation
 	if op != nil {
 		op.MetadataLoc, op.LakeFSCommit = loc, st.ResolvedCommit
 	}
-	plan.pass("lakefs_table", "table %s at %q (commit %s): metadata %s, Iceberg format v%d, table-uuid %s",
-		req.Source, req.Source.Reference, st.ResolvedCommit, loc, st.FormatVersion, st.TableUUID)
 	notes := ""
 	if !icebergFileName(loc) {
 		notes = "the metadata file's name is not an Iceberg writer's (NNNNN-<uuid>.metadata.json): remote writers may be unable to commit"
 		plan.pass("metadata_file_name", "warning: %s", notes)
 	}
-	protect, note, err := s.checkCommitted(ctx, plan, r, req, key, st)
+	protect, note, err := s.checkCommitted(ctx, plan, r, req, rec, st)
 	if err != nil {
-		return plan, err
+		return plan, false, err
 	}
 	notes = joinNotes(notes, note)
 
-	id := req.Destination
-	nsExists, err := r.Adapter.NamespaceExists(ctx, id.Namespace)
-	if err != nil {
-		return plan, plan.fail("remote_namespace", err)
-	}
-	if !nsExists {
-		if !req.CreateNamespace {
-			return plan, plan.fail("remote_namespace", apperr.NotFound(
-				"namespace %s not found in remote catalog %q (set create_namespace to create it)", strings.Join(id.Namespace, "."), req.Catalog))
+	createNS := false
+	switch {
+	case cur != "":
+		plan.pass("remote_namespace", "namespace exists (the table loads)")
+	case req.CreateNamespace && !req.DryRun:
+		// Creating a namespace that exists is no error (catalog.Adapter), so a push that
+		// may create it does not ask first.
+		createNS = true
+		plan.pass("remote_namespace", "namespace %s is created if missing", strings.Join(id.Namespace, "."))
+	default:
+		ok, err := in.ns.exists(ctx, id.Namespace)
+		if err != nil {
+			return plan, false, plan.fail("remote_namespace", err)
 		}
-		plan.action("create namespace %s in %q", strings.Join(id.Namespace, "."), req.Catalog)
-	} else {
-		plan.pass("remote_namespace", "namespace exists")
+		switch {
+		case ok:
+			plan.pass("remote_namespace", "namespace exists")
+		case !req.CreateNamespace:
+			return plan, false, plan.fail("remote_namespace", apperr.NotFound(
+				"namespace %s not found in remote catalog %q (set create_namespace to create it)", strings.Join(id.Namespace, "."), req.Catalog))
+		default:
+			createNS = true
+			plan.action("create namespace %s in %q", strings.Join(id.Namespace, "."), req.Catalog)
+		}
 	}
 
-	cur := ""
-	if nsExists {
-		cur, err = r.Adapter.LoadTable(ctx, id)
-		if err != nil && !apperr.Is(err, http.StatusNotFound) {
-			return plan, plan.fail("remote_table", err)
-		}
-	}
 	switch {
 	case cur == "":
 		plan.pass("remote_table", "table %s does not exist in %q", id, req.Catalog)
@@ -130,39 +202,40 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 	case cur == loc:
 		plan.pass("remote_table", "table %s already points at %s: nothing to change", id, loc)
 	case !req.ForceUpdate:
-		return plan, plan.fail("remote_table", apperr.Conflict(
+		return plan, false, plan.fail("remote_table", apperr.Conflict(
 			"table %s already exists in remote catalog %q (at %s); set force_update to re-point it", id, req.Catalog, cur))
 	default:
 		plan.pass("remote_table", "table %s exists at %s; force_update re-points it", id, cur)
 		plan.action("re-point %s in %q from %s to %s", id, req.Catalog, cur, loc)
 	}
+	changed = cur != loc
 	if req.DryRun {
-		return plan, nil
+		return plan, changed, nil
 	}
 
 	user := requestctx.User(ctx)
-	in := intent{
+	it := intent{
 		Op: "push", RequestID: requestctx.RequestID(ctx), User: user,
 		Location: loc, PrevRemote: cur,
 		Repository: req.Source.Repository, Reference: req.Source.Reference,
 		LocalNamespace: req.Source.Namespace, LocalTable: req.Source.Table,
-		Commit: st.ResolvedCommit, TableUUID: st.TableUUID, SnapshotID: snapshotString(st.CurrentSnapshotID),
+		Commit: st.ResolvedCommit, TableUUID: tableUUID, SnapshotID: snapshotID,
 	}
-	in.ProtectRef, in.PrevProtectRef, in.PrevProtectRepo = ProtectedRefName(key, protect), rec.ProtectedRef, rec.Repository
+	it.ProtectRef, it.PrevProtectRef, it.PrevProtectRepo = ProtectedRefName(key, protect), rec.ProtectedRef, rec.Repository
 	prevStatus := rec.Status
-	if err := s.writeIntent(ctx, &rec, found, in); err != nil {
-		return plan, err
+	if err := s.writeIntent(ctx, &rec, found, it); err != nil {
+		return plan, false, err
 	}
-	if err := s.protect(ctx, rec, in); err != nil {
+	if err := s.protect(ctx, rec, it); err != nil {
 		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
-		return plan, plan.fail("gc_protection", err)
+		return plan, false, plan.fail("gc_protection", err)
 	}
 
 	prov := catalog.Provenance{Repository: req.Source.Repository, Reference: req.Source.Reference, Commit: st.ResolvedCommit}
 	atomic := true
 	err = func() error {
-		if !nsExists {
-			if err := r.Adapter.CreateNamespace(ctx, id.Namespace); err != nil {
+		if createNS {
+			if err := in.ns.create(ctx, id.Namespace); err != nil {
 				return err
 			}
 		}
@@ -178,19 +251,35 @@ func (s *Service) Push(ctx context.Context, req PushRequest) (plan *Plan, err er
 	}()
 	if err != nil {
 		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
-		return plan, err
+		return plan, false, err
 	}
-	notes = joinNotes(notes, s.releasePrevious(ctx, in))
+	notes = joinNotes(notes, s.releasePrevious(ctx, it))
 	if !atomic {
 		notes = joinNotes(notes, "the last re-point was not atomic (the remote refused overwrite: dropped, then registered)")
 	}
 
-	applyPush(&rec, in)
+	applyPush(&rec, it)
 	rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy = state.StatusSynced, "", notes, user
 	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		// The remote changed; the intent still says so and the next operation settles it.
-		return plan, storeError(err)
+		return plan, changed, storeError(err)
 	}
-	return plan, nil
+	return plan, changed, nil
+}
+
+// remoteLocation returns where the remote table points ("" when it does not exist). A
+// location read before the table's lock (a bulk push's batch read) is used only while the
+// sync record, read under the lock, agrees with it: this service changes a remote table
+// only under that lock and with its intent in the record first, so agreement means none of
+// its operations changed the table since that read. Otherwise the table is loaded now.
+func (s *Service) remoteLocation(ctx context.Context, r *Remote, id catalog.Ident, rec state.SyncRecord, found bool, pre *string) (string, error) {
+	if pre != nil && rec.Pending == "" && ((found && rec.RemoteLocation == *pre) || (!found && *pre == "")) {
+		return *pre, nil
+	}
+	cur, err := r.Adapter.LoadTable(ctx, id)
+	if apperr.Is(err, http.StatusNotFound) {
+		return "", nil
+	}
+	return cur, err
 }

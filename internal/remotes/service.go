@@ -23,6 +23,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/selector"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
@@ -33,12 +34,19 @@ type LakeFS interface {
 	// GetRepository gives the repository's storage namespace (what a pull may link).
 	GetRepository(ctx context.Context, repo string) (*lakefs.Repository, error)
 	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	// LocateTable finds the table's metadata object at the reference without reading it;
+	// LoadMetadata reads and parses what it (or a listing) located.
+	LocateTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	LoadMetadata(ctx context.Context, ref lakefs.TableRef, st *lakefs.TableState) error
+	// ListTables locates every table sel selects at a reference with object listings.
+	ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*lakefs.TableListing, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
 	// StagedOutside returns a path staged on the branch outside paths ("" if none).
 	StagedOutside(ctx context.Context, ref lakefs.TableRef, paths []string) (string, error)
-	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
+	// WriteTables links several tables of one branch and commits them in one commit.
+	WriteTables(ctx context.Context, writes []lakefs.TableWriteAt, message string, metadata map[string]string) (string, error)
 	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
 	ResetStaged(ctx context.Context, repo, branch string, objs []lakefs.StagedObject) error
 	// CommittedLocation is the table's metadata location in a commit ("" if absent there).

@@ -45,6 +45,16 @@ func (a apiService) Pull(ctx context.Context, catalogID string, req apigen.Icebe
 	return toAPIPlan(plan), err
 }
 
+func (a apiService) Unpublish(ctx context.Context, catalogID string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error) {
+	plan, err := a.svc.Unpublish(ctx, remotes.UnpublishRequest{
+		Catalog: catalogID,
+		Table:   catalog.Ident{Namespace: req.Source.Namespace, Table: req.Source.Table},
+		Force:   req.Force,
+		DryRun:  dryRun,
+	})
+	return toAPIPlan(plan), err
+}
+
 func (a apiService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
 	var out []apigen.IcebergRemote
 	for _, r := range a.svc.ListRemotes() {
@@ -133,4 +143,32 @@ func toAPIPlan(p *remotes.Plan) *apigen.IcebergPlan {
 		out.Checks = append(out.Checks, apigen.IcebergPlanCheck{Name: c.Name, Ok: c.OK, Message: c.Message})
 	}
 	return out
+}
+
+func (a apiService) BulkPush(ctx context.Context, catalogID string, req apigen.IcebergBulkPushRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error) {
+	t, err := a.svc.BulkPush(ctx, remotes.BulkPushRequest{
+		Catalog: catalogID, Repository: req.Source.RepositoryId, Reference: req.Source.ReferenceId,
+		Namespace: req.Source.Namespace, Table: req.Source.Table,
+		DestinationNamespace: req.Destination.Namespace, DestinationTable: req.Destination.Table,
+		ForceUpdate: req.ForceUpdate, CreateNamespace: req.CreateNamespace, DryRun: dryRun, Parallelism: req.Parallelism,
+		AllowUncommitted: api.AllowUncommitted(ctx),
+	}, func(r remotes.BulkResult) { emit(bulkResult(r)) })
+	if err != nil {
+		return apigen.IcebergBulkTotals{}, err
+	}
+	return bulkTotals(t), nil
+}
+
+// bulkResult is one table's line of a bulk answer.
+func bulkResult(r remotes.BulkResult) apigen.IcebergBulkResult {
+	return apigen.IcebergBulkResult{Type: "table",
+		Source:      apigen.IcebergTableName{Namespace: r.Source.Namespace, Table: r.Source.Table},
+		Destination: apigen.IcebergTableName{Namespace: r.Destination.Namespace, Table: r.Destination.Table},
+		Status:      r.Status, Outcome: apigen.IcebergBulkResultOutcome(r.Outcome), Message: r.Message}
+}
+
+// bulkTotals is the totals line of a bulk answer.
+func bulkTotals(t remotes.BulkTotals) apigen.IcebergBulkTotals {
+	return apigen.IcebergBulkTotals{Type: "totals", Total: t.Total, Changed: t.Changed, Unchanged: t.Unchanged,
+		Failed: t.Failed, Blocked: t.Blocked, Status: t.Status, Message: t.Message, CommitId: t.CommitID}
 }

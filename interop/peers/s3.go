@@ -2,6 +2,7 @@ package peers
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"testing"
@@ -62,4 +63,25 @@ func (s *S3) Put(t testing.TB, key string, body []byte) string {
 func (s *S3) Exists(key string) bool {
 	_, err := s.Backend.HeadObject(s.Bucket, key)
 	return err == nil
+}
+
+// List returns every object in the bucket (key → ETag and size), listing the whole bucket
+// with no prefix and no delimiter.
+func (s *S3) List(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	page := gofakes3.ListBucketPage{}
+	for {
+		list, err := s.Backend.ListBucket(s.Bucket, nil, page)
+		if err != nil {
+			t.Fatalf("peers: s3 list: %v", err)
+		}
+		for _, c := range list.Contents {
+			out[c.Key] = fmt.Sprintf("%s/%d", c.ETag, c.Size)
+		}
+		if !list.IsTruncated || len(list.Contents) == 0 {
+			return out
+		}
+		page = gofakes3.ListBucketPage{Marker: list.Contents[len(list.Contents)-1].Key, HasMarker: true}
+	}
 }

@@ -122,6 +122,19 @@ def op_scan(req):
             "table_uuid": str(tbl.metadata.table_uuid)}
 
 
+def op_list_tables(req):
+    """Names of the tables the named catalog lists in a namespace. Hive: the metastore's own
+    get_tables (every table of the database), since pyiceberg's list_tables needs
+    get_table_objects_by_name, which the Hive stand-in does not serve."""
+    cat = catalogs[req["catalog"]]
+    ns = tuple(req["namespace"])
+    from pyiceberg.catalog.hive import HiveCatalog
+    if isinstance(cat, HiveCatalog):
+        with cat._client as client:
+            return {"tables": list(client.get_tables(db_name=ns[0], pattern="*"))}
+    return {"tables": [i[-1] for i in cat.list_tables(ns)]}
+
+
 def op_scan_location(req):
     """Reads the table whose metadata file is at location (no catalog) and scans every row."""
     tbl = StaticTable.from_metadata(req["location"], properties=dict(file_io_props))

@@ -133,9 +133,11 @@ func (e IcebergRemoteType) Valid() bool {
 
 // Defines values for IcebergRemoteOperationOperation.
 const (
-	AutoPush IcebergRemoteOperationOperation = "auto-push"
-	Pull     IcebergRemoteOperationOperation = "pull"
-	Push     IcebergRemoteOperationOperation = "push"
+	AutoPush      IcebergRemoteOperationOperation = "auto-push"
+	AutoUnpublish IcebergRemoteOperationOperation = "auto-unpublish"
+	Pull          IcebergRemoteOperationOperation = "pull"
+	Push          IcebergRemoteOperationOperation = "push"
+	Unpublish     IcebergRemoteOperationOperation = "unpublish"
 )
 
 // Valid indicates whether the value is a known member of the IcebergRemoteOperationOperation enum.
@@ -143,9 +145,13 @@ func (e IcebergRemoteOperationOperation) Valid() bool {
 	switch e {
 	case AutoPush:
 		return true
+	case AutoUnpublish:
+		return true
 	case Pull:
 		return true
 	case Push:
+		return true
+	case Unpublish:
 		return true
 	default:
 		return false
@@ -575,7 +581,7 @@ type IcebergRemoteTable struct {
 // IcebergSyncedTable defines model for IcebergSyncedTable.
 type IcebergSyncedTable struct {
 	// CommitsBehind commits the source branch has gained since the published commit (absent when the reference is not a branch)
-	CommitsBehind         int    `json:"commits_behind,omitempty"`
+	CommitsBehind         *int   `json:"commits_behind,omitempty"`
 	CurrentLakefsLocation string `json:"current_lakefs_location,omitempty"`
 	CurrentRemoteLocation string `json:"current_remote_location,omitempty"`
 	Error                 string `json:"error,omitempty"`
@@ -2665,85 +2671,86 @@ func (sh *strictHandler) UnpublishIcebergTable(w http.ResponseWriter, r *http.Re
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fzdc9w4cv9XUEyqLKWokez4rnJy5cG76836svE6ti55sFRjDNkzxA4G4AKgRhOX/vdUAyAIkpgPWR/e",
-	"uts3iQSBRn/+utGYL1khV7UUIIzOzr9kNVV0BQaU/e89XTBBDZPi9dyAwkeUc7l+s6rN5n8obyA7N6qB",
-	"PCtBF4rVODQ7zxSYRgnCDKw0ofgpMRXT5Np+kmcMB/3WgNpkeSboCrLzzA7L8kwXFawoLmU2Nb7QRjGx",
-	"yG5v85ielWyEwVH9lSu5JisqNn5tI4mjZduibpp41RLmtOEmO39+dpZnK3rDVs3K/of/MuH+PXmet/Qx",
-	"YWABKrtFChXoWgoNln3f0fID/NaAtoQWUhhwNNO65qywGzn9VSPhXyIK/lnBPDvP/um0E82pe6tP3ygl",
-	"/VL9jX9HS9Iudptn30sx56x4goXDSrd59k6aH2Ujysdf9QNo2agCyDtpiFvzNs8+groG5T56dBLeCgNK",
-	"UE7cqsQPzLO/CdqYSir2f/AEnOithq/9Fzhh4EStZA3KMKeXK9CaLmBsPbqSyhD/msBNzSkTTCyIqYCA",
-	"nSxPmKWC3xqmcLOfwtxXYaCc/QpOPd4WMAO1eN0Y+b7R1QfQ1tCG5JWgjTfzKdqprmkB+/jj537Xjv8A",
-	"88zxKsxl6IxDwrHkMUNG7+5LgYKVNOmptaGm0WMxvDh7SdYVCFI3uoKSHElFKFdAyw1hgtScFnCcE+Aa",
-	"rGRw2DPtBET8pGP3lGfbGDAQoac43yKIFFPDXg4W+89MJ0Sv7Dv7p3XgB/J8oFG3gQiqFN0kNuhW2UHs",
-	"dw1fvm84j/z3ViVNbWMOCkQBU1aOxYsimykqiorANagN0cChMFASy0zCNKkbzqEkUhiJEpcCSCFXK2bG",
-	"9odbq6VmRqqNX26feOPheZ/YFEvmUhUwbeqSGuhFyDnlehT7awz2uI+cUI3EU6KZWHCwm+ron0nJgYqB",
-	"+fXncnsODunIr0ysMnrm2bWOU3xxEWIsnZ5F9xcspUE5LLicEXltYQsQZw8kfEY4XAPXrwggDPLSa8mJ",
-	"7WREUTDA/qrdcn4ppwd2qvQqrdWNJT2Q3kD2sdbu1X60py3aXyigBqYDTvbVYiznnTazQyoGVjWnBhyP",
-	"voSRt4SKknyxzLjNiRdeXzpLgFpbMXrA8DUCOoiAnSseIqv9ljZmKeJ1zoEzvUqQjXTpNopQQ6QoIiv6",
-	"N7SaAHD//DKCt89T4eMh7GloRLn1bfY9Og77kBxdZppy0JN/ucyOv8LMdrtfTpfw40cSBpEj54xzYuiC",
-	"SOU97TFZV1J7W9SEKgh++iAnvGXRdhR5+8NXeYh7uIZ7BIHB114T9niQDz4XerAw7ydNhvg8M9JQfpep",
-	"LtwH29BBmHH/Nj2M7csMFdtJS84JJbOGLwkywfo/coSv3/3w14+/vCOcCXCATxsFdAUlWuZOvHHAFi9w",
-	"bUSj+xCubEwhVwmtm3FZLKEkK6DCeTS3n5pqDSVhRpOigmKpyawxZE01EdJ480Gzn0FBGw2ECmmqoLtz",
-	"yri1IRDoaj5lzj/hji3qyfKsEUVFxcI95FQI+1f40NMVCSYV9O/Kom1o3Hpy+y6GMrpCV4EUo3htdcNt",
-	"jwq9BqXJEaJ4KYhuigK0Pk4jcvvkS2CFM96rfdZr34a99gNr2Egn2D0KfBEMZ7xxTrXpqanV5VZNB0o9",
-	"UtpWUJ3WRXtvRbwnbHkuuzQod4CyVBuiGpETU1FD1rLhqGxpFjt1TDplS70ToeCb3Go4mqV31h59Hjkv",
-	"a+0TFRnzYdT1oOdJ8OmVNbnzXca4PSc8cyREXt7pFpRQRsngnCltrJE1Cp7pnfkgCj5N4kgxh66wo7gz",
-	"1sRMacV1C3cq0Lf4YOf7c8o315CqAtJWhIDviYJCqhJKMsdEujFyRQ0rSN3M2mLMSHOpQcznQtSYOw4w",
-	"pLOtgcaN3lqSpi1/x3rDBEO9n1K7r7lUK/wrQ0h4YtgqCXjcUmEsE+bPL5MSR3OeQlsVGtc64MZM/dbv",
-	"RICCAtj1Hanel7fmj4MTUKt6ul2DKHHBPFONEO6vUgroVHGvQ7YYKpJsPgJYbtW8U6w+0/bpeLpcUod6",
-	"+D7OdJXze/DVWdu+6kpEVH5IqeVnWVB+0eLeHanFVxXf7pQJvP2hTQaiPODp0f6HYRVgL5zvpUM+Abhz",
-	"nSfFwwRtLbOMtMFSKrKSqs3nHD6IyYEbuqpxl58yWhSyEcZZmKE3SEXQvzFzBnbryXvPqUhjFYe8kK4e",
-	"PFszUyFimKpG/LtR9gBq4OwLnKVvDnvJccj3riaE1H+PX6am9ERGy6eLZGMEHxDYXSAF8uyni4v3Lbp1",
-	"tS7KSUGRbRZVeZ4eAGYHGhmDwnZfgWl5YPkhQb7j2a6TjGThPs2tZYrDCYvK7NhdlO2qEB9SIxscpdkv",
-	"dFQkYYJwdI+koIZyuSBsbnMsuMF4cECN7QCVjPzvnYu9v1yDUqwEJAjt2lPr69hzR6dOEnqnRM15RE9k",
-	"uhiRH1rcvHdh8wCh+TruI0qtx5F7i80LLBD+gKKL1euekvsQjtL6QtsOaLfiSlpuxg7R8splWV3d/5km",
-	"tKS1AQQE6BJRkjMgTlNsWVUbqtJyHaZRCqwCLFwbhP4Nk6CKXcOBCDNgSyR/L6Me9IjN8/4BjtbcTL/E",
-	"IWtQ6mrcm6kj7oC0ZrsCPHY6tYS5nvqjufTJsqElNXSKjnFrhL4vzO3F/7is5otqGHAbI0/so1QOH5UA",
-	"g6qGXChUGXYlRGOsnRiAgp8+zIH6jtP8Q/JK6/63vbb2fEedcTBmWsgStlRUttLbaFD7j22tA4hRVSuz",
-	"Hr2H293vIqMc+oKHzi3jKPngyeUjZm87tvRxIwoot2zJeSI9nUHFRLntQL13Ounz3YpqsqBMQEk0s+md",
-	"bSyZces+Qy2UzjQIE8fINh1krvpP/YRbirGNUiDM1DvOnU6xHevtfefY7QGgX/EaJ0CuacaW8H2127m4",
-	"rqqdk4IDVVCS2YbQNgVK+QC7ln9/J+dxX00U0kA6a/W1ramtTSVywFAajQumTpIbMKRWEjfjS6fdKccz",
-	"HRU3kpJ21fvdUttdnelUK5ZOnNqnKzO/nyCjJb+Gchc80ILWupK7IpFJuBjOrt2ZFORkruRqAFdFK85n",
-	"mngrIi0QIa1EdHQCx8RUb0SRhX3TCijGG2+n7b8luwblivQrprWDB41YCrkW6dO4LaUHS3tPrt3JqBTd",
-	"UWNEo7Z+L8ujcm04KGhE8FRpMuy3B3kdP/QQp7NdOeybadNskapL0+6GL9pvZptDG/h6LXs9fd5TG8yT",
-	"5cS2gL2/XhNFqN8FyIgj5kMDjO4E+fHgxQOCh7+1hrK1AGILCfsrCI048TMR6qGOjQ4a1DUrgJTMJco+",
-	"CXn88k9q0z9bJ/iTlMst54S2E1OWmzb6aRClvTRAyRpmlZRLcuQrlcc5uqt1xYoK3ZMGMmfAS9cY1Gjn",
-	"mRJV5enWMuTDHSIOGjClNicer2EosP+v0G8To9hiAcodretXxLVl+JiPG6EF+nIO5QJK+zFbCKnSHU/I",
-	"nu2xb190dGKbKnfGsFvFdxyspcT+vude+kKpqJ6upEqw7R3cGFLThUWy9Joy3m+kikvx9GZag5rWyabV",
-	"/6I3bEU5Ec1qBhZagjCKgbYdbvabqNPuLAWe7DmsnM81JJT2Qi5BWJXz11sUg2uH10W7hzQyCt5zsPNA",
-	"qL2fo8lcNij6FuG37VC7aB5ILLB5wKw86q6KN5nsONNQNIqZzUd0Br6hhGpWTGljqnBzwsoGH3d7royp",
-	"nQ3JJYMwnLkMCJ91N4CYv8VhR001aO18fxslavafYA9nfl2bqUHWWzowIVA/tpH7r/970d4hsuTYt2N6",
-	"JCuL3dSEEbso0XTFd08TRmyfBhnMxFyO1YE5n3viIIMmJx6kWQ/pHTJpX75+/5YcoTs5tWdtvnXHSAI3",
-	"/naMr4Hr48mluBQ4NA6dzkM1nPcfKugQbECGOiehTWRCLqJwcyko15LQooDaZ7f2ohcJ19nI5/gE8DOC",
-	"zJk01blvp7HnUkQ1uEbb48P0ZbtabsmMzhiZJrYhhxmMf5/fcyo+kyMc4E64XC+RDx39LqVLYegSRDfl",
-	"3tO34wkJFRLMvxYLKC/FZy+CE+S0QCHrz5ZxcRy2xeuS2S8nl6gGnBXgezK9sryuaVEBeTE5QyStuFdY",
-	"fX56ul6vJ9S+nki1OPXf6tOf337/5t3HNycvJmeTyqy4hSvMcEioz+v3b7M8uwalnXo9n5xNznzRUtCa",
-	"ZefZv9pHeVZTU1kzP/WTnPpJ8NnC+cKgDW/L7DxDfNnDCK6vIrqD9+Ls7MHuYI2r64n7WP2jH407fXn2",
-	"fNvUgdbT/j2uvMNf+z6ML71Zt9msVlRtbJqojdWrQoo5WzQKysHJlCZHQhINhQLjTnXpQncpRKxc2RVO",
-	"PpTMaVdYOExAb9z4vHfT9FN6j92Q0+FN1Nv8Lp+4W574TeoSaK+SseP6afrrkBeFD+/VV3T1+PrbNRQl",
-	"1NfL02rt2X7li664fktF7xWv9rf75UTAGrRxzZK58+OmAuauz8HXGALCYX3qSgwWd0qdAG/vLfLOCXWG",
-	"aSl+1vaS5r3mThs1/CpTb68Tv9qnqwlubIrh9FLoZoZrzCx0U72JoxYkjDftTQcFJ7VkthXHHfTiH/Hl",
-	"I30pjuIz5ePAoyi0yLVoccESNhPyGpdzp6Ku8dKFT92G1MmleO27owftrLaqF3Wz/unshXstRdswTo78",
-	"UtZtISHI8Wf6Uvgo6cWIXziQafF24E17uw6YTXrWdOMCYt9f9YNJl0Bm4dDoO+mOjh/EIocZ6u34Evkj",
-	"OIDETcy0J1CbMf9Y25n9lD7iT2cvvg0TqCEcbH1S+K5/77ofxnHF3klXucV+7UGDV/e2ECEFiTP70yiv",
-	"/xp39cV7lNvTWcOXFr0Pf//hkw94CMu6eOe/y+KEz/0GxPbQeZVvcYdvIn/nq8GtF7KYmYZrALbMHfWJ",
-	"THp1AOvcVtQUFXou56U4FEYqjQprQTmUhOr+bVQPsx36Z+YVYXOC6Lum2kF4pjBSXIpQPWeacCaWvjrS",
-	"XXXxl3T7NwcEXVkH221yQt7OcSBmFrgmKlMv5YimlIpwmNvuki0piOVR6PS/FD6TCJ66BnXieOuz7skw",
-	"DcKMh3Rpi70HkXKL7XXoOEvTj+QTt9zAfhrX2Lu3hgvGM96ciHI861DZRz5kGJH6t71bsbobFuTIXbZx",
-	"9yLtjZtwoRqHCULbkfjSx7zXNvElKVqPn9JNvzx7uf+j8CMh9oO/7P8g/oWRB/C51vCTF+9ntFi6O/eR",
-	"Lfvz8dEt/Hs7XF19A4f70d8VDSdsbbWPGt8QMInPgjASdY2NVlUtpxZczjQ5shgSFEKwklS0lLImnG5k",
-	"Y/Sxr+wg3CVAi6pzS22JhFmzteNoUzJDlFz7+2XWRbtqUU40Covy9gLzhFykCzEDO3OUritq8HtLw6Vo",
-	"T69988wr9+VnZ0DnSQv6HJdB/dU3jCSmgs2lcA1mecI2R8625lT0bum6GDLCyFu8b79w9iTetzsn+sP7",
-	"/uF9H8j76qp/h7EVCDUd6I3aitAdR7iw84b38MBdSfnwwlVXgv02xaurpyps9jsEUxbVceL3rN0PoKwW",
-	"btvQxOUCQ5OPZ+2hhau30IFu9qtL+zQ1fywIsNsEnizh65vVMIl43Ci2N394mWhNcv1784bzTXvz3P9w",
-	"AaagKvTB/10rPl1CaOyoFVwz2Wi+6SXj3lVbBz02gdZE7K9EuHYvC6+DP5eKORcnFmR0X3JsNHt9+pMB",
-	"6qFC93HZYyv0Hki2X6GtAD2ikf8g6qxgwbTBJKCtdXuNG9572oou9qqfS6YOhxMBxH+bc7AhRuabNh20",
-	"bR+2zNX2mG757dTtB1+P1E66m+6uV913xOIeEn7lHieATwDBhr2TCfjlOlT9tv/eLTccYfd/FCYZcqJT",
-	"PKe8G1Ecdp73jTBYaFv+BoUg9ELXoOPUynnJ0IXNN+Tow5uPF6QRwX+uK1AQTgFt09gclCbM5JfC/gRN",
-	"qWRtJSEbQ+pGLeAV+Q/eAPkBOHi394p8/O+fbbWntA9fkZ9QXr1PS2rocX4pFBimICpYPdNOsO6Ut6se",
-	"IRET8npfM6pt63l59hfSCA7aAvhiXKppf8TJVtE5FamqTOilfbrwP2rfPRQDxD9jKQmXYgFoJDquBL7y",
-	"afmcuVO+JdTmj/LFCEmg2QRoPLh8ES58By1G/Ua8YW+sqAX+SYXj8d4SRtQCaV1C1IH46QqDYdwN6Z70",
-	"Oh7do6jp0D2I2gc/XaGDcKbs3M7uVkBv9CBKW/kN/WKntGan18+z26vb/w8AAP//",
+	"7Fxbc9w4dv4rKCZVllJUS3a8W1m58uCZ8WS8mXgcW5s8WKo2mjzdxDQa4ACgWh2X/nvqACAIkuiLrIun",
+	"dudNIkHgAOf2nQv6S1bIVS0FCKOz8y9ZTRVdgQFl/3tPF0xQw6R4PTeg8BHlXK7frGqz+R/KG8jOjWog",
+	"z0rQhWI1Ds3OMwWmUYIwAytNKH5KTMU0ubaf5BnDQb81oDZZngm6guw8s8OyPNNFBSuKS5lNjS+0UUws",
+	"stvbPKZnJRthcFR/5UquyYqKjV/bSOJo2baomyZetYQ5bbjJzp+fneXZit6wVbOy/+G/TLh/T57nLX1M",
+	"GFiAym6RQgW6lkKDPb7vaPkBfmtAW0ILKQw4mmldc1bYjZz+qpHwLxEF/6xgnp1n/3TasebUvdWnb5SS",
+	"fqn+xr+jJWkXu82z76WYc1Y8wcJhpds8eyfNj7IR5eOv+gG0bFQB5J00xK15m2cfQV2Dch89OglvhQEl",
+	"KCduVeIH5tnfBG1MJRX7P3iCk+ithq/9FzhhOIlayRqUYU4uV6A1XcBYe3QllSH+NYGbmlMmmFgQUwEB",
+	"O1meUEsFvzVM4WY/hbmvwkA5+xWceLwtYAZq8box8n2jqw+graINyStBG6/mU9RTXdMC9p2Pn/tdO/4D",
+	"zDN3VmEuQ2ccEoYljw9k9O6+FChYSZOeWhtqGj1mw4uzl2RdgSB1oysoyZFUhHIFtNwQJkjNaQHHOQGu",
+	"wXIGhz3TjkHETzo2T3m27QAGLPQU51sYkTrUsJeD2f4z0wnWK/vO/mkN+IFnPpCo20AEVYpuEht0q+wg",
+	"9ruGL983nEf2e6uQprYxBwWigCkrx+xFls0UFUVF4BrUhmjgUBgoiT1MwjSpG86hJFIYiRyXAkghVytm",
+	"xvqHW6ulZkaqjV9uH3vj4Xmf2NSRzKUqYNrUJTXQ85BzyvXI99fo7HEfOaEaiadEM7HgYDfV0T+TkgMV",
+	"A/Xrz+X2HAzSkV+ZWGH0h2fXOk6di/MQY+70NLq/YCkN8mHB5YzIawtbgDh9IOEzwuEauH5FAGGQ515L",
+	"TqwnI4qCAvZX7ZbzSzk5sFOlV2m1bszpAfcGvI+ldq/0oz5tkf5CATUwHZxkXyzGfN6pMzu4YmBVc2rA",
+	"ndGXMPKWUFGSL/YwbnPimdfnzhKg1paNHjB8DYMOImDniofwar+mjY8U8TrnwJleJchGunTrRaghUhSR",
+	"Fv0bak0AuH9+GcHb5yn38RD6NFSi3No2+x4Nh31Iji4zTTnoyb9cZsdfoWa7zS+nS/jxIwmDyJEzxjkx",
+	"dEGk8pb2mKwrqb0uakIVBDt9kBHesmg7irz94assxD1Mwz2cwOBrLwl7LMgHHws9mJv3kyZdfJ4ZaSi/",
+	"y1QX7oNt6CDMuH+bHsb2eYaC7bgl54SSWcOXBA/B2j9yhK/f/fDXj7+8I5wJcIBPGwV0BSVq5k68ccAW",
+	"L3BtRKP7EK5sTCFXCambcVksoSQroMJZNLefmmoNJWFGk6KCYqnJrDFkTTUR0nj1QbWfQUEbDYQKaaog",
+	"u3PKuNUhEGhqPmXOPuGOLerJ8qwRRUXFwj3kVAj7V/jQ0xUxJuX073pE29C4teT2XQxldIWmAilG9trs",
+	"htseFXoNSpMjRPFSEN0UBWh9nEbk9smXcBROea/2aa99G/bad6xhIx1j9wjwRVCc8cY51aYnplaWWzEd",
+	"CPVIaFtGdVIX7b1l8R635U/ZhUG5A5Sl2hDViJyYihqylg1HYUsfsRPHpFG21DsWCr7JrYSjWnpj7dHn",
+	"kbOyVj9RkDEeRlkPcp4En15YkzvfpYzbY8IzR0Jk5Z1sQQllFAzOmdLGKlmj4JneGQ8i49MkjgRzaAo7",
+	"ijtlTcyUFly3cCcCfY0Per4/pnxzDaksIG1ZCPieKCikKqEkcwykGyNX1LCC1M2sTcaMJJcaxHzORY1P",
+	"xwGGdLQ1kLjRW0vStD3fsdwwwVDup9Tuay7VCv/KEBKeGLZKAh63VBjLhPnzyyTHUZ2n0GaFxrkOuDFT",
+	"v/U7EaCgAHZ9R6r3xa354+AElKqebNcgSlwwz1QjhPurlAI6UdxrkC2GijibjwCWWzXvBKt/aPtkPJ0u",
+	"qUM+fN/JdJnze5yr07Z92ZWIqPyQVMvPsqD8osW9O0KLr0q+3SkSePtDGwxEccDTo/0PwyzAXjjfC4d8",
+	"AHDnPE/qDBO0tYdlpHWWUpGVVG085/BBTA7c0FWNu/yU0aKQjTBOwwy9QSqC/I0PZ6C3nrz3nIo0VnHI",
+	"C+nqwbM1MxUihqlqxL8bZQtQA2Nf4Cx9ddhLjkO+d1UhpP57/DI1pScyWj6dJBsj+IDA7gIp8Mx+urh4",
+	"36Jbl+uinBQUj82iKn+mB4DZgUTGoLDdVzi0PBz5IU6+O7NdlYxk4j59WsvUCSc0KrNjd1G2K0N8SI5s",
+	"UEqzX+goScIE4WgeSUEN5XJB2NzGWHCD/uCAHNsBIhnZ3zsne3+5BqVYCUgQ6rWn1uex545OnST0ToGa",
+	"s4ieyHQyIj80uXnvxOYBTPN53EfkWu9E7s02z7BA+AOyLhave3LuQyil9Zm2HdBuxZW03IwNoj0rF2V1",
+	"ef9nmtCS1gYQEKBJRE7OgDhJsWlVbahK83UYRimwArBwbRD6NwyCKnYNByLMgC2R/L0H9aAlNn/2D1Ba",
+	"czP9ErusQaqrcW+mjrgDwprtAvDY4dQS5nrqS3PpyrKhJTV0ioZxq4e+L8zt+f84reaTauhwGyNP/KNG",
+	"2NDX/m2fdw9SAX6UHwxyHAKlkILYFS2NgXhiAErF9GGq7TtK/YcEndY3bHttlf2OAuUwzrSQJWxJt2yl",
+	"t9Gg9td0rXWIIVfLsx69hyvl7yLcHBqKhw48Yxf64JHnI4Z2O7b0cSMKKLdsyZkpPZ1BxUS5rdreK136",
+	"YLiimiwoE1ASzWzsZ7tOrMmAMiRK6UyDMLEDbWNF5koD1E+YiB/y7OZkIU/w6YlesvpEWrIoP6kljlEe",
+	"ymDk1SgFwky99d1pWdux3i7sHLvdi/TTZuMoynXe2DqAT5k7U9ilxnNScKAKSjLbENrGUSlbYdfy7+9k",
+	"ZO4rsUIaSIe+PkE2tQmuRCAZ8qtx1tVxfAOG1EriZnz+tSuVPNNRhiTpX10JYDfXdqd4OhGMuRPnB9Lp",
+	"nd+PM9KSX0O5C2NoQWtdyV0eyyRMEWfXrrAFOZkruRpgXtGy85kmXotIi2ZIyxEdlfGYmOqNKLKwb1oB",
+	"Rb/k9bT9t2TXoFymf8W0djCiEUsh1yJd0tuSv7C09/jalVel6OqVEY3a2scsj3K+odoQQNC2yqL99iCr",
+	"44ceYnS2C4d9M22aLVx1sd7dcEj7zWxzaBdgr++vJ897Eox5MifZZsH3J30iT/a7ACOxZ31oINKVoR8P",
+	"hjwgyPhbqyhbsyg2G7E/DdGIEz8ToR4SWe+gQV2zAkjJXLTtw5bHzyGlNv2zNYI/SbncUmy07Zyy3LTe",
+	"T4Mo7c0DStYwq6RckiOf7jzO0VytK1ZUaJ40kDkDXrruokY7y5RITU+35jIfrhI56OKU2px4XIeuwP6/",
+	"QrtNjGKLBShXn9eviOvt8D4fN0ILtOUcygWU9mO2EFKl26bweLb7vn3e0bFtqlyhYreI76jOpdj+vmde",
+	"+kypqJ6upEoc2zu4MaSmC4t46TVlvN+NFefz6c20BjWtk52v/0Vv2IpyIprVDCy0BGEUA23b5Ow3Ubve",
+	"WQo82WKunM81JIT2Qi5BWJHzd2QUg2uH60W7hzQyCtZzsPNAqL3ko8lcNsj6NhJoe6p20TzgWDjmwWHl",
+	"UYtWvMlk25qGolHMbD6iMfBdKVSzYkobU4XrF5Y3+Ljbc2VM7XRILhmE4cxFSvisu0bE/FUQO2qqQWtn",
+	"+1svUbP/BFvh+XVtpgaP3tKBAYH6sfXcf/3fi/YikiXHvh3TI1lZ7KYmjNhFiaYrvnuaMGL7NHjATMzl",
+	"WByYs7knDjJocuJBmrWQ3iCT9uXr92/JEZqTU1uw8/0/RhK48VdsfCJdH08uxaXAobHrdBaq4bz/UEGH",
+	"YAMy1DkJvSYTchG5m0tBuZaEFgXUPgq2t8VIuBNHPsdlxM8IMmfSVOe+J8cWt4hqcI22UYjpy3a13JIZ",
+	"FSqZJrarhxn0f5/fcyo+kyMc4MpkriHJu45+q9OlMHQJoptybwnveEJCJgXjr8UCykvx2bPgBE9aIJP1",
+	"Z3twsR+2GfCS2S8nlygGnBXgGzu9sLyuaVEBeTE5QyStuBdYfX56ul6vJ9S+nki1OPXf6tOf337/5t3H",
+	"NycvJmeTyqy4hSvMcEiIz+v3b7M8uwalnXg9n5xNznzmU9CaZefZv9pHeVZTU1k1P/WTnPpJ8NnC2cIg",
+	"DW/L7DxDfNnDCK45I7rI9+Ls7MEuco1T9IlLXf36kcadvjx7vm3qQOtp/zJY3uGvfR/GN+es2WxWK6o2",
+	"NkzUxspVIcWcLRoF5aC8pcmRkERDocC40jBd6C6EiIUru8LJh5w57RILhzHojRuf966rfkrvsRtyOrzO",
+	"epvf5RN3VRS/Sd0k7WUydtxhTX8d4qLw4b2ak64eX367rqSE+Hp+Wqk92y980T3ZbynoveTV/p7BnAhY",
+	"gzau4zJ3dtxUwNwdPPgaRUA4rE9disHiTqkT4O29Rd45oU4xLcXP2obUvNchar2GX2Xq9XXiV/t0NcGN",
+	"TdGdXgrdzHCNmYVuqjdx1MeE/qa9LqHA5WbRz9lqMf4R32DSl+IoLkwfhzOKXItcixYXLGEzIa9xOVda",
+	"dd2bzn3q1qVOLsVr32I96Im1Wb2oJfZPZy/caynarnNy5JeyZgsJwRN/pi+F95KejfiFA5kWb4ezaa/o",
+	"AbNBz5punEPs26u+M+kCyCwUl76Trv78IBo5jFBvxzfRH8EAJK5zpi2B2ozPj7Xt3U9pI/509uLbHAI1",
+	"hIPNTwp/dcCb7ocxXLF10lVusV9baPDi3iYipCBxZH8axfVfY66+eItyezpr+NKi9+GPSHzyDg9hWefv",
+	"/HdZHPC5H5LY7jqv8i3m8E1k73w2uLVCFjPTcJfAprmjZpNJLw9gjduKmqJCy+WsFIfCSKVRYC0oh5JQ",
+	"3b/S6mG2Q//MvCJsThB911Q7CM8UeopLEbLnTBPOxNJnR7r7Mv6mb//6gaAra2C7TU7I2zkOxMgC10Rh",
+	"6oUc0ZRSEQ5z26KyJQSxZxSuC1wKH0kES12DOnFn66PuyTAMwoiHdGGLvUyRMovtneo4StOPZBO3XON+",
+	"GtPYu/yGC8Yz3pyIcjzrUNhHNmTokfpXxlu2umsa5Mjd2HGXK+21nXArG4cJQtuR+NL7vNc28CUpWo+f",
+	"0ky/PHu5/6PwSyP2g7/s/yD+mZIHsLlW8ZO392e0WLqL+5Eu+zr66Cr/vQ2urr6Bwf3oL5yGClub7aPG",
+	"Nw5M4loQeqKuO9KKqj2pBZczTY58fR8hWEkqWkpZE043sjH62Gd2EO4SoEXVmaU2RcKs2tpxtCmZIUqu",
+	"/SU1a6JdtignGplFeXsLekIu0omYgZ45StcVNfi9peFStNVr32Tzyn352SnQeVKDPsdpUH9/Dj2JqWBz",
+	"KVyXWp7QzZGxrTkVvau+zoeMMPIW69tPnD2J9e3qRH9Y3z+s7wNZX131L0K2DKGmA71R+xGa4wgXdtbw",
+	"Hha4SykfnrjqUrDfJnl19VSJzX4nYUqjupP4PUv3AwirhdvWNXG5QNfk/VlbtHD5FjqQzX52aZ+k5o8F",
+	"AXarwJMFfH21GgYRj+vF9sYPLxOtSa5/b95wvmmvr/tfP8AQVIVm+r9rwadLCI0dtYJrJhvNN71g3Jtq",
+	"a6DHKtCqiP2pCdfuZeF1sOdSMWfixIKMLl2OlWavTX8yQD0U6D4ue2yB3gPJ9gu0ZaBHNPIfRJwVLJg2",
+	"GAS0uW4vccPLU1vRxV7xc8HU4XAigPhvUwcbYmS+acNB2/Zh01xtj+mWH2DdXvh6pHbS3XR3Pe2+Ixb3",
+	"kLAr96gAPgEEG/ZOJuCX61D12/5719xQwu7/skzS5URVPCe8G1EcVs/7Rhisu7v19IkgtELXoOPQylnJ",
+	"0IXNN+Tow5uPF6QRwX6uK1AQqoC2aWwOShNm8kthf8emVLK2nJCNIXWjFvCK/AdvgPwAHLzZe0U+/vfP",
+	"NttT2oevyE/Ir96nJTX0OL8UCgxTECWsnmnHWFfl7bJHSMSEvN7XjGrbel6e/YU0goO2AL4Yp2raX4Ky",
+	"WXRORSorE3ppn879j9p3D8UA8W9hSsKlWAAqiY4zga98WD5nrsq3hNr8kb4YIQlUmwCNB5cvwq3xIMUo",
+	"34g37I0VtcA/qXBnvDeFEbVAWpMQdSB+ukJnGHdDuie9jkf3KGo6dA+i9sFPV2ggnCo7s7O7FdArPYjS",
+	"Zn5Dv9gprdnp9fPs9ur2/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -43,6 +43,9 @@ type Options struct {
 	// is known not to enforce the optimistic lock the adapter relies on (e.g. moto ignores
 	// Glue's UpdateTable VersionId), so the race cannot be decided there.
 	RaceUnchecked string
+	// BatchRead is true when the adapter must implement catalog.BatchLoader (sql, glue,
+	// hive); the batch-read test then checks the batch read itself as well as LoadMany.
+	BatchRead bool
 }
 
 // Run runs the conformance suite.
@@ -189,6 +192,46 @@ func Run(t *testing.T, opts Options) {
 		assertStatus(t, a.DropTable(c, id), 404)
 		assert.True(t, opts.Exists(t, locs[0]), "drop must never delete the metadata file")
 		require.NoError(t, a.RegisterTable(c, id, locs[0], catalog.Provenance{}), "re-register after drop")
+	})
+
+	t.Run("batch read: LoadMany agrees with LoadTable, missing tables absent", func(t *testing.T) {
+		a := opts.New(t)
+		c := ctx(t)
+		locs := opts.MetadataFiles(t, 3)
+		require.NoError(t, a.CreateNamespace(c, ns))
+		names := []string{"batch_a", "batch_b", "batch_c"}
+		for i, n := range names {
+			require.NoError(t, a.RegisterTable(c, catalog.Ident{Namespace: ns, Table: n}, locs[i], catalog.Provenance{}))
+		}
+		_, err := a.ReplaceTable(c, catalog.Ident{Namespace: ns, Table: "batch_c"}, locs[2], locs[0], catalog.Provenance{})
+		require.NoError(t, err)
+		want := map[string]string{"batch_a": locs[0], "batch_b": locs[1], "batch_c": locs[0]}
+		ask := []string{"batch_b", "batch_missing", "batch_a", "batch_c"}
+
+		got, err := catalog.LoadMany(c, a, ns, ask, 2)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Locations)
+		assert.Empty(t, got.Errors)
+		for n, loc := range want {
+			one, err := a.LoadTable(c, catalog.Ident{Namespace: ns, Table: n})
+			require.NoError(t, err)
+			assert.Equal(t, loc, one)
+		}
+		got, err = catalog.LoadMany(c, a, []string{"nowhere"}, ask, 2)
+		require.NoError(t, err, "a missing namespace has no tables; it is not an error")
+		assert.Empty(t, got.Locations)
+
+		b, ok := a.(catalog.BatchLoader)
+		require.Equal(t, opts.BatchRead, ok, "the adapter's batch read is (not) visible")
+		if !ok {
+			return
+		}
+		direct, err := b.LoadTables(c, ns, ask)
+		require.NoError(t, err)
+		assert.Equal(t, want, direct)
+		direct, err = b.LoadTables(c, []string{"nowhere"}, ask)
+		require.NoError(t, err)
+		assert.Empty(t, direct)
 	})
 
 	t.Run("ping", func(t *testing.T) {

@@ -63,6 +63,7 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T) catalog.Adapter {
 			return newAdapter(t, gluetest.New(t).Config())
 		},
+		BatchRead: true,
 	})
 }
 

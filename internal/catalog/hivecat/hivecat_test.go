@@ -58,6 +58,7 @@ func TestConformance(t *testing.T) {
 			_, cfg := standIn(t)
 			return newAdapter(t, cfg)
 		},
+		BatchRead: true,
 	})
 }
 

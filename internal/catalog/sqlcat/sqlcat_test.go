@@ -50,6 +50,7 @@ func TestConformance(t *testing.T) {
 					return a
 				},
 				NestedNamespaces: true,
+				BatchRead:        true,
 			})
 		})
 	}
@@ -73,6 +74,7 @@ func TestConformanceV0(t *testing.T) {
 					return a
 				},
 				NestedNamespaces: true,
+				BatchRead:        true,
 			})
 		})
 	}

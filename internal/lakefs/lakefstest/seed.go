@@ -66,6 +66,18 @@ func (s *Server) PutObject(repoName, branchName, path string, content []byte) st
 	return e.physicalAddress
 }
 
+// DeleteObject stages the deletion of path on a branch directly (as lakeFS's deleteObject
+// would): the branch no longer shows it, its last commit still does.
+func (s *Server) DeleteObject(repoName, branchName, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.mustRepo(repoName).branches[branchName]
+	if b == nil {
+		s.t.Fatalf("lakefstest: unknown branch %q", branchName)
+	}
+	b.staging[path] = nil
+}
+
 // PutBlock stores bytes at a physical address in the in-memory block store (a file written
 // to the object store outside lakeFS, e.g. by a remote catalog's writer).
 func (s *Server) PutBlock(physicalAddress string, content []byte) {

@@ -85,6 +85,22 @@ func (c *Catalog) LoadTable(_ context.Context, id catalog.Ident) (string, error)
 	return loc, nil
 }
 
+var _ catalog.BatchLoader = (*Catalog)(nil)
+
+// LoadTables is the batch read (catalog.BatchLoader): one call for many tables of ns.
+func (c *Catalog) LoadTables(_ context.Context, ns []string, tables []string) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("LoadTables")
+	out := map[string]string{}
+	for _, t := range tables {
+		if loc, ok := c.tables[tableKey(catalog.Ident{Namespace: ns, Table: t})]; ok {
+			out[t] = loc
+		}
+	}
+	return out, nil
+}
+
 func (c *Catalog) RegisterTable(_ context.Context, id catalog.Ident, loc string, _ catalog.Provenance) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

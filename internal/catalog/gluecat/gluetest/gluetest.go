@@ -644,6 +644,9 @@ func (s *Server) getTable(body []byte) (any, *apiError) {
 	return map[string]any{"Table": tj}, nil
 }
 
+// getTables pages like Glue: MaxResults 1 to 100 (100 when absent), an opaque NextToken
+// while more tables remain. The filters the adapter never sends (Expression, a transaction
+// or point in time) are refused rather than ignored.
 func (s *Server) getTables(body []byte) (any, *apiError) {
 	var in glue.GetTablesInput
 	if e := decode(body, &in); e != nil {
@@ -652,6 +655,12 @@ func (s *Server) getTables(body []byte) (any, *apiError) {
 	db, e := name("databaseName", in.DatabaseName)
 	if e != nil {
 		return nil, e
+	}
+	if in.MaxResults != nil && (*in.MaxResults < 1 || *in.MaxResults > 100) {
+		return nil, invalid("1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100")
+	}
+	if in.Expression != nil || in.TransactionId != nil || in.QueryAsOfTime != nil || in.IncludeStatusDetails != nil || len(in.AttributesToGet) > 0 {
+		return nil, invalid("gluetest: GetTables filters are not supported by the stand-in")
 	}
 	s.runHooks("GetTables")
 	s.mu.Lock()
@@ -665,15 +674,37 @@ func (s *Server) getTables(body []byte) (any, *apiError) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	start := 0
+	if in.NextToken != nil {
+		// The token names the last table returned, so a page stays correct when tables are
+		// added or dropped between pages.
+		last, err := url.QueryUnescape(*in.NextToken)
+		if err != nil || *in.NextToken == "" {
+			return nil, invalid("invalid NextToken")
+		}
+		start = sort.SearchStrings(names, last)
+		if start < len(names) && names[start] == last {
+			start++
+		}
+	}
+	limit := 100
+	if in.MaxResults != nil {
+		limit = int(*in.MaxResults)
+	}
+	end := min(start+limit, len(names))
 	list := []any{}
-	for _, n := range names {
+	for _, n := range names[start:end] {
 		tj, e := tableJSON(db, d.tables[n])
 		if e != nil {
 			return nil, e
 		}
 		list = append(list, tj)
 	}
-	return map[string]any{"TableList": list}, nil
+	out := map[string]any{"TableList": list}
+	if end < len(names) {
+		out["NextToken"] = url.QueryEscape(names[end-1])
+	}
+	return out, nil
 }
 
 func (s *Server) createTable(body []byte) (any, *apiError) {

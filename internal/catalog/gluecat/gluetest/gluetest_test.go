@@ -117,3 +117,47 @@ func TestFaultInjection(t *testing.T) {
 	assert.Equal(t, 200, code)
 	assert.Equal(t, 3, srv.Calls("GetDatabases"))
 }
+
+// TestGetTablesPagesAsGlue: MaxResults 1 to 100, NextToken until the last page, every table
+// once, in name order; filters the stand-in does not implement are refused, not ignored.
+func TestGetTablesPagesAsGlue(t *testing.T) {
+	srv := gluetest.New(t)
+	good := gluetest.SecretAccessKey
+	code, _ := call(t, srv, "CreateDatabase", `{"DatabaseInput":{"Name":"db"}}`, json11, good)
+	require.Equal(t, 200, code)
+	for _, n := range []string{"e", "a", "d", "c", "b"} {
+		code, _ = call(t, srv, "CreateTable", `{"DatabaseName":"db","TableInput":{"Name":"`+n+`"}}`, json11, good)
+		require.Equal(t, 200, code)
+	}
+	var seen []any
+	token := ""
+	pages := 0
+	for {
+		body := `{"DatabaseName":"db","MaxResults":2`
+		if token != "" {
+			body += `,"NextToken":"` + token + `"`
+		}
+		code, page := call(t, srv, "GetTables", body+`}`, json11, good)
+		require.Equal(t, 200, code, "%v", page)
+		pages++
+		for _, tb := range page["TableList"].([]any) {
+			seen = append(seen, tb.(map[string]any)["Name"])
+		}
+		next, ok := page["NextToken"].(string)
+		if !ok {
+			break
+		}
+		token = next
+	}
+	assert.Equal(t, []any{"a", "b", "c", "d", "e"}, seen)
+	assert.Equal(t, 3, pages)
+	for _, bad := range []string{`{"DatabaseName":"db","MaxResults":101}`, `{"DatabaseName":"db","MaxResults":0}`,
+		`{"DatabaseName":"db","Expression":"a.*"}`} {
+		code, body := call(t, srv, "GetTables", bad, json11, good)
+		assert.Equal(t, 400, code, bad)
+		assert.Equal(t, "InvalidInputException", body["__type"], bad)
+	}
+	code, body := call(t, srv, "GetTables", `{"DatabaseName":"nope"}`, json11, good)
+	assert.Equal(t, 400, code)
+	assert.Equal(t, "EntityNotFoundException", body["__type"])
+}

@@ -5,7 +5,8 @@
 // its required-field checks.
 //
 // It implements the calls iceberg-go's Hive catalog and hivecat make (get/create database,
-// get_all_databases, get_table_req, create/alter/drop table, get_tables, lock/check_lock/unlock) with
+// get_all_databases, get_table_req, get_table_objects_by_name_req, create/alter/drop table, get_tables,
+// lock/check_lock/unlock) with
 // the metastore's observable behaviour: lower-cased names, NoSuchObjectException /
 // AlreadyExistsException / InvalidObjectException / MetaException as the metastore raises
 // them, a database needs a location, and EXCLUSIVE table locks are granted one holder at a
@@ -65,6 +66,9 @@ func New(t testing.TB, opts ...Options) *Server {
 		serve := implemented[name]
 		if o.PreHive21 && (name == "get_table" || name == "get_table_req") {
 			serve = name == "get_table"
+		}
+		if o.PreHive21 && (name == "get_table_objects_by_name" || name == "get_table_objects_by_name_req") {
+			serve = name == "get_table_objects_by_name"
 		}
 		if !serve {
 			delete(m, name)
@@ -137,7 +141,7 @@ type lock struct {
 var implemented = map[string]bool{
 	"get_database": true, "create_database": true, "get_all_databases": true,
 	// Hive Metastore 4 removed get_table (HIVE-26537); get_table_req (Hive 2.1+) is the call.
-	"get_table_req": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
+	"get_table_req": true, "get_table_objects_by_name_req": true, "get_tables": true, "create_table": true, "alter_table": true, "drop_table": true,
 	"alter_table_with_environment_context": true, "lock": true, "check_lock": true, "unlock": true,
 }
 
@@ -152,6 +156,8 @@ type handler struct {
 	locks    []*lock // FIFO
 	nextLock int64
 	drops    []bool
+
+	byNameCalls int
 }
 
 func noSuch(format string, args ...any) error {
@@ -228,6 +234,52 @@ func (h *handler) getTable(dbname, name string) (*hive_metastore.Table, error) {
 	return t, nil
 }
 
+// GetTableObjectsByNameReq is get_table_objects_by_name_req: the named tables that exist
+// (missing names are omitted), UnknownDBException for a missing database, as the metastore
+// answers.
+func (h *handler) GetTableObjectsByNameReq(_ context.Context, req *hive_metastore.GetTablesRequest) (*hive_metastore.GetTablesResult_, error) {
+	ts, err := h.tablesByName(req.DbName, req.TblNames)
+	if err != nil {
+		return nil, err
+	}
+	return &hive_metastore.GetTablesResult_{Tables: ts}, nil
+}
+
+// GetTableObjectsByName is get_table_objects_by_name, served only with Options.PreHive21.
+func (h *handler) GetTableObjectsByName(_ context.Context, dbname string, names []string) ([]*hive_metastore.Table, error) {
+	return h.tablesByName(dbname, names)
+}
+
+func (h *handler) tablesByName(dbname string, names []string) ([]*hive_metastore.Table, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.byNameCalls++
+	db := strings.ToLower(dbname)
+	if _, ok := h.dbs[db]; !ok {
+		return nil, &hive_metastore.UnknownDBException{Message: fmt.Sprintf("Could not find database %s", db)}
+	}
+	if names == nil {
+		return nil, &hive_metastore.InvalidOperationException{Message: "table names are null"}
+	}
+	out := []*hive_metastore.Table{}
+	seen := map[string]bool{}
+	for _, n := range names {
+		tn := strings.ToLower(n)
+		if t, ok := h.tables[db][tn]; ok && !seen[tn] {
+			seen[tn] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// ByNameCalls returns how many get_table_objects_by_name(_req) calls reached the stand-in.
+func (s *Server) ByNameCalls() int {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	return s.h.byNameCalls
+}
+
 func (h *handler) GetTables(_ context.Context, dbname, pattern string) ([]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -235,7 +287,7 @@ func (h *handler) GetTables(_ context.Context, dbname, pattern string) ([]string
 	if _, ok := h.dbs[db]; !ok {
 		return nil, &hive_metastore.MetaException{Message: fmt.Sprintf("database %s does not exist", db)}
 	}
-	var out []string
+	out := []string{} // a nil list is sent as no result at all ("unknown result")
 	for n := range h.tables[db] {
 		if pattern == "*" || pattern == "" || pattern == n {
 			out = append(out, n)
