@@ -10,7 +10,11 @@ import (
 // withHealth adds a record's publication health to its listing row: when the table last
 // synced successfully, and the last failure's public message (cleared by a success).
 func withHealth(t *apigen.IcebergSyncedTable, r state.SyncRecord) {
-	t.LastSuccessAt, t.LastError = r.LastSuccessAt, r.LastError
+	t.LastError = r.LastError
+	if !r.LastSuccessAt.IsZero() {
+		at := r.LastSuccessAt
+		t.LastSuccessAt = &at
+	}
 }
 
 // publicationsRefresh is the least time between two counts of the publications gauge (one
