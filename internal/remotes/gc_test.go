@@ -3,6 +3,7 @@ package remotes_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -312,4 +313,38 @@ func TestPullMovesProtectionToItsCommit(t *testing.T) {
 	_, _, ok = c.lake.Branch(testRepo, pushed.ProtectedRef)
 	assert.False(t, ok, "the pushed commit's branch is gone")
 	assert.False(t, rec.LastSuccessAt.Before(pushed.LastSuccessAt))
+}
+
+// A bulk push checks that its tables are committed with one listing at the head commit, not
+// a stat per table, refuses the staged-only ones, and protects each published table.
+func TestBulkPushChecksCommittedWithOneListing(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	for i := 0; i < 4; i++ {
+		c.linkAt("main", []string{"n"}, fmt.Sprintf("t%d", i), c.version(i+2, nil, 1))
+	}
+	_, err := c.client.Commit(ctxT(t), testRepo, "main", "four tables", nil)
+	require.NoError(t, err)
+	c.linkAt("main", []string{"n"}, "staged", c.version(7, nil, 1))
+
+	stats, lists, creates := c.lake.Calls("statObject"), c.lake.Calls("listObjects"), c.lake.Calls("createBranch")
+	res, totals, err := c.bulk(remotes.BulkPushRequest{Namespace: "n", DestinationNamespace: "r", CreateNamespace: true})
+	require.NoError(t, err)
+	assert.Equal(t, 4, totals.Changed)
+	assert.Equal(t, 1, totals.Failed)
+	for _, r := range res {
+		if r.Source.Table == "staged" {
+			assert.Equal(t, http.StatusConflict, r.Status)
+			assert.Contains(t, r.Message, "allow_uncommitted")
+		} else {
+			assert.Equal(t, remotes.OutcomePushed, r.Outcome, r.Message)
+		}
+	}
+	assert.Equal(t, stats, c.lake.Calls("statObject"), "no stat per table")
+	assert.Equal(t, lists+2, c.lake.Calls("listObjects"), "the branch's listing and the commit's")
+	assert.Equal(t, creates+4, c.lake.Calls("createBranch"), "one protecting branch per published table")
+
+	yes := true
+	_, totals, err = c.bulk(remotes.BulkPushRequest{Namespace: "n", DestinationNamespace: "r", AllowUncommitted: &yes})
+	require.NoError(t, err)
+	assert.Equal(t, remotes.BulkTotals{Total: 5, Changed: 1, Unchanged: 4, Status: http.StatusOK}, totals)
 }

@@ -22,9 +22,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/selector"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
@@ -64,7 +66,10 @@ func ProtectedRefName(key state.TableKey, commit string) string {
 // for the record) for a table that is only staged on its branch, which is refused (409)
 // unless allowed. A tag or commit id is immutable, so only a branch read costs a look at
 // the table in its head commit.
-func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req PushRequest, rec state.SyncRecord, st *lakefs.TableState) (commit, note string, err error) {
+func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req PushRequest, rec state.SyncRecord, st *lakefs.TableState, at committedLocation) (commit, note string, err error) {
+	if at == nil {
+		at = s.lakefs.CommittedLocation
+	}
 	commit, loc := st.ResolvedCommit, st.MetadataLocation
 	key := rec.TableKey
 	committed := loc
@@ -74,7 +79,7 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 		rec.PushedLocation == loc && rec.Repository == req.Source.Repository &&
 		slices.Equal(rec.LocalNamespace, req.Source.Namespace) && rec.LocalTable == req.Source.Table
 	if st.IsBranch && !known {
-		if committed, err = s.lakefs.CommittedLocation(ctx, req.Source, commit); err != nil {
+		if committed, err = at(ctx, req.Source, commit); err != nil {
 			return "", "", plan.fail("committed", err)
 		}
 	}
@@ -96,6 +101,40 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 	plan.pass("committed", "warning: table %s on branch %q is only staged: published with allow_uncommitted, not protected from lakeFS's garbage collector",
 		req.Source, req.Source.Reference)
 	return "", uncommittedNote, nil
+}
+
+// committedLocation gives a table's metadata location in a commit ("" when absent there).
+type committedLocation func(ctx context.Context, ref lakefs.TableRef, commit string) (string, error)
+
+// listedCommitted answers committedLocation for a bulk push from one listing of the
+// selection at the branch's head commit, made the first time a table needs it (an
+// unchanged bulk push makes none): ⌈objects/1000⌉ calls instead of one per table.
+func (s *Service) listedCommitted(repo string, sel selector.Tables) committedLocation {
+	var (
+		once sync.Once
+		at   map[string]string
+		err  error
+		in   string
+	)
+	return func(ctx context.Context, ref lakefs.TableRef, commit string) (string, error) {
+		once.Do(func() {
+			var l *lakefs.TableListing
+			if l, err = s.lakefs.ListTables(ctx, repo, commit, sel); err != nil {
+				return
+			}
+			in, at = commit, map[string]string{}
+			for _, t := range l.Tables {
+				at[dotted(t.Namespace, t.Table)] = t.MetadataLocation
+			}
+		})
+		if err != nil {
+			return "", err
+		}
+		if commit != in {
+			return s.lakefs.CommittedLocation(ctx, ref, commit) // not the listing's commit
+		}
+		return at[dotted(ref.Namespace, ref.Table)], nil
+	}
 }
 
 // uncommittedNote is the sync record's note for a table published from staged state.

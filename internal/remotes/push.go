@@ -51,6 +51,9 @@ type pushInputs struct {
 	remote *string
 	// ns checks and creates remote namespaces (nil: ask the adapter each time).
 	ns namespaces
+	// committed gives the table's metadata location in a commit (nil: stat it; a bulk
+	// push lists the selection at the commit once instead), for checkCommitted.
+	committed committedLocation
 }
 
 // namespaces checks and creates remote namespaces for pushes.
@@ -163,7 +166,7 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		notes = "the metadata file's name is not an Iceberg writer's (NNNNN-<uuid>.metadata.json): remote writers may be unable to commit"
 		plan.pass("metadata_file_name", "warning: %s", notes)
 	}
-	protect, note, err := s.checkCommitted(ctx, plan, r, req, rec, st)
+	protect, note, err := s.checkCommitted(ctx, plan, r, req, rec, st, in.committed)
 	if err != nil {
 		return plan, false, err
 	}
