@@ -348,3 +348,62 @@ func TestBulkPushChecksCommittedWithOneListing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, remotes.BulkTotals{Total: 5, Changed: 1, Unchanged: 4, Status: http.StatusOK}, totals)
 }
+
+// An operation that died after its intent (the process crashed) and did not happen is
+// recorded by the next operation that settles it as "did not finish", and the branch it may
+// have created for the commit it meant to publish is deleted.
+func TestCrashedPushIsRecordedAsUnfinished(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	rec := c.record()
+	commit := c.commitVersion("main", c.version(2, nil, 2), 2)
+	stray := remotes.ProtectedRefName(c.key(), commit)
+	c.lake.CreateBranch(testRepo, stray, commit) // the crashed push had protected its commit
+	rec.Pending = `{"op":"push","request_id":"r-crashed","location":"file:///nowhere/00002-x.metadata.json","repository":"` + testRepo +
+		`","commit":"` + commit + `","protect_ref":"` + stray + `","prev_protect_ref":"` + rec.ProtectedRef + `","prev_protect_repo":"` + testRepo + `"}`
+	rec.Status = state.StatusPending
+	require.NoError(t, c.store.UpdateSyncRecord(ctxT(t), &rec))
+
+	_, err := c.pull(false, false) // in sync: settles the record and changes nothing else
+	require.NoError(t, err)
+	got := c.record()
+	assert.Empty(t, got.Pending)
+	assert.Equal(t, state.StatusSynced, got.Status)
+	assert.Equal(t, "push (request r-crashed) did not finish", got.LastError)
+	assert.Equal(t, rec.ProtectedRef, got.ProtectedRef, "the published commit keeps its protection")
+	_, _, ok := c.lake.Branch(testRepo, stray)
+	assert.False(t, ok, "the crashed push's branch is deleted")
+	_, _, ok = c.lake.Branch(testRepo, rec.ProtectedRef)
+	assert.True(t, ok)
+}
+
+// A push that died after the remote changed is settled as done: its commit's branch is
+// created if the crash came first, the previous one deleted, and the record says so.
+func TestCrashedPushThatHappenedIsProtected(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	rec := c.record()
+	v2 := c.version(2, []string{rec.PushedLocation}, 2)
+	commit := c.commitVersion("main", v2, 2)
+	ref := remotes.ProtectedRefName(c.key(), commit)
+	c.cat.SetTable(c.remoteID(), v2) // the remote was re-pointed, then the process died
+	rec.Pending = `{"op":"push","request_id":"r-crashed","location":"` + v2 + `","prev_remote":"` + rec.PushedLocation +
+		`","repository":"` + testRepo + `","reference":"main","local_namespace":["accounting"],"local_table":"events","commit":"` + commit +
+		`","table_uuid":"` + c.uuid + `","snapshot_id":"2","protect_ref":"` + ref + `","prev_protect_ref":"` + rec.ProtectedRef +
+		`","prev_protect_repo":"` + testRepo + `"}`
+	rec.Status = state.StatusPending
+	require.NoError(t, c.store.UpdateSyncRecord(ctxT(t), &rec))
+
+	_, err := c.pull(false, false)
+	require.NoError(t, err)
+	got := c.record()
+	assert.Equal(t, state.StatusSynced, got.Status)
+	assert.Equal(t, v2, got.PushedLocation)
+	assert.Equal(t, ref, got.ProtectedRef)
+	assert.Empty(t, got.LastError)
+	head, _, ok := c.lake.Branch(testRepo, ref)
+	require.True(t, ok, "created by the settling")
+	assert.Equal(t, commit, head)
+	_, _, ok = c.lake.Branch(testRepo, rec.ProtectedRef)
+	assert.False(t, ok, "the previous commit's branch is deleted")
+}

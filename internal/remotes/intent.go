@@ -3,7 +3,6 @@ package remotes
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -91,9 +90,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 			if _, err := s.settleProtection(ctx, rec, in, false); err != nil {
 				return rec, err
 			}
-			if rec.LastError == "" {
-				rec.LastError = fmt.Sprintf("push (request %s) did not finish", in.RequestID)
-			}
+			unfinished(&rec, in)
 			if rec.PushedLocation == "" {
 				rec.Status = state.StatusFailed
 			} else {
@@ -114,9 +111,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 			rec.Notes = joinNotes(rec.Notes, s.moveProtection(ctx, &rec, st.ResolvedCommit))
 			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
-			if rec.LastError == "" {
-				rec.LastError = fmt.Sprintf("pull (request %s) did not finish", in.RequestID)
-			}
+			unfinished(&rec, in)
 		default:
 			return rec, err
 		}

@@ -3,6 +3,7 @@ package remotes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,6 +30,14 @@ func applyPush(rec *state.SyncRecord, in intent) {
 // last_error (a success clears the last error).
 func (s *Service) succeeded(rec *state.SyncRecord) {
 	rec.LastSuccessAt, rec.LastError = s.now().UTC(), ""
+}
+
+// unfinished records, for an operation that reconcile found did not happen, that it did
+// not finish, unless the record already holds why (settleAfterFailure's cause).
+func unfinished(rec *state.SyncRecord, in intent) {
+	if rec.LastError == "" {
+		rec.LastError = fmt.Sprintf("%s (request %s) did not finish", in.Op, in.RequestID)
+	}
 }
 
 // failed records the public message of an operation's failure after its intent (never the
