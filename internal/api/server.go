@@ -107,7 +107,7 @@ func NewHandler(o Options) (http.Handler, error) {
 	root.Route(BaseURL, func(r chi.Router) {
 		r.NotFound(notFound)
 		r.MethodNotAllowed(methodNotAllowed(root))
-		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag, acceptFlag}, apigen.StrictHTTPServerOptions{
+		strict := apigen.NewStrictHandlerWithOptions(&handlers{svc: o.Service}, []apigen.StrictMiddlewareFunc{dryRunFlag, acceptFlag, allowUncommittedFlag}, apigen.StrictHTTPServerOptions{
 			RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 				apperr.WriteStatus(w, http.StatusBadRequest, err.Error())
 			},

@@ -168,6 +168,11 @@ type Remote struct {
 	// first attempt (0 = none). Unset, they take the defaults (see UnmarshalYAML).
 	Timeout    time.Duration `yaml:"timeout"`
 	MaxRetries int           `yaml:"max_retries"`
+
+	// AllowUncommitted is the default of a push's allow_uncommitted query parameter: whether
+	// a branch whose table is only staged may be published (lakeFS's GC may collect
+	// uncommitted objects, and no ref can protect them). Off by default.
+	AllowUncommitted bool `yaml:"allow_uncommitted"`
 }
 
 // RetryPolicy is the policy of the calls made to the remote.

@@ -22,7 +22,7 @@ const hadoopRepo = "hwarehouse"
 // lakeFSReadOps and lakeFSWriteOps are every lakeFS operation the service calls; their
 // counts are its lakeFS round trips.
 var lakeFSOps = []string{"getRepository", "getBranch", "getCommit", "statObject", "getObject", "listObjects",
-	"uploadObject", "stageObject", "diffBranch", "commit", "resetBranch", "getCurrentUser", "createBranch"}
+	"uploadObject", "stageObject", "diffBranch", "commit", "resetBranch", "getCurrentUser", "createBranch", "deleteBranch"}
 
 func (e *env) lakeFSCalls() int {
 	n := 0

@@ -66,7 +66,7 @@ func (e *env) world() world {
 		w.Staged[b] = e.lake.Staged(repo, b)
 	}
 	w.CommitCalls = e.lake.Calls("commit")
-	for _, op := range []string{"stageObject", "uploadObject", "resetBranch", "createBranch", "deleteObject"} {
+	for _, op := range []string{"stageObject", "uploadObject", "resetBranch", "createBranch", "deleteBranch", "deleteObject"} {
 		w.Writes += e.lake.Calls(op)
 	}
 	w.Operations = -1 // the listing is refused (e.g. the caller may not use the remote)

@@ -536,7 +536,7 @@ func TestDryRun(t *testing.T) {
 	e.unchanged(before, "dry-run push (succeeding)")
 	assert.Equal(t, 204, p.Status)
 	assert.Empty(t, p.failedCheck())
-	assert.Len(t, p.Actions, 2, "create the namespace, register the table: %v", p.Actions)
+	assert.Len(t, p.Actions, 3, "protect the commit from lakeFS's GC, create the namespace, register the table: %v", p.Actions)
 	assert.False(t, e.world().RemoteNSExists)
 	r = e.push(pushOpts{createNS: true})
 	require.Equal(t, p.Status, r.Status, r.Body)

@@ -278,6 +278,10 @@ func lakeOp(req *http.Request) string {
 		return "resetBranch"
 	case strings.Contains(p, "/branches/") && m == http.MethodGet:
 		return "getBranch"
+	case strings.HasSuffix(p, "/branches") && m == http.MethodPost:
+		return "createBranch"
+	case strings.Contains(p, "/branches/") && m == http.MethodDelete:
+		return "deleteBranch"
 	}
 	return m + " " + p
 }

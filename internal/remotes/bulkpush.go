@@ -33,6 +33,8 @@ type BulkPushRequest struct {
 	ForceUpdate, CreateNamespace, DryRun   bool
 	// Parallelism is how many tables are pushed at once (0: DefaultBulkParallelism).
 	Parallelism int
+	// AllowUncommitted is every table's PushRequest.AllowUncommitted.
+	AllowUncommitted *bool
 }
 
 // bulkTable is one selected table and where it goes.
@@ -82,6 +84,7 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 
 	pre := s.preRead(ctx, r, tables, parallelism)
 	ns := &sharedNamespaces{a: r.Adapter, m: map[string]*nsState{}}
+	committed := s.listedCommitted(req.Repository, sel) // GC safety's committed check, batched
 	var (
 		mu     sync.Mutex
 		totals = BulkTotals{Status: http.StatusOK}
@@ -93,7 +96,7 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				res := s.bulkPushOne(ctx, req, listing, tables[i], pre[i], ns)
+				res := s.bulkPushOne(ctx, req, listing, tables[i], pre[i], ns, committed)
 				mu.Lock()
 				totals.Add(res)
 				if emit != nil {
@@ -113,7 +116,7 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 
 // bulkPushOne pushes one selected table with the single push's core, handing it what the
 // listing located (so that the core does not locate the table again).
-func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing *lakefs.TableListing, t bulkTable, remote *string, ns namespaces) BulkResult {
+func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing *lakefs.TableListing, t bulkTable, remote *string, ns namespaces, committed committedLocation) BulkResult {
 	src := lakefs.TableRef{Repository: req.Repository, Reference: req.Reference, Namespace: t.src.Namespace, Table: t.src.Table}
 	located := &lakefs.TableState{
 		Layout: listing.Layout, ResolvedCommit: listing.ResolvedCommit, IsBranch: listing.IsBranch,
@@ -123,7 +126,8 @@ func (s *Service) bulkPushOne(ctx context.Context, req BulkPushRequest, listing 
 	plan, changed, err := s.push(ctx, PushRequest{
 		Catalog: req.Catalog, Source: src, Destination: t.dest,
 		ForceUpdate: req.ForceUpdate, CreateNamespace: req.CreateNamespace, DryRun: req.DryRun,
-	}, pushInputs{source: located, remote: remote, ns: ns})
+		AllowUncommitted: req.AllowUncommitted,
+	}, pushInputs{source: located, remote: remote, ns: ns, committed: committed})
 	res := BulkResult{Source: catalog.Ident{Namespace: t.src.Namespace, Table: t.src.Table}, Destination: t.dest,
 		Status: plan.Status, Message: plan.Message}
 	switch {

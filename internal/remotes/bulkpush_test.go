@@ -53,6 +53,8 @@ func TestBulkPushBatches(t *testing.T) {
 		loc := c.version(i+2, nil, 1)
 		c.linkAt("main", []string{fmt.Sprintf("n%d", i%2)}, fmt.Sprintf("t%d", i), loc)
 	}
+	_, err := c.client.Commit(ctxT(t), testRepo, "main", "six tables", nil) // pushes publish commits (GC safety)
+	require.NoError(t, err)
 	req := remotes.BulkPushRequest{Namespace: "n*", DestinationNamespace: "r_{namespace}", CreateNamespace: true, Parallelism: 3}
 	res, totals, err := c.bulk(req)
 	require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -190,4 +191,15 @@ func (c *core) lakeLocation(ref string) string {
 	st, err := c.locator.ReadTable(ctxT(c.t), c.ref(ref))
 	require.NoError(c.t, err)
 	return st.MetadataLocation
+}
+
+// filter keeps the calls named in keep, in order.
+func filter(calls []string, keep ...string) []string {
+	var out []string
+	for _, c := range calls {
+		if slices.Contains(keep, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -31,6 +31,11 @@ type intent struct {
 	Commit         string   `json:"commit,omitempty"`
 	TableUUID      string   `json:"table_uuid,omitempty"`
 	SnapshotID     string   `json:"snapshot_id,omitempty"`
+	// push: the branch that protects Commit from lakeFS's GC once published ("" for an
+	// uncommitted table), and the one that protected the previous push, in its repository.
+	ProtectRef      string `json:"protect_ref,omitempty"`
+	PrevProtectRef  string `json:"prev_protect_ref,omitempty"`
+	PrevProtectRepo string `json:"prev_protect_repo,omitempty"`
 	// pull: lakeFS's table on Branch went (or not) from PrevLakeFS to Location.
 	Branch     string `json:"branch,omitempty"`
 	PrevLakeFS string `json:"prev_lakefs,omitempty"`
@@ -72,10 +77,20 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		cur, err := r.Adapter.LoadTable(ctx, id)
 		switch {
 		case err == nil && cur == in.Location:
+			note, err := s.settleProtection(ctx, rec, in, true)
+			if err != nil {
+				return rec, err // the published commit must be protected before the record says so
+			}
 			applyPush(&rec, in)
-			rec.Status = state.StatusSynced
+			rec.Status, rec.Notes = state.StatusSynced, joinNotes(rec.Notes, note)
+			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
-			// Not applied (or replaced by someone else since): the record keeps its state.
+			// Not applied (or replaced by someone else since): the record keeps its state,
+			// and its own protecting branch; one the push may have created goes.
+			if _, err := s.settleProtection(ctx, rec, in, false); err != nil {
+				return rec, err
+			}
+			unfinished(&rec, in)
 			if rec.PushedLocation == "" {
 				rec.Status = state.StatusFailed
 			} else {
@@ -93,7 +108,10 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		switch {
 		case err == nil && st.MetadataLocation == in.Location:
 			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
+			rec.Notes = joinNotes(rec.Notes, s.moveProtection(ctx, &rec, st.ResolvedCommit))
+			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
+			unfinished(&rec, in)
 		default:
 			return rec, err
 		}
@@ -104,6 +122,9 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 			return rec, err // remote unreachable: cannot tell yet
 		}
 		rec.Status = status
+		if status == state.StatusUnpublished {
+			rec.Notes = joinNotes(rec.Notes, s.unprotect(ctx, &rec))
+		}
 	}
 	s.logger.InfoContext(ctx, "reconciled an unfinished operation", "catalog", rec.Catalog,
 		"table", dotted(rec.Namespace, rec.Table), "op", in.Op, "request_id", in.RequestID, "status", rec.Status)

@@ -273,9 +273,9 @@ func (s *Service) commitPulls(ctx context.Context, r *Remote, pcs []*pullCheck, 
 	intents := make([]intent, len(pcs))
 	prevStatus := make([]string, len(pcs))
 	written := 0
-	settle := func() {
+	settle := func(cause error) {
 		for i, pc := range pcs[:written] {
-			s.settleAfterFailure(ctx, r, pc.rec, prevStatus[i])
+			s.settleAfterFailure(ctx, r, pc.rec, prevStatus[i], cause)
 		}
 	}
 	for i, pc := range pcs {
@@ -283,20 +283,22 @@ func (s *Service) commitPulls(ctx context.Context, r *Remote, pcs []*pullCheck, 
 			Location: pc.remoteLoc, Branch: pc.dst.Reference, PrevLakeFS: pc.curLoc, Staged: staged}
 		prevStatus[i] = pc.rec.Status
 		if err := s.writeIntent(ctx, &pc.rec, true, intents[i]); err != nil {
-			settle()
+			settle(err)
 			return "", err
 		}
 		written++
 	}
 	commitID, err := s.lakefs.WriteTables(ctx, writes, message, metadata)
 	if err != nil {
-		settle()
+		settle(err)
 		return "", err
 	}
 	var firstErr error
 	for i, pc := range pcs {
 		applyPull(&pc.rec, intents[i], commitID, pc.md.Metadata.TableUUID().String(), pc.snapshot)
+		pc.rec.Notes = joinNotes(pc.rec.Notes, s.moveProtection(ctx, &pc.rec, commitID))
 		pc.rec.Status, pc.rec.Pending, pc.rec.UpdatedBy = state.StatusSynced, "", user
+		s.succeeded(&pc.rec)
 		// A record not completed here keeps its intent: the next operation settles it.
 		if err := s.store.UpdateSyncRecord(ctx, &pc.rec); err != nil && firstErr == nil {
 			firstErr = storeError(err)

@@ -28,6 +28,9 @@ type PushRequest struct {
 	// branch that has moved past the event's commit makes the push a no-op (plan.Superseded)
 	// instead of rolling the remote table back. The newer commit's own event pushes it.
 	EventBranch string
+	// AllowUncommitted publishes a table that is only staged on its branch (nil: the
+	// remote's allow_uncommitted); see checkCommitted.
+	AllowUncommitted *bool
 }
 
 // Push performs (or, with DryRun, plans) a push. The returned plan lists the checks and
@@ -48,6 +51,9 @@ type pushInputs struct {
 	remote *string
 	// ns checks and creates remote namespaces (nil: ask the adapter each time).
 	ns namespaces
+	// committed gives the table's metadata location in a commit (nil: stat it; a bulk
+	// push lists the selection at the commit once instead), for checkCommitted.
+	committed committedLocation
 }
 
 // namespaces checks and creates remote namespaces for pushes.
@@ -160,6 +166,11 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		notes = "the metadata file's name is not an Iceberg writer's (NNNNN-<uuid>.metadata.json): remote writers may be unable to commit"
 		plan.pass("metadata_file_name", "warning: %s", notes)
 	}
+	protect, note, err := s.checkCommitted(ctx, plan, r, req, rec, st, in.committed)
+	if err != nil {
+		return plan, false, err
+	}
+	notes = joinNotes(notes, note)
 
 	createNS := false
 	switch {
@@ -213,9 +224,14 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		LocalNamespace: req.Source.Namespace, LocalTable: req.Source.Table,
 		Commit: st.ResolvedCommit, TableUUID: tableUUID, SnapshotID: snapshotID,
 	}
+	it.ProtectRef, it.PrevProtectRef, it.PrevProtectRepo = ProtectedRefName(key, protect), rec.ProtectedRef, rec.Repository
 	prevStatus := rec.Status
 	if err := s.writeIntent(ctx, &rec, found, it); err != nil {
 		return plan, false, err
+	}
+	if err := s.protect(ctx, rec, it); err != nil {
+		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
+		return plan, false, plan.fail("gc_protection", err)
 	}
 
 	prov := pushProvenance(ctx, req, st.ResolvedCommit)
@@ -237,15 +253,17 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		return nil
 	}()
 	if err != nil {
-		s.settleAfterFailure(ctx, r, rec, prevStatus)
+		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
 		return plan, false, err
 	}
+	notes = joinNotes(notes, s.releasePrevious(ctx, it))
 	if !atomic {
 		notes = joinNotes(notes, "the last re-point was not atomic (the remote refused overwrite: dropped, then registered)")
 	}
 
 	applyPush(&rec, it)
 	rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy = state.StatusSynced, "", notes, user
+	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		// The remote changed; the intent still says so and the next operation settles it.
 		return plan, changed, storeError(err)

@@ -3,6 +3,7 @@ package remotes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -22,6 +23,27 @@ func applyPush(rec *state.SyncRecord, in intent) {
 	rec.LocalNamespace, rec.LocalTable = in.LocalNamespace, in.LocalTable
 	rec.ResolvedCommit, rec.TableUUID, rec.SnapshotID = in.Commit, in.TableUUID, in.SnapshotID
 	rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location, in.Location
+	rec.ProtectedRef = in.ProtectRef
+}
+
+// succeeded records a completed operation's health: the one rule for last_success_at and
+// last_error (a success clears the last error).
+func (s *Service) succeeded(rec *state.SyncRecord) {
+	rec.LastSuccessAt, rec.LastError = s.now().UTC(), ""
+}
+
+// unfinished records, for an operation that reconcile found did not happen, that it did
+// not finish, unless the record already holds why (settleAfterFailure's cause).
+func unfinished(rec *state.SyncRecord, in intent) {
+	if rec.LastError == "" {
+		rec.LastError = fmt.Sprintf("%s (request %s) did not finish", in.Op, in.RequestID)
+	}
+}
+
+// failed records the public message of an operation's failure after its intent (never the
+// cause's detail, which may name internals or secrets).
+func failed(rec *state.SyncRecord, cause error) {
+	rec.LastError = apperr.PublicMessage(cause)
 }
 
 // applyPull sets the synced state of rec to what the pull described by in leaves, with the
@@ -65,13 +87,20 @@ func (s *Service) writeIntent(ctx context.Context, rec *state.SyncRecord, found 
 
 // settleAfterFailure tries to settle the record right away after a failed backend call:
 // the call may or may not have taken effect (a timeout), so the backends are asked. When
-// they cannot be asked either, the intent stays for the next operation to settle.
-func (s *Service) settleAfterFailure(ctx context.Context, r *Remote, rec state.SyncRecord, prevStatus string) {
+// they cannot be asked either, the intent stays for the next operation to settle. Either
+// way the record keeps cause as its last error (unless the backends show the operation
+// took effect after all).
+func (s *Service) settleAfterFailure(ctx context.Context, r *Remote, rec state.SyncRecord, prevStatus string, cause error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
+	failed(&rec, cause)
 	if _, err := s.reconcile(sctx, r, rec); err != nil {
 		s.logger.WarnContext(ctx, "operation failed and could not be settled yet; the next operation on the table will",
 			"catalog", rec.Catalog, "table", dotted(rec.Namespace, rec.Table), "error", err, "previous_status", prevStatus)
+		if uerr := s.store.UpdateSyncRecord(sctx, &rec); uerr != nil {
+			s.logger.WarnContext(ctx, "could not record the operation's error", "catalog", rec.Catalog,
+				"table", dotted(rec.Namespace, rec.Table), "error", uerr)
+		}
 	}
 }
 

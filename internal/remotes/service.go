@@ -53,6 +53,12 @@ type LakeFS interface {
 	WriteTables(ctx context.Context, writes []lakefs.TableWriteAt, message string, metadata map[string]string) (string, error)
 	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
 	ResetStaged(ctx context.Context, repo, branch string, objs []lakefs.StagedObject) error
+	// CommittedLocation is the table's metadata location in a commit ("" if absent there).
+	CommittedLocation(ctx context.Context, ref lakefs.TableRef, commit string) (string, error)
+	// ProtectCommit makes a (hidden) branch point at commit, keeping it from lakeFS's GC.
+	ProtectCommit(ctx context.Context, repo, name, commit string) error
+	// DeleteBranch deletes a branch; one already gone is success.
+	DeleteBranch(ctx context.Context, repo, name string) error
 }
 
 var _ LakeFS = (*lakefs.Locator)(nil)

@@ -64,6 +64,11 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 		return plan, plan.fail("remote_table", err)
 	case found && rec.Status == state.StatusUnpublished:
 		plan.pass("remote_table", "table %s is not in remote catalog %q: already un-published", id, req.Catalog)
+		if rec.ProtectedRef != "" && !req.DryRun {
+			// An earlier un-publish could not delete the protecting branch: try again.
+			rec.Notes = joinNotes("", s.unprotect(ctx, &rec))
+			return plan, storeError(s.store.UpdateSyncRecord(ctx, &rec))
+		}
 		return plan, nil
 	case !ours:
 		return plan, plan.fail("remote_table", apperr.Wrap(http.StatusNotFound, err, "table %s not found in remote catalog %q", id, req.Catalog))
@@ -75,6 +80,7 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 			return plan, nil
 		}
 		rec.Status, rec.UpdatedBy = state.StatusUnpublished, requestctx.User(ctx)
+		rec.Notes = joinNotes(rec.Notes, s.unprotect(ctx, &rec))
 		return plan, storeError(s.store.UpdateSyncRecord(ctx, &rec))
 	}
 	plan.pass("remote_table", "table %s is in remote catalog %q at %s", id, req.Catalog, cur)
@@ -101,6 +107,9 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 	if found {
 		plan.action("retire the sync record of %s (status unpublished)", id)
 	}
+	if rec.ProtectedRef != "" {
+		plan.action("delete branch %q, which kept the published commit from lakeFS's garbage collector", rec.ProtectedRef)
+	}
 	if req.DryRun {
 		return plan, nil
 	}
@@ -117,7 +126,7 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 	// that lands in between is dropped from the catalog too, its files kept like every other.
 	if err := r.Adapter.DropTable(ctx, id); err != nil && !apperr.Is(err, http.StatusNotFound) {
 		if found {
-			s.settleAfterFailure(ctx, r, rec, prevStatus)
+			s.settleAfterFailure(ctx, r, rec, prevStatus, err)
 		}
 		return plan, err
 	}
@@ -126,6 +135,9 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 		return plan, nil
 	}
 	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusUnpublished, "", user
+	// Only now that the remote no longer lists the table may its files be collected.
+	rec.Notes = joinNotes(rec.Notes, s.unprotect(ctx, &rec))
+	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		// The remote changed; the intent still says so and the next operation settles it.
 		return plan, storeError(err)

@@ -26,6 +26,8 @@ func (a apiService) Push(ctx context.Context, catalogID string, req apigen.Icebe
 		ForceUpdate:     req.ForceUpdate,
 		CreateNamespace: req.CreateNamespace,
 		DryRun:          dryRun,
+		// A query parameter, as dry_run: push's body stays lakeFS's.
+		AllowUncommitted: api.AllowUncommitted(ctx),
 	})
 	return toAPIPlan(plan), err
 }
@@ -81,6 +83,7 @@ func (a apiService) ListTables(ctx context.Context, catalogID, after string, amo
 			TableUuid: r.TableUUID, SnapshotId: r.SnapshotID, Notes: r.Notes, Error: ts.Error,
 			UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt, CommitsBehind: ts.CommitsBehind,
 		})
+		withHealth(&out.Results[len(out.Results)-1], r)
 	}
 	return out, nil
 }
@@ -148,6 +151,7 @@ func (a apiService) BulkPush(ctx context.Context, catalogID string, req apigen.I
 		Namespace: req.Source.Namespace, Table: req.Source.Table,
 		DestinationNamespace: req.Destination.Namespace, DestinationTable: req.Destination.Table,
 		ForceUpdate: req.ForceUpdate, CreateNamespace: req.CreateNamespace, DryRun: dryRun, Parallelism: req.Parallelism,
+		AllowUncommitted: api.AllowUncommitted(ctx),
 	}, func(r remotes.BulkResult) { emit(bulkResult(r)) })
 	if err != nil {
 		return apigen.IcebergBulkTotals{}, err

@@ -74,6 +74,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	store := m.Store(rawStore)
+	m.Publications(store.CountSyncRecordsByStatus, publicationsRefresh, 5*time.Second)
 	app := &App{Store: store, Metrics: m}
 	ok := false
 	defer func() {

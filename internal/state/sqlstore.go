@@ -198,7 +198,7 @@ func (s *sqlStore) Close() error                   { return s.db.Close() }
 const syncColumns = `catalog, table_key, remote_namespace, remote_table, repository, reference,
 	local_namespace, local_table, resolved_commit, pushed_location, remote_location,
 	lakefs_location, status, pending, notes, updated_by, created_at, updated_at, version,
-	table_uuid, snapshot_id`
+	table_uuid, snapshot_id, last_success_at, last_error, protected_ref`
 
 func (s *sqlStore) GetSyncRecord(ctx context.Context, key TableKey) (SyncRecord, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+syncColumns+` FROM remote_sync_records
@@ -214,11 +214,12 @@ func (s *sqlStore) CreateSyncRecord(ctx context.Context, rec *SyncRecord) error 
 	now := time.Now().UTC()
 	rec.CreatedAt, rec.UpdatedAt, rec.Version = now, now, 1
 	_, err := s.exec(ctx, `INSERT INTO remote_sync_records (`+syncColumns+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
 		rec.Catalog, rec.Key(), encodeNS(rec.Namespace), rec.Table, rec.Repository, rec.Reference,
 		encodeNS(rec.LocalNamespace), rec.LocalTable, rec.ResolvedCommit, rec.PushedLocation,
 		rec.RemoteLocation, rec.LakeFSLocation, rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy,
-		micros(rec.CreatedAt), micros(rec.UpdatedAt), rec.Version, rec.TableUUID, rec.SnapshotID)
+		micros(rec.CreatedAt), micros(rec.UpdatedAt), rec.Version, rec.TableUUID, rec.SnapshotID,
+		micros(rec.LastSuccessAt), rec.LastError, rec.ProtectedRef)
 	if err != nil && s.isUniqueViolation(err) {
 		return ErrAlreadyExists
 	}
@@ -230,12 +231,14 @@ func (s *sqlStore) UpdateSyncRecord(ctx context.Context, rec *SyncRecord) error 
 	res, err := s.exec(ctx, `UPDATE remote_sync_records SET
 		repository=$1, reference=$2, local_namespace=$3, local_table=$4, resolved_commit=$5,
 		pushed_location=$6, remote_location=$7, lakefs_location=$8, status=$9, pending=$10,
-		notes=$11, updated_by=$12, updated_at=$13, table_uuid=$14, snapshot_id=$15, version=version+1
+		notes=$11, updated_by=$12, updated_at=$13, table_uuid=$14, snapshot_id=$15,
+		last_success_at=$19, last_error=$20, protected_ref=$21, version=version+1
 		WHERE catalog=$16 AND table_key=$17 AND version=$18`,
 		rec.Repository, rec.Reference, encodeNS(rec.LocalNamespace), rec.LocalTable,
 		rec.ResolvedCommit, rec.PushedLocation, rec.RemoteLocation, rec.LakeFSLocation,
 		rec.Status, rec.Pending, rec.Notes, rec.UpdatedBy, micros(now), rec.TableUUID, rec.SnapshotID,
-		rec.Catalog, rec.Key(), rec.Version)
+		rec.Catalog, rec.Key(), rec.Version,
+		micros(rec.LastSuccessAt), rec.LastError, rec.ProtectedRef)
 	if err != nil {
 		return err
 	}
@@ -456,16 +459,17 @@ type scanner interface{ Scan(dest ...any) error }
 func scanSync(row scanner) (SyncRecord, error) {
 	var rec SyncRecord
 	var tableKey, remoteNS, localNS string
-	var created, updated int64
+	var created, updated, lastSuccess int64
 	err := row.Scan(&rec.Catalog, &tableKey, &remoteNS, &rec.Table, &rec.Repository, &rec.Reference,
 		&localNS, &rec.LocalTable, &rec.ResolvedCommit, &rec.PushedLocation, &rec.RemoteLocation,
 		&rec.LakeFSLocation, &rec.Status, &rec.Pending, &rec.Notes, &rec.UpdatedBy, &created, &updated,
-		&rec.Version, &rec.TableUUID, &rec.SnapshotID)
+		&rec.Version, &rec.TableUUID, &rec.SnapshotID, &lastSuccess, &rec.LastError, &rec.ProtectedRef)
 	if err != nil {
 		return SyncRecord{}, err
 	}
 	rec.Namespace, rec.LocalNamespace = decodeNS(remoteNS), decodeNS(localNS)
 	rec.CreatedAt, rec.UpdatedAt = fromMicros(created), fromMicros(updated)
+	rec.LastSuccessAt = fromMicros(lastSuccess)
 	return rec, nil
 }
 

@@ -70,6 +70,10 @@ type SyncRecord struct {
 	Status  string
 	Pending string // JSON intent of an operation in flight ("" when none)
 	Notes   string // e.g. "re-point was not atomic", "remote writers may be unable to commit"
+	// Health and GC protection (migration 4).
+	LastSuccessAt time.Time // when an operation last completed (zero: never)
+	LastError     string    // public message of the last failure after an intent; "" after a success
+	ProtectedRef  string    // lakeFS branch that keeps ResolvedCommit from GC ("" when none)
 	// Bookkeeping.
 	UpdatedBy string
 	CreatedAt time.Time
@@ -132,6 +136,8 @@ type Store interface {
 	// ListSyncRecords lists a catalog's records that pass filter, ordered by key, after the
 	// given key token.
 	ListSyncRecords(ctx context.Context, catalog string, filter SyncFilter, after string, amount int) (Page[SyncRecord], error)
+	// CountSyncRecordsByStatus counts every catalog's records by Status (one query).
+	CountSyncRecordsByStatus(ctx context.Context) (map[string]int, error)
 
 	// StartOperation appends a running audit row and sets op.ID.
 	StartOperation(ctx context.Context, op *Operation) error

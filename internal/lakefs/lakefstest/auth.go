@@ -67,6 +67,7 @@ func (s *Server) SessionCookie(userID string, ttl time.Duration) *http.Cookie {
 
 var writeOps = map[string]bool{
 	"createRepository": true, "uploadObject": true, "stageObject": true, "commit": true, "resetBranch": true, "createBranch": true,
+	"deleteBranch": true,
 }
 
 // authenticate returns the user, or writes lakeFS's 401 and returns nil. The first

@@ -32,13 +32,18 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, pp map[string
 	}
 	e := view[path]
 	var data []byte
-	var inMemory bool
+	var inMemory, collected bool
 	if e != nil {
 		data, inMemory = s.blocks[e.physicalAddress]
+		collected = s.collected[e.physicalAddress]
 	}
 	s.mu.Unlock()
 	if e == nil {
 		writeErr(w, http.StatusNotFound, "not found")
+		return
+	}
+	if collected {
+		writeErr(w, http.StatusGone, "object expired: garbage collected %s", e.physicalAddress)
 		return
 	}
 	if !inMemory {

@@ -53,6 +53,7 @@ func (s *Server) createBranch(w http.ResponseWriter, r *http.Request, rp *repo) 
 	var body struct {
 		Name   string `json:"name"`
 		Source string `json:"source"`
+		Hidden bool   `json:"hidden"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		writeErr(w, http.StatusBadRequest, "invalid body: %v", err)
@@ -67,7 +68,7 @@ func (s *Server) createBranch(w http.ResponseWriter, r *http.Request, rp *repo) 
 		writeErr(w, http.StatusNotFound, "source reference not found")
 		return
 	}
-	rp.branches[body.Name] = &branch{head: c.id, staging: map[string]*entry{}}
+	rp.branches[body.Name] = &branch{head: c.id, staging: map[string]*entry{}, hidden: body.Hidden}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, c.id)
@@ -99,5 +100,20 @@ func (s *Server) resetBranch(w http.ResponseWriter, r *http.Request, rp *repo, b
 	default:
 		b.staging = map[string]*entry{}
 	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteBranch deletes a branch as lakeFS does: 204, 404 when absent, 403 for the
+// repository's default branch (lakeFS's controller maps ErrDeleteDefaultBranch to 403).
+func (s *Server) deleteBranch(w http.ResponseWriter, rp *repo, name string) {
+	if rp.branches[name] == nil {
+		writeErr(w, http.StatusNotFound, "branch not found")
+		return
+	}
+	if name == rp.defaultBranch {
+		writeErr(w, http.StatusForbidden, "cannot delete repository default branch")
+		return
+	}
+	delete(rp.branches, name)
 	w.WriteHeader(http.StatusNoContent)
 }

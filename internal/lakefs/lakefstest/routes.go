@@ -81,6 +81,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, pp ma
 		s.resetBranch(w, r, rp, pp["branch"])
 	case "createBranch":
 		s.createBranch(w, r, rp)
+	case "deleteBranch":
+		s.deleteBranch(w, rp, pp["branch"])
 	default:
 		s.opts.Errorf("lakefstest: operation %s is not implemented by the stand-in", op)
 		writeErr(w, http.StatusInternalServerError, "lakefstest: operation %s not implemented", op)

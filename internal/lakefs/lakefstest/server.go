@@ -80,6 +80,9 @@ type Server struct {
 	hook     func(HookEvent) error
 	seq      int
 	clockSec int64
+
+	// collected holds the physical addresses CollectGarbage deleted (read: 410).
+	collected map[string]bool
 }
 
 type user struct {

@@ -34,6 +34,7 @@ type commit struct {
 type branch struct {
 	head    string
 	staging map[string]*entry // nil value = tombstone (deleted)
+	hidden  bool              // created with hidden: true (still a GC starting point)
 }
 
 type repo struct {
