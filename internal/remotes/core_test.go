@@ -57,18 +57,6 @@ func TestPushPlanChecks(t *testing.T) {
 	assert.Equal(t, m1, rec.PushedLocation)
 }
 
-func filter(calls []string, keep ...string) []string {
-	var out []string
-	for _, c := range calls {
-		for _, k := range keep {
-			if c == k {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
 // Pull refuses remote metadata that does not descend from the synced state, and does
 // nothing (no read) when the remote has not moved.
 func TestPullLineageAndInSync(t *testing.T) {
