@@ -213,6 +213,22 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		LocalNamespace: req.Source.Namespace, LocalTable: req.Source.Table,
 		Commit: st.ResolvedCommit, TableUUID: tableUUID, SnapshotID: snapshotID,
 	}
+	if !changed {
+		// The remote is not touched, so there is nothing for an intent to protect (a crash
+		// leaves the old record, which still describes the remote): the record takes the
+		// push's state in one write, or none when it already has it.
+		next := rec
+		applyPush(&next, it)
+		next.Status, next.Pending, next.Notes, next.UpdatedBy = state.StatusSynced, "", notes, user
+		var werr error
+		switch {
+		case !found:
+			werr = s.store.CreateSyncRecord(ctx, &next)
+		case !sameSyncState(rec, next):
+			werr = s.store.UpdateSyncRecord(ctx, &next)
+		}
+		return plan, false, storeError(werr)
+	}
 	prevStatus := rec.Status
 	if err := s.writeIntent(ctx, &rec, found, it); err != nil {
 		return plan, false, err
