@@ -114,7 +114,8 @@ func (h *handlers) ListIcebergRemoteTables(ctx context.Context, req apigen.ListI
 	if h.svc == nil {
 		return nil, apperr.NotImplemented("no service configured")
 	}
-	list, err := h.svc.ListTables(ctx, req.Catalog, req.Params.After, pageSize(req.Params.Amount))
+	list, err := h.svc.ListTables(ctx, req.Catalog, req.Params.After, pageSize(req.Params.Amount),
+		req.Params.Repository, string(req.Params.State))
 	if err != nil {
 		return nil, err
 	}

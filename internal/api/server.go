@@ -34,7 +34,8 @@ type Service interface {
 	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
-	ListTables(ctx context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error)
+	// ListTables lists the synced tables; repository and state filter them ("" for all).
+	ListTables(ctx context.Context, catalog, after string, amount int, repository, state string) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
 	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
 	// BulkPush pushes every selected table, calling emit with each table's result as it

@@ -79,10 +79,10 @@ func (s *recordingService) ListRemotes(context.Context) ([]apigen.IcebergRemote,
 	return []apigen.IcebergRemote{{Id: "glue", Type: "glue", Ready: true}}, s.err
 }
 
-func (s *recordingService) ListTables(_ context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error) {
+func (s *recordingService) ListTables(_ context.Context, catalog, after string, amount int, repository, state string) (apigen.IcebergSyncedTableList, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pages = append(s.pages, fmt.Sprintf("tables %s after=%q amount=%d", catalog, after, amount))
+	s.pages = append(s.pages, fmt.Sprintf("tables %s after=%q amount=%d repository=%q state=%q", catalog, after, amount, repository, state))
 	return apigen.IcebergSyncedTableList{Results: []apigen.IcebergSyncedTable{}}, s.err
 }
 
@@ -377,13 +377,17 @@ func TestDryRunAndListings(t *testing.T) {
 	assert.Equal(t, 200, r.status, r.body)
 	r = do(t, srv, "GET", "/api/v1/iceberg/remotes/glue/operations?after=17&amount=5", "", "")
 	assert.Equal(t, 200, r.status, r.body)
+	r = do(t, srv, "GET", "/api/v1/iceberg/remotes/glue/tables?repository=repo1&state=diverged", "", "")
+	assert.Equal(t, 200, r.status, r.body)
 	assert.Equal(t, []string{
-		`tables glue after="" amount=100`,
-		`tables glue after="x" amount=1000`,
+		`tables glue after="" amount=100 repository="" state=""`,
+		`tables glue after="x" amount=1000 repository="" state=""`,
 		`operations glue after="17" amount=5`,
-	}, svc.pages[:3])
+		`tables glue after="" amount=100 repository="repo1" state="diverged"`,
+	}, svc.pages[:4])
 
 	for _, bad := range []string{"/api/v1/iceberg/remotes/glue/tables?amount=1001", "/api/v1/iceberg/remotes/glue/tables?amount=ten",
+		"/api/v1/iceberg/remotes/glue/tables?state=lost",
 		"/api/v1/iceberg/remotes/glue/operations?after=abc"} {
 		r = do(t, srv, "GET", bad, "", "")
 		assert.Equal(t, 400, r.status, bad)

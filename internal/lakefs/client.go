@@ -181,6 +181,9 @@ func (c *Client) StatObject(ctx context.Context, repo, ref, path string) (*Objec
 	return objectFrom(*rsp.JSON200), nil
 }
 
+// ErrStopWalk ends WalkObjects early: the walk returns nil.
+var ErrStopWalk = errors.New("stop walking")
+
 // ErrTooLarge is wrapped by the error GetObject returns when the object exceeds the cap.
 var ErrTooLarge = errors.New("object too large")
 
@@ -246,7 +249,13 @@ func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]O
 // a listing of a whole warehouse can be large. An error from fn stops the walk and is
 // returned.
 func (c *Client) WalkObjects(ctx context.Context, repo, ref, prefix string, fn func(Object) error) error {
-	after := ""
+	return c.WalkObjectsAfter(ctx, repo, ref, prefix, "", fn)
+}
+
+// WalkObjectsAfter is WalkObjects starting after the path start (exclusive; "" for the
+// beginning). Return ErrStopWalk from fn to end the walk early without an error.
+func (c *Client) WalkObjectsAfter(ctx context.Context, repo, ref, prefix, start string, fn func(Object) error) error {
+	after := start
 	amount := c.pageSize
 	for {
 		params := &lakefsapi.ListObjectsParams{Prefix: &prefix, Amount: &amount}
@@ -266,6 +275,9 @@ func (c *Client) WalkObjects(ctx context.Context, repo, ref, prefix string, fn f
 		for _, o := range rsp.JSON200.Results {
 			if o.PathType == lakefsapi.ObjectStatsPathTypeObject {
 				if err := fn(*objectFrom(o)); err != nil {
+					if errors.Is(err, ErrStopWalk) {
+						return nil
+					}
 					return err
 				}
 			}

@@ -62,10 +62,105 @@ func (l *Locator) ListTables(ctx context.Context, repo, ref string, sel selector
 		// (_lakefs_tables/iceberg_remotes.yaml next to _lakefs_tables/iceberg/).
 		prefix = folder + "/"
 	}
+	return l.listTables(ctx, repo, ref, layout, root, span{prefix: prefix}, sel.Match)
+}
+
+// TableName names a table in lakeFS.
+type TableName struct {
+	Namespace []string
+	Table     string
+}
+
+// LocateTables is ListTables for tables the caller names: it lists only the span of paths
+// from the first of them to the last (in path order), so a group of tables that sit
+// together (one namespace, neighbouring names) costs one listing page per 1,000 objects in
+// that span, however many other tables the repository holds. Tables that do not exist (or
+// cannot, their names having no path) are absent from the listing.
+func (l *Locator) LocateTables(ctx context.Context, repo, ref string, tables []TableName) (*TableListing, error) {
+	if repo == "" || ref == "" {
+		return nil, apperr.BadRequest("repository and reference are required")
+	}
+	layout, root, err := l.root(repo)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(tables))
+	var sp span
+	for _, t := range tables {
+		p, err := l.paths(TableRef{Repository: repo, Reference: ref, Namespace: t.Namespace, Table: t.Table})
+		if err != nil {
+			continue // no path: such a table cannot exist
+		}
+		key := p.pointer
+		if layout == LayoutHadoop {
+			key = p.metadataDir
+		}
+		want[tableKey(t.Namespace, t.Table)] = true
+		if sp.first == "" || key < sp.first {
+			sp.first = key
+		}
+		if key > sp.last {
+			sp.last = key
+		}
+	}
+	if len(want) == 0 {
+		sp = span{empty: true}
+	} else {
+		sp.prefix = commonPrefix(sp.first, sp.last)
+	}
+	return l.listTables(ctx, repo, ref, layout, root, sp, func(ns []string, table string) bool {
+		return want[tableKey(ns, table)]
+	})
+}
+
+func tableKey(ns []string, table string) string {
+	return strings.Join(ns, "\x00") + "\x00\x00" + table
+}
+
+func commonPrefix(a, b string) string {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return a[:n]
+}
+
+// span is the part of a repository a listing reads: every path under prefix, or (first and
+// last set) only from the path first to the path last; a folder key (ending in "/") covers
+// the paths under it. empty reads nothing.
+type span struct {
+	prefix, first, last string
+	empty               bool
+}
+
+// start is the listing's exclusive "after": just before first.
+func (s span) start() string {
+	if s.first == "" {
+		return ""
+	}
+	return s.first[:len(s.first)-1]
+}
+
+// past reports whether path lies beyond the span's last path (or folder).
+func (s span) past(path string) bool {
+	if s.last == "" || path <= s.last {
+		return false
+	}
+	return !strings.HasSuffix(s.last, "/") || !strings.HasPrefix(path, s.last)
+}
+
+// listTables resolves ref and walks the span, keeping the tables keep accepts.
+func (l *Locator) listTables(ctx context.Context, repo, ref, layout, root string, sp span, keep func([]string, string) bool) (*TableListing, error) {
 	resolved, err := l.c.ResolveRef(ctx, repo, ref)
 	if err != nil {
 		return nil, err
 	}
+	out := &TableListing{Layout: layout, ResolvedCommit: resolved.CommitID, IsBranch: resolved.IsBranch}
+	if sp.empty {
+		return out, nil
+	}
+	// Read a branch by name (its staged changes count), anything else at the commit it
+	// resolved to, as ReadTable does.
 	readRef := resolved.CommitID
 	if resolved.IsBranch {
 		readRef = ref
@@ -74,17 +169,22 @@ func (l *Locator) ListTables(ctx context.Context, repo, ref string, sel selector
 	if root != "" {
 		rootPrefix = root + "/"
 	}
-	out := &TableListing{Layout: layout, ResolvedCommit: resolved.CommitID, IsBranch: resolved.IsBranch}
 	var hadoop hadoopScan
-	err = l.c.WalkObjects(ctx, repo, readRef, prefix, func(o Object) error {
+	err = l.c.WalkObjectsAfter(ctx, repo, readRef, sp.prefix, sp.start(), func(o Object) error {
+		if sp.past(o.Path) {
+			return ErrStopWalk
+		}
 		parts := strings.Split(strings.TrimPrefix(o.Path, rootPrefix), "/")
 		if layout == LayoutPointer {
-			if t, ok := pointerTable(parts, o, sel); ok {
+			if t, ok := pointerTable(parts, o, keep); ok {
 				out.Tables = append(out.Tables, t)
 			}
-			return nil
+		} else {
+			hadoop.add(parts, o, keep, &out.Tables)
 		}
-		hadoop.add(parts, o, sel, &out.Tables)
+		if o.Path == sp.last {
+			return ErrStopWalk // the last table's pointer: nothing after it is wanted
+		}
 		return nil
 	})
 	if err != nil {
@@ -96,12 +196,12 @@ func (l *Locator) ListTables(ctx context.Context, repo, ref string, sel selector
 
 // pointerTable recognises <ns...>/<table>/metadata.json (parts are relative to the pointer
 // prefix).
-func pointerTable(parts []string, o Object, sel selector.Tables) (LocatedTable, bool) {
+func pointerTable(parts []string, o Object, keep func([]string, string) bool) (LocatedTable, bool) {
 	if len(parts) < 3 || parts[len(parts)-1] != pointerFile {
 		return LocatedTable{}, false
 	}
 	ns, table, ok := unescapeName(parts[:len(parts)-1])
-	if !ok || !sel.Match(ns, table) {
+	if !ok || !keep(ns, table) {
 		return LocatedTable{}, false
 	}
 	return LocatedTable{Namespace: ns, Table: table, Path: o.Path, MetadataLocation: o.PhysicalAddress,
@@ -138,7 +238,7 @@ type hadoopScan struct {
 	current *LocatedTable
 }
 
-func (h *hadoopScan) add(parts []string, o Object, sel selector.Tables, out *[]LocatedTable) {
+func (h *hadoopScan) add(parts []string, o Object, keep func([]string, string) bool, out *[]LocatedTable) {
 	if len(parts) < 4 || parts[len(parts)-2] != "metadata" {
 		return
 	}
@@ -155,7 +255,7 @@ func (h *hadoopScan) add(parts []string, o Object, sel selector.Tables, out *[]L
 		h.flush(out)
 		h.dir = dir
 		ns, table, ok := unescapeName(parts[:len(parts)-2])
-		if !ok || !sel.Match(ns, table) {
+		if !ok || !keep(ns, table) {
 			return
 		}
 		h.current = &LocatedTable{Namespace: ns, Table: table}

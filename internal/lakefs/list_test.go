@@ -226,3 +226,109 @@ func TestListTablesHadoopLayout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"db|events"}, names(l))
 }
+
+func TestLocateTablesListsOnlyTheirSpan(t *testing.T) {
+	e, loc := newLocatorEnv(t)
+	ctx := context.Background()
+	const bulk = 2500
+	for i := range bulk {
+		e.srv.PutObject(testRepo, "main", fmt.Sprintf("_lakefs_tables/iceberg/bulk/t%05d/metadata.json", i), []byte("x"))
+	}
+	e.srv.PutObject(testRepo, "main", "_lakefs_tables/iceberg/bulk/_namespace.json", []byte("{}"))
+	e.srv.PutObject(testRepo, "main", "_lakefs_tables/iceberg/sales/orders/metadata.json", []byte("x"))
+	e.srv.CommitBranch(testRepo, "main", "tables")
+
+	var page []TableName
+	for i := 1000; i < 2000; i++ {
+		page = append(page, TableName{Namespace: []string{"bulk"}, Table: fmt.Sprintf("t%05d", i)})
+	}
+	cc := countCalls(e.srv)
+	l, err := loc.LocateTables(ctx, testRepo, "main", page)
+	require.NoError(t, err)
+	assert.Len(t, l.Tables, 1000)
+	assert.Equal(t, "t01000", l.Tables[0].Table)
+	assert.Equal(t, "t01999", l.Tables[999].Table)
+	assert.Equal(t, map[string]int{"getBranch": 1, "listObjects": 1}, cc.since(), "1,000 tables in a 2,500-table namespace: one page")
+
+	// Far apart, missing, and impossible names: the span runs from the first to the last.
+	cc = countCalls(e.srv)
+	l, err = loc.LocateTables(ctx, testRepo, "main", []TableName{
+		{Namespace: []string{"sales"}, Table: "orders"}, {Namespace: []string{"bulk"}, Table: "t00005"},
+		{Namespace: []string{"bulk"}, Table: "nope"}, {Namespace: []string{"bulk"}, Table: ".."}, {Table: "no-namespace"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bulk|t00005", "sales|orders"}, names(l))
+	assert.Equal(t, map[string]int{"getBranch": 1, "listObjects": 3}, cc.since(), "⌈(2,495 + 2)/1000⌉ pages")
+
+	cc = countCalls(e.srv)
+	l, err = loc.LocateTables(ctx, testRepo, "main", nil)
+	require.NoError(t, err)
+	assert.Empty(t, l.Tables)
+	assert.Equal(t, map[string]int{"getBranch": 1}, cc.since(), "nothing to list")
+}
+
+func TestLocateTablesHadoopLayout(t *testing.T) {
+	e, loc := newLocatorEnv(t)
+	ctx := context.Background()
+	put := func(path, content string) string {
+		return e.srv.PutObject(hadoopRepo, "main", "warehouse/"+path, []byte(content))
+	}
+	put("db/a/metadata/v1.metadata.json", "1")
+	a2 := put("db/a/metadata/v2.metadata.json", "2")
+	put("db/a/data/f.parquet", "x")
+	put("db/b/metadata/v1.metadata.json", "1")
+	c1 := put("db/c/metadata/v1.metadata.json", "1")
+	put("db/c/metadata/version-hint.text", "1")
+	put("db/d/metadata/v1.metadata.json", "1")
+	commit := e.srv.CommitBranch(hadoopRepo, "main", "tables")
+	put("db/c/metadata/v2.metadata.json", "2") // staged on the branch only
+
+	l, err := loc.LocateTables(ctx, hadoopRepo, commit, []TableName{{Namespace: []string{"db"}, Table: "c"}, {Namespace: []string{"db"}, Table: "a"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"db|a", "db|c"}, names(l), "b lies in the span but was not asked for; d lies after it")
+	assert.Equal(t, a2, find(l, []string{"db"}, "a").MetadataLocation)
+	assert.Equal(t, c1, find(l, []string{"db"}, "c").MetadataLocation)
+	assert.False(t, l.IsBranch)
+
+	l, err = loc.LocateTables(ctx, hadoopRepo, "main", []TableName{{Namespace: []string{"db"}, Table: "c"}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, find(l, []string{"db"}, "c").Version, "the branch sees its staged version")
+	assert.True(t, l.IsBranch)
+}
+
+func TestLogCommits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c0, _ := e.srv.GetCommit(testRepo, "main")
+	var ids []string
+	for i := range 3 {
+		e.srv.PutObject(testRepo, "main", fmt.Sprintf("f%d", i), []byte("x"))
+		ids = append(ids, e.srv.CommitBranch(testRepo, "main", fmt.Sprintf("c%d", i)))
+	}
+	e.srv.CreateBranch(testRepo, "side", ids[0])
+	e.srv.PutObject(testRepo, "side", "g", []byte("x"))
+	e.srv.CommitBranch(testRepo, "side", "side")
+
+	before := e.srv.Calls("logCommits")
+	log, err := e.c.LogCommits(ctx, testRepo, "main", 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ids[2], ids[1], ids[0], c0.ID}, log)
+	assert.Equal(t, 1, e.srv.Calls("logCommits")-before)
+	n, ok := CommitsSince(log, ids[0])
+	assert.True(t, ok)
+	assert.Equal(t, 2, n)
+	n, ok = CommitsSince(log, ids[2])
+	assert.True(t, ok)
+	assert.Zero(t, n)
+
+	log, err = e.c.LogCommits(ctx, testRepo, "main", 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ids[2], ids[1]}, log)
+	_, ok = CommitsSince(log, ids[0])
+	assert.False(t, ok, "older than the limit: unknown")
+	side, _ := e.srv.GetCommit(testRepo, "side")
+	_, ok = CommitsSince(log, side.ID)
+	assert.False(t, ok, "not an ancestor")
+
+	_, err = e.c.LogCommits(ctx, testRepo, "nope", 10)
+	requireStatus(t, err, 404)
+}

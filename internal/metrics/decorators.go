@@ -104,9 +104,9 @@ func (s *store) UpdateSyncRecord(ctx context.Context, rec *state.SyncRecord) (er
 	return s.Store.UpdateSyncRecord(ctx, rec)
 }
 
-func (s *store) ListSyncRecords(ctx context.Context, catalogID, after string, amount int) (p state.Page[state.SyncRecord], err error) {
+func (s *store) ListSyncRecords(ctx context.Context, catalogID string, filter state.SyncFilter, after string, amount int) (p state.Page[state.SyncRecord], err error) {
 	defer func(start time.Time) { s.done("list_sync_records", start, err) }(time.Now())
-	return s.Store.ListSyncRecords(ctx, catalogID, after, amount)
+	return s.Store.ListSyncRecords(ctx, catalogID, filter, after, amount)
 }
 
 func (s *store) StartOperation(ctx context.Context, op *state.Operation) (err error) {

@@ -106,24 +106,28 @@ func TestReconcileSettlesPushFromTheRemote(t *testing.T) {
 	assert.Equal(t, c.lakeLocation("main"), rec.PushedLocation, "the remote shows the push happened")
 }
 
-// The listing's live state compares both sides with the sync record.
+// The listing's live state compares both sides with the sync record, in both layouts.
 func TestListTablesStates(t *testing.T) {
-	c := newCore(t, lakefs.LayoutPointer, nil)
-	c.push()
-	state1 := func() string {
-		page, err := c.svc.ListTables(ctxT(t), testRemote, "", 10)
-		require.NoError(t, err)
-		require.Len(t, page.Items, 1)
-		return page.Items[0].State
+	for _, layout := range []string{lakefs.LayoutPointer, lakefs.LayoutHadoop} {
+		t.Run(layout, func(t *testing.T) {
+			c := newCore(t, layout, nil)
+			c.push()
+			state1 := func() string {
+				page, err := c.svc.ListTables(ctxT(t), testRemote, "", 10, remotes.TableFilter{})
+				require.NoError(t, err)
+				require.Len(t, page.Items, 1)
+				return page.Items[0].State
+			}
+			assert.Equal(t, remotes.InSync, state1())
+			m1 := c.lakeLocation("main")
+			c.cat.SetTable(c.remoteID(), c.version(2, []string{m1}, 2))
+			assert.Equal(t, remotes.RemoteAhead, state1())
+			c.link("main", c.version(3, []string{m1}, 3), 2)
+			assert.Equal(t, remotes.Diverged, state1())
+			c.cat.SetTable(c.remoteID(), m1)
+			assert.Equal(t, remotes.LakeFSAhead, state1())
+			require.NoError(t, c.cat.DropTable(ctxT(t), c.remoteID()))
+			assert.Equal(t, remotes.Missing, state1())
+		})
 	}
-	assert.Equal(t, remotes.InSync, state1())
-	m1 := c.lakeLocation("main")
-	c.cat.SetTable(c.remoteID(), c.version(2, []string{m1}, 2))
-	assert.Equal(t, remotes.RemoteAhead, state1())
-	c.link("main", c.version(3, []string{m1}, 3), 2)
-	assert.Equal(t, remotes.Diverged, state1())
-	c.cat.SetTable(c.remoteID(), m1)
-	assert.Equal(t, remotes.LakeFSAhead, state1())
-	require.NoError(t, c.cat.DropTable(ctxT(t), c.remoteID()))
-	assert.Equal(t, remotes.Missing, state1())
 }

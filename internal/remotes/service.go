@@ -40,6 +40,10 @@ type LakeFS interface {
 	LoadMetadata(ctx context.Context, ref lakefs.TableRef, st *lakefs.TableState) error
 	// ListTables locates every table sel selects at a reference with object listings.
 	ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*lakefs.TableListing, error)
+	// LocateTables finds where many tables' current metadata is, from listings (no reads).
+	LocateTables(ctx context.Context, repo, ref string, tables []lakefs.TableName) (*lakefs.TableListing, error)
+	// Log returns the ids of ref's newest commits, at most limit.
+	Log(ctx context.Context, repo, ref string, limit int) ([]string, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)

@@ -4,8 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sync"
-	"time"
+	"slices"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
@@ -23,6 +22,8 @@ const (
 	Unknown     = "unknown"      // a side could not be asked
 )
 
+var liveStates = []string{InSync, RemoteAhead, LakeFSAhead, Diverged, Missing, Unknown}
+
 // TableStatus is a sync record with its live state.
 type TableStatus struct {
 	Record                state.SyncRecord
@@ -30,76 +31,83 @@ type TableStatus struct {
 	CurrentRemoteLocation string
 	CurrentLakeFSLocation string
 	Error                 string
+	// CommitsBehind is how many commits the record's branch has gained since the commit it
+	// was synced at; nil when the reference is not a branch or the count is unknown (not
+	// within the last commitsBehindLimit commits).
+	CommitsBehind *int
 }
 
-// statusParallelism bounds the backend calls one listing page makes at once.
-const statusParallelism = 8
+// TableFilter narrows the live listing; zero fields select everything.
+type TableFilter struct {
+	Repository string // records published from this repository (filtered by the store)
+	State      string // rows in this live state (known only once computed)
+}
 
-// ListTables lists a remote's sync records with their live state.
-func (s *Service) ListTables(ctx context.Context, catalogID, after string, amount int) (state.Page[TableStatus], error) {
+// stateScanPages bounds the store pages one state-filtered listing call reads (and asks the
+// backends about): a rare state must not make one request walk every record. When it stops
+// early the page is short (even empty) with has_more and the cursor where it stopped.
+const stateScanPages = 10
+
+// ListTables lists a remote's sync records with their live state, one store page at a
+// time, each page read from the backends in groups (status_batch.go).
+func (s *Service) ListTables(ctx context.Context, catalogID, after string, amount int, f TableFilter) (state.Page[TableStatus], error) {
+	if f.State != "" && !slices.Contains(liveStates, f.State) {
+		return state.Page[TableStatus]{}, apperr.BadRequest("state: must be one of %v (got %q)", liveStates, f.State)
+	}
 	r, err := s.remote(ctx, catalogID)
 	if err != nil {
 		return state.Page[TableStatus]{}, err
 	}
-	page, err := s.store.ListSyncRecords(ctx, catalogID, after, amount)
-	if err != nil {
-		return state.Page[TableStatus]{}, storeError(err)
+	if amount <= 0 || amount > state.MaxPageSize {
+		amount = state.MaxPageSize
 	}
-	out := state.Page[TableStatus]{HasMore: page.HasMore, NextOffset: page.NextOffset, Items: make([]TableStatus, len(page.Items))}
-	sem := make(chan struct{}, statusParallelism)
-	var wg sync.WaitGroup
-	for i, rec := range page.Items {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out.Items[i] = s.liveStatus(ctx, r, rec)
-		}()
+	filter := state.SyncFilter{Repository: f.Repository}
+	var out state.Page[TableStatus]
+	for pages := 0; ; pages++ {
+		page, err := s.store.ListSyncRecords(ctx, catalogID, filter, after, amount)
+		if err != nil {
+			return state.Page[TableStatus]{}, storeError(err)
+		}
+		statuses := s.liveStatuses(ctx, r, page.Items)
+		if f.State == "" {
+			return state.Page[TableStatus]{Items: statuses, HasMore: page.HasMore, NextOffset: page.NextOffset}, nil
+		}
+		for i, st := range statuses {
+			if st.State != f.State {
+				continue
+			}
+			out.Items = append(out.Items, st)
+			if len(out.Items) == amount {
+				if i < len(statuses)-1 || page.HasMore {
+					out.HasMore, out.NextOffset = true, page.Items[i].Key()
+				}
+				return out, nil
+			}
+		}
+		if !page.HasMore {
+			return out, nil
+		}
+		after = page.NextOffset
+		if pages+1 == stateScanPages {
+			out.HasMore, out.NextOffset = true, after
+			return out, nil
+		}
 	}
-	wg.Wait()
-	return out, nil
 }
 
-func (s *Service) liveStatus(ctx context.Context, r *Remote, rec state.SyncRecord) TableStatus {
-	ts := TableStatus{Record: rec}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	lakeRef := lakefs.TableRef{Repository: rec.Repository, Reference: rec.Reference,
-		Namespace: rec.LocalNamespace, Table: rec.LocalTable}
-	if rec.Pending != "" {
-		rec, lakeRef = s.settledView(ctx, r, rec, lakeRef)
-		ts.Record = rec
-	}
-	if rec.PushedLocation == "" {
-		ts.State = Missing
-		return ts
-	}
-	var remoteErr, lakeErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		ts.CurrentRemoteLocation, remoteErr = r.Adapter.LoadTable(ctx, catalog.Ident{Namespace: rec.Namespace, Table: rec.Table})
-	}()
-	go func() {
-		defer wg.Done()
-		var st *lakefs.TableState
-		st, lakeErr = s.lakefs.ReadTable(ctx, lakeRef)
-		if lakeErr == nil {
-			ts.CurrentLakeFSLocation = st.MetadataLocation
-		}
-	}()
-	wg.Wait()
+// liveState decides a row's state from what both sides answered. The remote is judged
+// first, as the one-row read always did.
+func liveState(ts *TableStatus, remoteErr, lakeErr error) {
+	rec := ts.Record
 	for _, err := range []error{remoteErr, lakeErr} {
 		switch {
 		case err == nil:
 		case apperr.Is(err, http.StatusNotFound):
 			ts.State = Missing
-			return ts
+			return
 		default:
 			ts.State, ts.Error = Unknown, apperr.PublicMessage(err)
-			return ts
+			return
 		}
 	}
 	remoteMoved := ts.CurrentRemoteLocation != rec.RemoteLocation
@@ -114,7 +122,6 @@ func (s *Service) liveStatus(ctx context.Context, r *Remote, rec state.SyncRecor
 	default:
 		ts.State = InSync
 	}
-	return ts
 }
 
 // settledView returns a pending record as the next operation will settle it (see

@@ -51,8 +51,8 @@ func (a apiService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error)
 	return out, nil
 }
 
-func (a apiService) ListTables(ctx context.Context, catalogID, after string, amount int) (apigen.IcebergSyncedTableList, error) {
-	page, err := a.svc.ListTables(ctx, catalogID, after, amount)
+func (a apiService) ListTables(ctx context.Context, catalogID, after string, amount int, repository, liveState string) (apigen.IcebergSyncedTableList, error) {
+	page, err := a.svc.ListTables(ctx, catalogID, after, amount, remotes.TableFilter{Repository: repository, State: liveState})
 	if err != nil {
 		return apigen.IcebergSyncedTableList{}, err
 	}
@@ -69,7 +69,7 @@ func (a apiService) ListTables(ctx context.Context, catalogID, after string, amo
 			PushedLocation: r.PushedLocation, SyncedRemoteLocation: r.RemoteLocation, SyncedLakefsLocation: r.LakeFSLocation,
 			CurrentRemoteLocation: ts.CurrentRemoteLocation, CurrentLakefsLocation: ts.CurrentLakeFSLocation,
 			TableUuid: r.TableUUID, SnapshotId: r.SnapshotID, Notes: r.Notes, Error: ts.Error,
-			UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt,
+			UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt, CommitsBehind: ts.CommitsBehind,
 		})
 	}
 	return out, nil

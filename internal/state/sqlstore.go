@@ -253,10 +253,13 @@ func (s *sqlStore) UpdateSyncRecord(ctx context.Context, rec *SyncRecord) error 
 	return nil
 }
 
-func (s *sqlStore) ListSyncRecords(ctx context.Context, catalog, after string, amount int) (Page[SyncRecord], error) {
+func (s *sqlStore) ListSyncRecords(ctx context.Context, catalog string, filter SyncFilter, after string, amount int) (Page[SyncRecord], error) {
 	amount = clampAmount(amount)
+	// The repository filter needs no index of its own: the scan follows the primary key
+	// (catalog, table_key) and skips the other repositories' rows.
 	rows, err := s.db.QueryContext(ctx, `SELECT `+syncColumns+` FROM remote_sync_records
-		WHERE catalog = $1 AND table_key > $2 ORDER BY table_key LIMIT $3`, catalog, after, amount+1)
+		WHERE catalog = $1 AND table_key > $2 AND ($4 = '' OR repository = $4)
+		ORDER BY table_key LIMIT $3`, catalog, after, amount+1, filter.Repository)
 	if err != nil {
 		return Page[SyncRecord]{}, err
 	}

@@ -105,6 +105,11 @@ const (
 	OutcomeFailed    = "failed"
 )
 
+// SyncFilter narrows a listing of sync records; zero fields select everything.
+type SyncFilter struct {
+	Repository string // only records published from this lakeFS repository
+}
+
 // Page is one page of a listing, lakeFS-style: NextOffset is the token to pass as "after".
 type Page[T any] struct {
 	Items      []T
@@ -121,8 +126,9 @@ type Store interface {
 	// UpdateSyncRecord replaces the record whose Version equals rec.Version and increments
 	// rec.Version; ErrVersionConflict if it changed meanwhile, ErrNotFound if absent.
 	UpdateSyncRecord(ctx context.Context, rec *SyncRecord) error
-	// ListSyncRecords lists a catalog's records ordered by key, after the given key token.
-	ListSyncRecords(ctx context.Context, catalog, after string, amount int) (Page[SyncRecord], error)
+	// ListSyncRecords lists a catalog's records that pass filter, ordered by key, after the
+	// given key token.
+	ListSyncRecords(ctx context.Context, catalog string, filter SyncFilter, after string, amount int) (Page[SyncRecord], error)
 
 	// StartOperation appends a running audit row and sets op.ID.
 	StartOperation(ctx context.Context, op *Operation) error

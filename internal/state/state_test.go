@@ -181,7 +181,7 @@ func testListSyncRecords(t *testing.T, s state.Store) {
 	after := ""
 	pages := 0
 	for {
-		page, err := s.ListSyncRecords(c, "cat", after, 10)
+		page, err := s.ListSyncRecords(c, "cat", state.SyncFilter{}, after, 10)
 		require.NoError(t, err)
 		pages++
 		for _, r := range page.Items {
@@ -199,6 +199,37 @@ func testListSyncRecords(t *testing.T, s state.Store) {
 	assert.Equal(t, 3, pages)
 	assert.ElementsMatch(t, want, got)
 	assert.IsIncreasing(t, got, "records are ordered by key")
+
+	// Filtered by repository: 12 records come from another one; pages of that
+	// repository's records only, with the same pagination.
+	var wantOther []string
+	for i := 0; i < 12; i++ {
+		rec := newRecord("cat", []string{"ns1"}, fmt.Sprintf("o%02d", i))
+		rec.Repository = "other-repo"
+		require.NoError(t, s.CreateSyncRecord(c, &rec))
+		wantOther = append(wantOther, rec.Key())
+	}
+	got, after = nil, ""
+	for pages = 0; ; {
+		page, err := s.ListSyncRecords(c, "cat", state.SyncFilter{Repository: "other-repo"}, after, 5)
+		require.NoError(t, err)
+		pages++
+		for _, r := range page.Items {
+			assert.Equal(t, "other-repo", r.Repository)
+			got = append(got, r.Key())
+		}
+		if !page.HasMore {
+			break
+		}
+		after = page.NextOffset
+		require.Less(t, pages, 10, "pagination must terminate")
+	}
+	assert.Equal(t, 3, pages)
+	assert.Equal(t, wantOther, got)
+	page, err := s.ListSyncRecords(c, "cat", state.SyncFilter{Repository: "nowhere"}, "", 5)
+	require.NoError(t, err)
+	assert.Empty(t, page.Items)
+	assert.False(t, page.HasMore)
 }
 
 func testOperations(t *testing.T, s state.Store) {

@@ -95,6 +95,51 @@ func (s *Server) diffBranch(w http.ResponseWriter, q url.Values, rp *repo, b *br
 		"has_more": hasMore, "next_offset": next, "results": len(results), "max_per_page": 1000}})
 }
 
+// logCommits lists the commits reachable from ref, newest first (lakeFS orders its log by
+// commit date; creation order here), paginated by commit id.
+func (s *Server) logCommits(w http.ResponseWriter, q url.Values, rp *repo, ref string) {
+	head := s.resolveLocked(rp, ref)
+	if head == nil {
+		writeErr(w, http.StatusNotFound, "not found")
+		return
+	}
+	seen := map[string]bool{head.id: true}
+	all := []*commit{head}
+	for i := 0; i < len(all); i++ {
+		for _, p := range all[i].parents {
+			if !seen[p] {
+				seen[p] = true
+				all = append(all, rp.commits[p])
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq > all[j].seq })
+	if after := q.Get("after"); after != "" {
+		for i, c := range all {
+			if c.id == after {
+				all = all[i+1:]
+				break
+			}
+		}
+	}
+	amount := pageAmount(q)
+	hasMore := len(all) > amount
+	if hasMore {
+		all = all[:amount]
+	}
+	results := make([]map[string]any, 0, len(all))
+	next := ""
+	for _, c := range all {
+		results = append(results, commitJSON(c))
+		next = c.id
+	}
+	if !hasMore {
+		next = ""
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results, "pagination": map[string]any{
+		"has_more": hasMore, "next_offset": next, "results": len(results), "max_per_page": 1000}})
+}
+
 func (s *Server) getCommit(w http.ResponseWriter, rp *repo, ref string) {
 	c := s.resolveLocked(rp, ref)
 	if c == nil {

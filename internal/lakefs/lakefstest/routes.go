@@ -75,6 +75,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, pp ma
 		s.diffBranch(w, q, rp, b)
 	case "commit":
 		s.commit(w, r, rp, pp["branch"])
+	case "logCommits":
+		s.logCommits(w, q, rp, pp["ref"])
 	case "resetBranch":
 		s.resetBranch(w, r, rp, pp["branch"])
 	case "createBranch":

@@ -78,6 +78,19 @@ func (s *Server) DeleteObject(repoName, branchName, path string) {
 	b.staging[path] = nil
 }
 
+// LinkObject stages an object at path on a branch directly that points at an existing
+// physical address (as stageObject would), without a request: for seeding many tables.
+func (s *Server) LinkObject(repoName, branchName, path, physicalAddress string, size int64, checksum string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.mustRepo(repoName).branches[branchName]
+	if b == nil {
+		s.t.Fatalf("lakefstest: unknown branch %q", branchName)
+	}
+	b.staging[path] = &entry{physicalAddress: physicalAddress, size: size, checksum: checksum,
+		contentType: "application/json", mtime: s.now()}
+}
+
 // PutBlock stores bytes at a physical address in the in-memory block store (a file written
 // to the object store outside lakeFS, e.g. by a remote catalog's writer).
 func (s *Server) PutBlock(physicalAddress string, content []byte) {

@@ -27,6 +27,7 @@ type commit struct {
 	message  string
 	metadata map[string]string
 	created  int64
+	seq      int // creation order: the log's order when timestamps tie
 	tree     map[string]*entry
 }
 
@@ -90,7 +91,7 @@ func (s *Server) newCommitLocked(rp *repo, parents []string, message string, met
 	for k, v := range metadata {
 		md[k] = v
 	}
-	c := &commit{id: hex.EncodeToString(sum[:]), parents: parents, message: message, metadata: md, created: s.now(), tree: tree}
+	c := &commit{id: hex.EncodeToString(sum[:]), parents: parents, message: message, metadata: md, created: s.now(), seq: s.seq, tree: tree}
 	rp.commits[c.id] = c
 	return c
 }

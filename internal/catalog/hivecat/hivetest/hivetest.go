@@ -150,14 +150,14 @@ var implemented = map[string]bool{
 type handler struct {
 	hive_metastore.ThriftHiveMetastore
 
+	byNameCalls int // get_table_objects_by_name(_req) calls, under mu
+
 	mu       sync.Mutex
 	dbs      map[string]*hive_metastore.Database
 	tables   map[string]map[string]*hive_metastore.Table
 	locks    []*lock // FIFO
 	nextLock int64
 	drops    []bool
-
-	byNameCalls int
 }
 
 func noSuch(format string, args ...any) error {
