@@ -95,8 +95,13 @@ func newEnv(b *testing.B, tables int) *env {
 }
 
 func (e *env) push(b *testing.B, client *http.Client, src, dst string) {
+	e.pushTo(b, client, src, "analytics", dst)
+}
+
+// pushTo pushes accounting.src to remote table ns.dst.
+func (e *env) pushTo(b *testing.B, client *http.Client, src, ns, dst string) {
 	body := fmt.Sprintf(`{"source":{"repository_id":"example","reference_id":"main","namespace":["accounting"],"table":%q},
-		"destination":{"namespace":["analytics"],"table":%q},"create_namespace":true}`, src, dst)
+		"destination":{"namespace":[%q],"table":%q},"create_namespace":true}`, src, ns, dst)
 	e.post(b, client, "/api/v1/iceberg/remotes/local/push", body)
 }
 

@@ -44,6 +44,7 @@ func TestBulkPush1000(t *testing.T) {
 	const n = 1000
 	for _, kind := range []remoteKind{sqlSQLite(), restRemote()} {
 		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel() // independent backends; the REST stand-in's contract checks dominate
 			e := newEnvWith(t, kind, "pointer", withHadoopRepo)
 			e.lake.CreateRepository(hadoopRepo, "file://"+e.dir+"/hrepo", "main")
 			for _, c := range []struct{ repo, layout, prefix string }{{repo, "pointer", "p_"}, {hadoopRepo, "hadoop", "h_"}} {

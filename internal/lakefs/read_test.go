@@ -199,3 +199,45 @@ func TestReadTableRetriesWhenRepointedDuringRead(t *testing.T) {
 	assert.Equal(t, int64(2), *st.CurrentSnapshotID)
 	assert.Equal(t, int64(len(raw2)), st.SizeBytes)
 }
+
+// A branch read resolves once, stats once and reads once: the object read is checked
+// against the stat by the answer's ETag, size and mtime instead of a second stat. An
+// answer without an ETag falls back to that second stat. LocateTable reads no content.
+func TestReadTableRoundTrips(t *testing.T) {
+	e, l := newLocatorEnv(t)
+	ctx := context.Background()
+	loc, raw := metadataFile(t, e, "s3://bucket/w/db/t", 3)
+	e.link(t, "main", "_lakefs_tables/iceberg/db/t/metadata.json", loc, raw)
+	ref := TableRef{Repository: testRepo, Reference: "main", Namespace: []string{"db"}, Table: "t"}
+	calls := func() [3]int {
+		return [3]int{e.srv.Calls("getBranch"), e.srv.Calls("statObject"), e.srv.Calls("getObject")}
+	}
+	delta := func(before [3]int) [3]int {
+		now := calls()
+		return [3]int{now[0] - before[0], now[1] - before[1], now[2] - before[2]}
+	}
+
+	before := calls()
+	located, err := l.LocateTable(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, [3]int{1, 1, 0}, delta(before), "locate: no content read")
+	assert.Equal(t, loc, located.MetadataLocation)
+	assert.Nil(t, located.Metadata)
+
+	before = calls()
+	st, err := l.ReadTable(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, [3]int{1, 1, 1}, delta(before), "read: no second stat")
+	require.NotNil(t, st.CurrentSnapshotID)
+	assert.Equal(t, int64(3), *st.CurrentSnapshotID)
+
+	e.srv.TamperResponse("getObject", func(status int, h http.Header, body []byte) (int, []byte) {
+		h.Del("ETag")
+		return status, body
+	})
+	before = calls()
+	st, err = l.ReadTable(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, [3]int{1, 2, 1}, delta(before), "no ETag: the read is confirmed by a second stat")
+	assert.Equal(t, loc, st.MetadataLocation)
+}

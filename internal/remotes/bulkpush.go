@@ -107,6 +107,9 @@ func (s *Service) BulkPush(ctx context.Context, req BulkPushRequest, emit func(B
 		}()
 	}
 	for i := range tables {
+		if ctx.Err() != nil {
+			break // the caller is gone: push no further table
+		}
 		next <- i
 	}
 	close(next)

@@ -225,6 +225,26 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		Commit: st.ResolvedCommit, TableUUID: tableUUID, SnapshotID: snapshotID,
 	}
 	it.ProtectRef, it.PrevProtectRef, it.PrevProtectRepo = ProtectedRefName(key, protect), rec.ProtectedRef, rec.Repository
+	if !changed && (protect == "" || (found && rec.ProtectedRef != "" && rec.Repository == it.Repository && rec.PushedLocation == loc)) {
+		// The remote is not touched, so there is nothing for an intent to protect (a crash
+		// leaves the old record, which still describes the remote): the record takes the
+		// push's state in one write, or none when it already has it. The branch that
+		// protects the last pushed commit keeps protecting this metadata file (that commit
+		// holds the same file), so no lakeFS branch call is needed; a table not yet
+		// protected takes the intent path below, which protects it.
+		next := rec
+		applyPush(&next, it)
+		next.ProtectedRef = rec.ProtectedRef
+		next.Status, next.Pending, next.Notes, next.UpdatedBy = state.StatusSynced, "", notes, user
+		var werr error
+		switch {
+		case !found:
+			werr = s.store.CreateSyncRecord(ctx, &next)
+		case !sameSyncState(rec, next):
+			werr = s.store.UpdateSyncRecord(ctx, &next)
+		}
+		return plan, false, storeError(werr)
+	}
 	prevStatus := rec.Status
 	if err := s.writeIntent(ctx, &rec, found, it); err != nil {
 		return plan, false, err

@@ -43,12 +43,14 @@ func TestPushRoundTrips(t *testing.T) {
 	assert.Equal(t, []string{"LoadTable", "CreateNamespace", "RegisterTable"}, c.cat.Calls())
 
 	before, n := c.lakeCalls(), len(c.cat.Calls())
+	version := c.record().Version
 	c.push()
 	assert.Equal(t, map[string]int{"getBranch": 1, "statObject": 1}, diffCalls(c.lakeCalls(), before), "unchanged: no metadata read")
 	assert.Equal(t, []string{"LoadTable"}, c.cat.Calls()[n:])
 	rec := c.record()
 	assert.Equal(t, c.uuid, rec.TableUUID, "the record keeps the facts of the file it did not read again")
 	assert.Equal(t, "1", rec.SnapshotID)
+	assert.Equal(t, version, rec.Version, "nothing changed: nothing written (no intent either)")
 
 	// The table moves on the branch: the new file is read, and the remote re-pointed.
 	m2 := c.version(2, []string{c.lakeLocation("main")}, 2)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -53,6 +54,16 @@ func applyPull(rec *state.SyncRecord, in intent, commit, tableUUID, snapshotID s
 	rec.RemoteLocation, rec.LakeFSLocation = in.Location, in.Location
 	rec.Reference, rec.ResolvedCommit = in.Branch, commit
 	rec.TableUUID, rec.SnapshotID = tableUUID, snapshotID
+}
+
+// sameSyncState reports whether two versions of a record say the same (bookkeeping times
+// and version aside), so that an operation that changes nothing writes nothing.
+func sameSyncState(a, b state.SyncRecord) bool {
+	return a.Repository == b.Repository && a.Reference == b.Reference && slices.Equal(a.LocalNamespace, b.LocalNamespace) &&
+		a.LocalTable == b.LocalTable && a.ResolvedCommit == b.ResolvedCommit &&
+		a.PushedLocation == b.PushedLocation && a.RemoteLocation == b.RemoteLocation && a.LakeFSLocation == b.LakeFSLocation &&
+		a.TableUUID == b.TableUUID && a.SnapshotID == b.SnapshotID &&
+		a.Status == b.Status && a.Pending == b.Pending && a.Notes == b.Notes && a.UpdatedBy == b.UpdatedBy
 }
 
 // loadRecord returns the table's sync record (settling a pending one when settle is true).

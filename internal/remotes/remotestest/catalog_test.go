@@ -13,5 +13,6 @@ func TestCatalogConformance(t *testing.T) {
 	catalogtest.Run(t, catalogtest.Options{
 		New:              func(*testing.T) catalog.Adapter { return remotestest.NewCatalog() },
 		NestedNamespaces: true,
+		BatchRead:        true,
 	})
 }
