@@ -135,6 +135,8 @@ type Store interface {
 	// function that releases it.
 	LockTable(ctx context.Context, key TableKey) (unlock func(), err error)
 
+	EventQueue
+
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
