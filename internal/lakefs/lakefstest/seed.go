@@ -38,6 +38,17 @@ func (s *Server) CreateBranch(repoName, name, source string) string {
 	return c.id
 }
 
+// DeleteBranch deletes a branch directly (no HTTP); its commits stay.
+func (s *Server) DeleteBranch(repoName, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repoName)
+	if r.branches[name] == nil {
+		s.t.Fatalf("lakefstest: unknown branch %q", name)
+	}
+	delete(r.branches, name)
+}
+
 // CreateTag tags a reference.
 func (s *Server) CreateTag(repoName, tag, ref string) string {
 	s.mu.Lock()
@@ -64,6 +75,17 @@ func (s *Server) PutObject(repoName, branchName, path string, content []byte) st
 	e := s.storeLocked(r, content, "application/octet-stream")
 	b.staging[path] = e
 	return e.physicalAddress
+}
+
+// RemoveObject stages the deletion of path on a branch directly.
+func (s *Server) RemoveObject(repoName, branchName, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.mustRepo(repoName).branches[branchName]
+	if b == nil {
+		s.t.Fatalf("lakefstest: unknown branch %q", branchName)
+	}
+	b.staging[path] = nil
 }
 
 // PutBlock stores bytes at a physical address in the in-memory block store (a file written
