@@ -21,8 +21,8 @@ func (l *Locator) ChangedTables(ctx context.Context, repo, from, to string) ([]T
 	if err != nil {
 		return nil, err
 	}
-	if p := strings.Trim(prefix, "/"); p != "" {
-		prefix = p + "/"
+	if prefix != "" {
+		prefix += "/"
 	}
 	changes, err := l.c.DiffRefs(ctx, repo, from, to, prefix)
 	if err != nil {

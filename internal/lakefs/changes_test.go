@@ -60,7 +60,7 @@ func TestChangedTables(t *testing.T) {
 	put("_lakefs_tables/iceberg/sales/returns/metadata.json")
 	put("_lakefs_tables/iceberg/sales/_namespace.json")
 	put("readme.txt")
-	e.srv.RemoveObject(testRepo, "main", "_lakefs_tables/iceberg/hr/people/metadata.json")
+	e.srv.DeleteObject(testRepo, "main", "_lakefs_tables/iceberg/hr/people/metadata.json")
 	head, err := e.c.Commit(ctx, testRepo, "main", "change", nil)
 	require.NoError(t, err)
 

@@ -214,6 +214,21 @@ func (c *Client) GetObject(ctx context.Context, repo, ref, path string, maxBytes
 // (recursive: no delimiter).
 func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]Object, error) {
 	var out []Object
+	err := c.WalkObjects(ctx, repo, ref, prefix, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WalkObjects calls fn for every object under prefix at a reference, in path order, one
+// page (c.pageSize objects, lakeFS's maximum) per call, without holding more than a page:
+// a listing of a whole warehouse can be large. An error from fn stops the walk and is
+// returned.
+func (c *Client) WalkObjects(ctx context.Context, repo, ref, prefix string, fn func(Object) error) error {
 	after := ""
 	amount := c.pageSize
 	for {
@@ -223,25 +238,27 @@ func (c *Client) ListObjects(ctx context.Context, repo, ref, prefix string) ([]O
 		}
 		rsp, err := c.api.ListObjectsWithResponse(ctx, repo, ref, params)
 		if err != nil {
-			return nil, transportError("list objects", err)
+			return transportError("list objects", err)
 		}
 		if err := check("list objects", rsp.HTTPResponse, rsp.Body, http.StatusOK); err != nil {
-			return nil, err
+			return err
 		}
 		if rsp.JSON200 == nil {
-			return nil, badAnswer("list objects")
+			return badAnswer("list objects")
 		}
 		for _, o := range rsp.JSON200.Results {
 			if o.PathType == lakefsapi.ObjectStatsPathTypeObject {
-				out = append(out, *objectFrom(o))
+				if err := fn(*objectFrom(o)); err != nil {
+					return err
+				}
 			}
 		}
 		p := rsp.JSON200.Pagination
 		if !p.HasMore {
-			return out, nil
+			return nil
 		}
 		if p.NextOffset == "" || p.NextOffset == after {
-			return nil, apperr.New(http.StatusBadGateway, "lakeFS: list objects: pagination did not advance")
+			return apperr.New(http.StatusBadGateway, "lakeFS: list objects: pagination did not advance")
 		}
 		after = p.NextOffset
 	}

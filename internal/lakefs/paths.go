@@ -54,81 +54,63 @@ func (l *Locator) paths(ref TableRef) (tablePaths, error) {
 	if err != nil {
 		return tablePaths{}, err
 	}
-	layout, prefix, err := l.root(ref.Repository)
+	layout, root, err := l.root(ref.Repository)
 	if err != nil {
 		return tablePaths{}, err
 	}
-	switch layout {
-	case LayoutPointer:
+	if layout == LayoutPointer {
 		return tablePaths{
 			layout:   LayoutPointer,
-			pointer:  joinPrefix(prefix, append(slices.Clone(ns), tbl, pointerFile)...),
-			nsMarker: joinPrefix(prefix, append(slices.Clone(ns), namespaceMarker)...),
-		}, nil
-	default:
-		return tablePaths{
-			layout:      LayoutHadoop,
-			metadataDir: joinPrefix(prefix, append(slices.Clone(ns), tbl, "metadata")...) + "/",
+			pointer:  joinPrefix(root, append(slices.Clone(ns), tbl, pointerFile)...),
+			nsMarker: joinPrefix(root, append(slices.Clone(ns), namespaceMarker)...),
 		}, nil
 	}
+	return tablePaths{
+		layout:      LayoutHadoop,
+		metadataDir: joinPrefix(root, append(slices.Clone(ns), tbl, "metadata")...) + "/",
+	}, nil
 }
 
-// root is a repository's table layout and the prefix its tables live under (the pointer
-// prefix, or the hadoop warehouse prefix).
+// root returns a repository's layout and the folder its tables live under (the pointer
+// prefix or the warehouse prefix, without slashes at either end; "" is the repository root).
 func (l *Locator) root(repo string) (layout, prefix string, err error) {
 	lay := l.layoutFor(repo)
 	switch lay.Layout {
 	case "", LayoutPointer:
-		prefix := lay.PointerPrefix
-		if strings.Trim(prefix, "/") == "" {
+		prefix := strings.Trim(lay.PointerPrefix, "/")
+		if prefix == "" {
 			prefix = "_lakefs_tables/iceberg"
 		}
 		return LayoutPointer, prefix, nil
 	case LayoutHadoop:
-		return LayoutHadoop, lay.WarehousePrefix, nil
+		return LayoutHadoop, strings.Trim(lay.WarehousePrefix, "/"), nil
 	default:
 		return "", "", apperr.New(http.StatusInternalServerError, "unknown table layout %q for repository %q", lay.Layout, repo)
 	}
 }
 
 // TableOfPath is the inverse of paths: the table an object path belongs to, if any (the
-// pointer object of a pointer-layout table; any object under a hadoop table's metadata
-// folder). ok is false for every other path, namespace markers included.
+// pointer object of a pointer-layout table; a file directly under a hadoop table's
+// metadata folder). ok is false for every other path, namespace markers included.
 func (l *Locator) TableOfPath(repo, path string) (namespace []string, table string, ok bool) {
-	layout, prefix, err := l.root(repo)
+	layout, root, err := l.root(repo)
 	if err != nil {
 		return nil, "", false
 	}
-	if p := strings.Trim(prefix, "/"); p != "" {
-		rest, found := strings.CutPrefix(path, p+"/")
-		if !found {
+	if root != "" {
+		if path, ok = strings.CutPrefix(path, root+"/"); !ok {
 			return nil, "", false
 		}
-		path = rest
 	}
 	parts := strings.Split(path, "/")
-	var names []string // namespace levels then the table, still escaped
-	switch layout {
-	case LayoutPointer:
+	if layout == LayoutPointer {
 		if len(parts) < 3 || parts[len(parts)-1] != pointerFile {
 			return nil, "", false
 		}
-		names = parts[:len(parts)-1]
-	default:
-		// <ns...>/<table>/metadata/<file>: a file directly under the table's metadata folder.
-		i := len(parts) - 2
-		if i < 2 || parts[i] != "metadata" || parts[len(parts)-1] == "" {
-			return nil, "", false
-		}
-		names = parts[:i]
+		return unescapeName(parts[:len(parts)-1])
 	}
-	out := make([]string, len(names))
-	for k, n := range names {
-		u, err := url.PathUnescape(n)
-		if err != nil || u == "" || u == "." || u == ".." {
-			return nil, "", false
-		}
-		out[k] = u
+	if len(parts) < 4 || parts[len(parts)-2] != "metadata" || parts[len(parts)-1] == "" {
+		return nil, "", false
 	}
-	return out[:len(out)-1], out[len(out)-1], true
+	return unescapeName(parts[:len(parts)-2])
 }

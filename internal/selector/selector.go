@@ -102,6 +102,19 @@ func (np NamespacePattern) Literal() bool {
 	return true
 }
 
+// LiteralPrefix returns the leading levels that are literals (no glob syntax): every
+// selected namespace starts with them, so a listing can be narrowed to their folder.
+func (np NamespacePattern) LiteralPrefix() []string {
+	var out []string
+	for _, p := range np.levels {
+		if !p.Literal() {
+			break
+		}
+		out = append(out, p.glob)
+	}
+	return out
+}
+
 // String returns the dotted pattern ("" for every namespace).
 func (np NamespacePattern) String() string {
 	s := make([]string, len(np.levels))

@@ -96,3 +96,20 @@ func TestCollisions(t *testing.T) {
 	d, _ = Collisions(map[string]string{"a.x": "p.x", "c.y": "p.y"})
 	assert.Equal(t, "", d)
 }
+
+func TestLiteralPrefix(t *testing.T) {
+	for pattern, want := range map[string][]string{
+		"":             nil,
+		"*":            nil,
+		"sales":        {"sales"},
+		"sales.*":      {"sales"},
+		"sales.eu":     {"sales", "eu"},
+		"sales.e?.x":   {"sales"},
+		"s[a]les.eu":   nil,
+		`sal\es.eu.tx`: nil,
+	} {
+		np, err := ParseNamespacePattern(pattern)
+		require.NoError(t, err, pattern)
+		assert.Equal(t, want, np.LiteralPrefix(), pattern)
+	}
+}

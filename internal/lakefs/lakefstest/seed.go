@@ -77,8 +77,9 @@ func (s *Server) PutObject(repoName, branchName, path string, content []byte) st
 	return e.physicalAddress
 }
 
-// RemoveObject stages the deletion of path on a branch directly.
-func (s *Server) RemoveObject(repoName, branchName, path string) {
+// DeleteObject stages the deletion of path on a branch directly (as lakeFS's deleteObject
+// would): the branch no longer shows it, its last commit still does.
+func (s *Server) DeleteObject(repoName, branchName, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.mustRepo(repoName).branches[branchName]

@@ -1,0 +1,178 @@
+package lakefs
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/selector"
+)
+
+// LocatedTable is a table found by a listing: where its current metadata is, without its
+// content (see TableState for a table read in full).
+type LocatedTable struct {
+	Namespace []string
+	Table     string
+	// Path is the lakeFS path of the object holding the current metadata (as TableState.Path).
+	Path             string
+	MetadataLocation string
+	SizeBytes        int64
+	Checksum         string
+	// Version is N of v<N>.metadata.json (hadoop layout; 0 for pointer).
+	Version int
+}
+
+// TableListing is every selected table at one reference.
+type TableListing struct {
+	Layout string
+	// ResolvedCommit is the commit id the reference resolved to; IsBranch tells that the
+	// listing was read on the branch itself (its staged changes count), as ReadTable does.
+	ResolvedCommit string
+	IsBranch       bool
+	Tables         []LocatedTable // in path order
+}
+
+// ListTables finds every table at ref of repo that sel selects, with its current metadata
+// location, size and checksum, from lakeFS object listings: one resolve of the reference and
+// ⌈objects/1000⌉ listing calls under the tables' folder (narrowed to the leading literal
+// namespace levels of sel), instead of a stat per table. It never reads a metadata file.
+// The reference is read exactly as ReadTable reads it: a branch by name (staged changes
+// count), anything else at the commit it resolved to.
+func (l *Locator) ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*TableListing, error) {
+	if repo == "" || ref == "" {
+		return nil, apperr.BadRequest("repository and reference are required")
+	}
+	layout, root, err := l.root(repo)
+	if err != nil {
+		return nil, err
+	}
+	folder := root
+	for _, level := range sel.Namespace.LiteralPrefix() {
+		e, err := escapeComponent("namespace", level)
+		if err != nil {
+			return nil, err
+		}
+		folder = joinPrefix(folder, e)
+	}
+	prefix := ""
+	if folder != "" {
+		// The trailing slash keeps siblings that share the name's start out
+		// (_lakefs_tables/iceberg_remotes.yaml next to _lakefs_tables/iceberg/).
+		prefix = folder + "/"
+	}
+	resolved, err := l.c.ResolveRef(ctx, repo, ref)
+	if err != nil {
+		return nil, err
+	}
+	readRef := resolved.CommitID
+	if resolved.IsBranch {
+		readRef = ref
+	}
+	rootPrefix := ""
+	if root != "" {
+		rootPrefix = root + "/"
+	}
+	out := &TableListing{Layout: layout, ResolvedCommit: resolved.CommitID, IsBranch: resolved.IsBranch}
+	var hadoop hadoopScan
+	err = l.c.WalkObjects(ctx, repo, readRef, prefix, func(o Object) error {
+		parts := strings.Split(strings.TrimPrefix(o.Path, rootPrefix), "/")
+		if layout == LayoutPointer {
+			if t, ok := pointerTable(parts, o, sel); ok {
+				out.Tables = append(out.Tables, t)
+			}
+			return nil
+		}
+		hadoop.add(parts, o, sel, &out.Tables)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	hadoop.flush(&out.Tables)
+	return out, nil
+}
+
+// pointerTable recognises <ns...>/<table>/metadata.json (parts are relative to the pointer
+// prefix).
+func pointerTable(parts []string, o Object, sel selector.Tables) (LocatedTable, bool) {
+	if len(parts) < 3 || parts[len(parts)-1] != pointerFile {
+		return LocatedTable{}, false
+	}
+	ns, table, ok := unescapeName(parts[:len(parts)-1])
+	if !ok || !sel.Match(ns, table) {
+		return LocatedTable{}, false
+	}
+	return LocatedTable{Namespace: ns, Table: table, Path: o.Path, MetadataLocation: o.PhysicalAddress,
+		SizeBytes: o.SizeBytes, Checksum: o.Checksum}, true
+}
+
+// unescapeName turns escaped <ns...>/<table> components back into names. A component that
+// is not the canonical escaping of its name (escapeComponent) is not a path the locator
+// would read or write for any table, so it names none.
+func unescapeName(parts []string) (ns []string, table string, ok bool) {
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		n, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, "", false
+		}
+		if e, err := escapeComponent("name", n); err != nil || e != p {
+			return nil, "", false
+		}
+		names[i] = n
+	}
+	return names[:len(names)-1], names[len(names)-1], true
+}
+
+// hadoopScan picks each table's current metadata file from a listing in path order, where a
+// table's files are contiguous: <ns...>/<table>/metadata/v<N>.metadata.json. The listing
+// does not read version-hint.text, so it takes the highest v<N> present. That is what
+// Iceberg's HadoopTableOperations ends at when the hint lags (it probes v<hint+1>,
+// v<hint+2>, ... until one is missing) and what ReadTable does without a usable hint; only
+// a hint that names an older version while newer files exist (a writer that crashed
+// between writing v<N+1> and the hint) reads differently there.
+type hadoopScan struct {
+	dir     string // the current table's metadata folder
+	current *LocatedTable
+}
+
+func (h *hadoopScan) add(parts []string, o Object, sel selector.Tables, out *[]LocatedTable) {
+	if len(parts) < 4 || parts[len(parts)-2] != "metadata" {
+		return
+	}
+	m := versionFileRE.FindStringSubmatch(parts[len(parts)-1])
+	if m == nil {
+		return
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return
+	}
+	dir := o.Path[:len(o.Path)-len(parts[len(parts)-1])]
+	if dir != h.dir {
+		h.flush(out)
+		h.dir = dir
+		ns, table, ok := unescapeName(parts[:len(parts)-2])
+		if !ok || !sel.Match(ns, table) {
+			return
+		}
+		h.current = &LocatedTable{Namespace: ns, Table: table}
+	}
+	c := h.current
+	if c == nil {
+		return // a folder the selector refused
+	}
+	// The higher version wins; on a tie the plain file wins over .gz, as in ReadTable.
+	if n > c.Version || (n == c.Version && m[2] == "") {
+		c.Version, c.Path, c.MetadataLocation, c.SizeBytes, c.Checksum = n, o.Path, o.PhysicalAddress, o.SizeBytes, o.Checksum
+	}
+}
+
+func (h *hadoopScan) flush(out *[]LocatedTable) {
+	if h.current != nil {
+		*out = append(*out, *h.current)
+	}
+	h.current, h.dir = nil, ""
+}
