@@ -287,31 +287,6 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// IcebergAutoPushResult defines model for IcebergAutoPushResult.
-type IcebergAutoPushResult struct {
-	// DestinationNamespace Reference to one or more levels of a namespace
-	//
-	// Example: ["accounting","tax"]
-	DestinationNamespace IcebergNamespaceRef `json:"destination_namespace"`
-	DestinationTable     string              `json:"destination_table"`
-	Message              string              `json:"message,omitempty"`
-
-	// Namespace Reference to one or more levels of a namespace
-	//
-	// Example: ["accounting","tax"]
-	Namespace IcebergNamespaceRef `json:"namespace,omitempty"`
-	Remote    string              `json:"remote"`
-
-	// Status 204 when pushed (or already in place), else the push's error status
-	Status int    `json:"status"`
-	Table  string `json:"table,omitempty"`
-}
-
-// IcebergAutoPushResultList defines model for IcebergAutoPushResultList.
-type IcebergAutoPushResultList struct {
-	Results []IcebergAutoPushResult `json:"results"`
-}
-
 // IcebergBulkPullRequest defines model for IcebergBulkPullRequest.
 type IcebergBulkPullRequest struct {
 	Destination struct {
@@ -436,6 +411,13 @@ type IcebergEventState string
 type IcebergEventList struct {
 	Pagination Pagination     `json:"pagination"`
 	Results    []IcebergEvent `json:"results"`
+}
+
+// IcebergHookAccepted the webhook's answer once the event is recorded (or not acted on)
+type IcebergHookAccepted struct {
+	// Id the recorded event (GET /iceberg/remotes/events); absent when no subscription acts on the event
+	Id      int64  `json:"id,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // IcebergLocalTable defines model for IcebergLocalTable.
@@ -653,7 +635,7 @@ type LakeFSHookEvent struct {
 	BranchId   string `json:"branch_id,omitempty"`
 	CommitId   string `json:"commit_id,omitempty"`
 
-	// EventType post-commit and post-merge trigger pushes; other events are acknowledged and ignored
+	// EventType post-commit, post-merge, post-create-branch and post-delete-branch are recorded; other events are acknowledged and ignored
 	EventType    string `json:"event_type"`
 	HookId       string `json:"hook_id,omitempty"`
 	RepositoryId string `json:"repository_id"`
@@ -763,7 +745,7 @@ type ServerInterface interface {
 	// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
 	// (GET /iceberg/remotes/events)
 	ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Request, params ListIcebergRemoteEventsParams)
-	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	// (POST /iceberg/remotes/hooks/lakefs)
 	IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request)
 	// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
@@ -805,7 +787,7 @@ func (_ Unimplemented) ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Re
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 // (POST /iceberg/remotes/hooks/lakefs)
 func (_ Unimplemented) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -1512,16 +1494,16 @@ type IcebergRemotesLakeFSHookResponseObject interface {
 	VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error
 }
 
-type IcebergRemotesLakeFSHook200JSONResponse IcebergAutoPushResultList
+type IcebergRemotesLakeFSHook202JSONResponse IcebergHookAccepted
 
-func (response IcebergRemotesLakeFSHook200JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+func (response IcebergRemotesLakeFSHook202JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1550,20 +1532,6 @@ func (response IcebergRemotesLakeFSHook401JSONResponse) VisitIcebergRemotesLakeF
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type IcebergRemotesLakeFSHook502JSONResponse IcebergAutoPushResultList
-
-func (response IcebergRemotesLakeFSHook502JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(502)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2277,7 +2245,7 @@ type StrictServerInterface interface {
 	// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
 	// (GET /iceberg/remotes/events)
 	ListIcebergRemoteEvents(ctx context.Context, request ListIcebergRemoteEventsRequestObject) (ListIcebergRemoteEventsResponseObject, error)
-	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	// (POST /iceberg/remotes/hooks/lakefs)
 	IcebergRemotesLakeFSHook(ctx context.Context, request IcebergRemotesLakeFSHookRequestObject) (IcebergRemotesLakeFSHookResponseObject, error)
 	// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
@@ -2665,85 +2633,85 @@ func (sh *strictHandler) UnpublishIcebergTable(w http.ResponseWriter, r *http.Re
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fzdc9w4cv9XUEyqLKWokez4rnJy5cG76836svE6ti55sFRjDNkzxA4G4AKgRhOX/vdUAyAIkpgPWR/e",
-	"uts3iQSBRn/+utGYL1khV7UUIIzOzr9kNVV0BQaU/e89XTBBDZPi9dyAwkeUc7l+s6rN5n8obyA7N6qB",
-	"PCtBF4rVODQ7zxSYRgnCDKw0ofgpMRXT5Np+kmcMB/3WgNpkeSboCrLzzA7L8kwXFawoLmU2Nb7QRjGx",
-	"yG5v85ielWyEwVH9lSu5JisqNn5tI4mjZduibpp41RLmtOEmO39+dpZnK3rDVs3K/of/MuH+PXmet/Qx",
-	"YWABKrtFChXoWgoNln3f0fID/NaAtoQWUhhwNNO65qywGzn9VSPhXyIK/lnBPDvP/um0E82pe6tP3ygl",
-	"/VL9jX9HS9Iudptn30sx56x4goXDSrd59k6aH2Ujysdf9QNo2agCyDtpiFvzNs8+groG5T56dBLeCgNK",
-	"UE7cqsQPzLO/CdqYSir2f/AEnOithq/9Fzhh4EStZA3KMKeXK9CaLmBsPbqSyhD/msBNzSkTTCyIqYCA",
-	"nSxPmKWC3xqmcLOfwtxXYaCc/QpOPd4WMAO1eN0Y+b7R1QfQ1tCG5JWgjTfzKdqprmkB+/jj537Xjv8A",
-	"88zxKsxl6IxDwrHkMUNG7+5LgYKVNOmptaGm0WMxvDh7SdYVCFI3uoKSHElFKFdAyw1hgtScFnCcE+Aa",
-	"rGRw2DPtBET8pGP3lGfbGDAQoac43yKIFFPDXg4W+89MJ0Sv7Dv7p3XgB/J8oFG3gQiqFN0kNuhW2UHs",
-	"dw1fvm84j/z3ViVNbWMOCkQBU1aOxYsimykqiorANagN0cChMFASy0zCNKkbzqEkUhiJEpcCSCFXK2bG",
-	"9odbq6VmRqqNX26feOPheZ/YFEvmUhUwbeqSGuhFyDnlehT7awz2uI+cUI3EU6KZWHCwm+ron0nJgYqB",
-	"+fXncnsODunIr0ysMnrm2bWOU3xxEWIsnZ5F9xcspUE5LLicEXltYQsQZw8kfEY4XAPXrwggDPLSa8mJ",
-	"7WREUTDA/qrdcn4ppwd2qvQqrdWNJT2Q3kD2sdbu1X60py3aXyigBqYDTvbVYiznnTazQyoGVjWnBhyP",
-	"voSRt4SKknyxzLjNiRdeXzpLgFpbMXrA8DUCOoiAnSseIqv9ljZmKeJ1zoEzvUqQjXTpNopQQ6QoIiv6",
-	"N7SaAHD//DKCt89T4eMh7GloRLn1bfY9Og77kBxdZppy0JN/ucyOv8LMdrtfTpfw40cSBpEj54xzYuiC",
-	"SOU97TFZV1J7W9SEKgh++iAnvGXRdhR5+8NXeYh7uIZ7BIHB114T9niQDz4XerAw7ydNhvg8M9JQfpep",
-	"LtwH29BBmHH/Nj2M7csMFdtJS84JJbOGLwkywfo/coSv3/3w14+/vCOcCXCATxsFdAUlWuZOvHHAFi9w",
-	"bUSj+xCubEwhVwmtm3FZLKEkK6DCeTS3n5pqDSVhRpOigmKpyawxZE01EdJ480Gzn0FBGw2ECmmqoLtz",
-	"yri1IRDoaj5lzj/hji3qyfKsEUVFxcI95FQI+1f40NMVCSYV9O/Kom1o3Hpy+y6GMrpCV4EUo3htdcNt",
-	"jwq9BqXJEaJ4KYhuigK0Pk4jcvvkS2CFM96rfdZr34a99gNr2Egn2D0KfBEMZ7xxTrXpqanV5VZNB0o9",
-	"UtpWUJ3WRXtvRbwnbHkuuzQod4CyVBuiGpETU1FD1rLhqGxpFjt1TDplS70ToeCb3Go4mqV31h59Hjkv",
-	"a+0TFRnzYdT1oOdJ8OmVNbnzXca4PSc8cyREXt7pFpRQRsngnCltrJE1Cp7pnfkgCj5N4kgxh66wo7gz",
-	"1sRMacV1C3cq0Lf4YOf7c8o315CqAtJWhIDviYJCqhJKMsdEujFyRQ0rSN3M2mLMSHOpQcznQtSYOw4w",
-	"pLOtgcaN3lqSpi1/x3rDBEO9n1K7r7lUK/wrQ0h4YtgqCXjcUmEsE+bPL5MSR3OeQlsVGtc64MZM/dbv",
-	"RICCAtj1Hanel7fmj4MTUKt6ul2DKHHBPFONEO6vUgroVHGvQ7YYKpJsPgJYbtW8U6w+0/bpeLpcUod6",
-	"+D7OdJXze/DVWdu+6kpEVH5IqeVnWVB+0eLeHanFVxXf7pQJvP2hTQaiPODp0f6HYRVgL5zvpUM+Abhz",
-	"nSfFwwRtLbOMtMFSKrKSqs3nHD6IyYEbuqpxl58yWhSyEcZZmKE3SEXQvzFzBnbryXvPqUhjFYe8kK4e",
-	"PFszUyFimKpG/LtR9gBq4OwLnKVvDnvJccj3riaE1H+PX6am9ERGy6eLZGMEHxDYXSAF8uyni4v3Lbp1",
-	"tS7KSUGRbRZVeZ4eAGYHGhmDwnZfgWl5YPkhQb7j2a6TjGThPs2tZYrDCYvK7NhdlO2qEB9SIxscpdkv",
-	"dFQkYYJwdI+koIZyuSBsbnMsuMF4cECN7QCVjPzvnYu9v1yDUqwEJAjt2lPr69hzR6dOEnqnRM15RE9k",
-	"uhiRH1rcvHdh8wCh+TruI0qtx5F7i80LLBD+gKKL1euekvsQjtL6QtsOaLfiSlpuxg7R8splWV3d/5km",
-	"tKS1AQQE6BJRkjMgTlNsWVUbqtJyHaZRCqwCLFwbhP4Nk6CKXcOBCDNgSyR/L6Me9IjN8/4BjtbcTL/E",
-	"IWtQ6mrcm6kj7oC0ZrsCPHY6tYS5nvqjufTJsqElNXSKjnFrhL4vzO3F/7is5otqGHAbI0/so1QOH5UA",
-	"g6qGXChUGXYlRGOsnRiAgp8+zIH6jtP8Q/JK6/63vbb2fEedcTBmWsgStlRUttLbaFD7j22tA4hRVSuz",
-	"Hr2H293vIqMc+oKHzi3jKPngyeUjZm87tvRxIwoot2zJeSI9nUHFRLntQL13Ounz3YpqsqBMQEk0s+md",
-	"bSyZces+Qy2UzjQIE8fINh1krvpP/YRbirGNUiDM1DvOnU6xHevtfefY7QGgX/EaJ0CuacaW8H2127m4",
-	"rqqdk4IDVVCS2YbQNgVK+QC7ln9/J+dxX00U0kA6a/W1ramtTSVywFAajQumTpIbMKRWEjfjS6fdKccz",
-	"HRU3kpJ21fvdUttdnelUK5ZOnNqnKzO/nyCjJb+Gchc80ILWupK7IpFJuBjOrt2ZFORkruRqAFdFK85n",
-	"mngrIi0QIa1EdHQCx8RUb0SRhX3TCijGG2+n7b8luwblivQrprWDB41YCrkW6dO4LaUHS3tPrt3JqBTd",
-	"UWNEo7Z+L8ujcm04KGhE8FRpMuy3B3kdP/QQp7NdOeybadNskapL0+6GL9pvZptDG/h6LXs9fd5TG8yT",
-	"5cS2gL2/XhNFqN8FyIgj5kMDjO4E+fHgxQOCh7+1hrK1AGILCfsrCI048TMR6qGOjQ4a1DUrgJTMJco+",
-	"CXn88k9q0z9bJ/iTlMst54S2E1OWmzb6aRClvTRAyRpmlZRLcuQrlcc5uqt1xYoK3ZMGMmfAS9cY1Gjn",
-	"mRJV5enWMuTDHSIOGjClNicer2EosP+v0G8To9hiAcodretXxLVl+JiPG6EF+nIO5QJK+zFbCKnSHU/I",
-	"nu2xb190dGKbKnfGsFvFdxyspcT+vude+kKpqJ6upEqw7R3cGFLThUWy9Joy3m+kikvx9GZag5rWyabV",
-	"/6I3bEU5Ec1qBhZagjCKgbYdbvabqNPuLAWe7DmsnM81JJT2Qi5BWJXz11sUg2uH10W7hzQyCt5zsPNA",
-	"qL2fo8lcNij6FuG37VC7aB5ILLB5wKw86q6KN5nsONNQNIqZzUd0Br6hhGpWTGljqnBzwsoGH3d7royp",
-	"nQ3JJYMwnLkMCJ91N4CYv8VhR001aO18fxslavafYA9nfl2bqUHWWzowIVA/tpH7r/970d4hsuTYt2N6",
-	"JCuL3dSEEbso0XTFd08TRmyfBhnMxFyO1YE5n3viIIMmJx6kWQ/pHTJpX75+/5YcoTs5tWdtvnXHSAI3",
-	"/naMr4Hr48mluBQ4NA6dzkM1nPcfKugQbECGOiehTWRCLqJwcyko15LQooDaZ7f2ohcJ19nI5/gE8DOC",
-	"zJk01blvp7HnUkQ1uEbb48P0ZbtabsmMzhiZJrYhhxmMf5/fcyo+kyMc4E64XC+RDx39LqVLYegSRDfl",
-	"3tO34wkJFRLMvxYLKC/FZy+CE+S0QCHrz5ZxcRy2xeuS2S8nl6gGnBXgezK9sryuaVEBeTE5QyStuFdY",
-	"fX56ul6vJ9S+nki1OPXf6tOf337/5t3HNycvJmeTyqy4hSvMcEioz+v3b7M8uwalnXo9n5xNznzRUtCa",
-	"ZefZv9pHeVZTU1kzP/WTnPpJ8NnC+cKgDW/L7DxDfNnDCK6vIrqD9+Ls7MHuYI2r64n7WP2jH407fXn2",
-	"fNvUgdbT/j2uvMNf+z6ML71Zt9msVlRtbJqojdWrQoo5WzQKysHJlCZHQhINhQLjTnXpQncpRKxc2RVO",
-	"PpTMaVdYOExAb9z4vHfT9FN6j92Q0+FN1Nv8Lp+4W574TeoSaK+SseP6afrrkBeFD+/VV3T1+PrbNRQl",
-	"1NfL02rt2X7li664fktF7xWv9rf75UTAGrRxzZK58+OmAuauz8HXGALCYX3qSgwWd0qdAG/vLfLOCXWG",
-	"aSl+1vaS5r3mThs1/CpTb68Tv9qnqwlubIrh9FLoZoZrzCx0U72JoxYkjDftTQcFJ7VkthXHHfTiH/Hl",
-	"I30pjuIz5ePAoyi0yLVoccESNhPyGpdzp6Ku8dKFT92G1MmleO27owftrLaqF3Wz/unshXstRdswTo78",
-	"UtZtISHI8Wf6Uvgo6cWIXziQafF24E17uw6YTXrWdOMCYt9f9YNJl0Bm4dDoO+mOjh/EIocZ6u34Evkj",
-	"OIDETcy0J1CbMf9Y25n9lD7iT2cvvg0TqCEcbH1S+K5/77ofxnHF3klXucV+7UGDV/e2ECEFiTP70yiv",
-	"/xp39cV7lNvTWcOXFr0Pf//hkw94CMu6eOe/y+KEz/0GxPbQeZVvcYdvIn/nq8GtF7KYmYZrALbMHfWJ",
-	"THp1AOvcVtQUFXou56U4FEYqjQprQTmUhOr+bVQPsx36Z+YVYXOC6Lum2kF4pjBSXIpQPWeacCaWvjrS",
-	"XXXxl3T7NwcEXVkH221yQt7OcSBmFrgmKlMv5YimlIpwmNvuki0piOVR6PS/FD6TCJ66BnXieOuz7skw",
-	"DcKMh3Rpi70HkXKL7XXoOEvTj+QTt9zAfhrX2Lu3hgvGM96ciHI861DZRz5kGJH6t71bsbobFuTIXbZx",
-	"9yLtjZtwoRqHCULbkfjSx7zXNvElKVqPn9JNvzx7uf+j8CMh9oO/7P8g/oWRB/C51vCTF+9ntFi6O/eR",
-	"Lfvz8dEt/Hs7XF19A4f70d8VDSdsbbWPGt8QMInPgjASdY2NVlUtpxZczjQ5shgSFEKwklS0lLImnG5k",
-	"Y/Sxr+wg3CVAi6pzS22JhFmzteNoUzJDlFz7+2XWRbtqUU40Covy9gLzhFykCzEDO3OUritq8HtLw6Vo",
-	"T69988wr9+VnZ0DnSQv6HJdB/dU3jCSmgs2lcA1mecI2R8625lT0bum6GDLCyFu8b79w9iTetzsn+sP7",
-	"/uF9H8j76qp/h7EVCDUd6I3aitAdR7iw84b38MBdSfnwwlVXgv02xaurpyps9jsEUxbVceL3rN0PoKwW",
-	"btvQxOUCQ5OPZ+2hhau30IFu9qtL+zQ1fywIsNsEnizh65vVMIl43Ci2N394mWhNcv1784bzTXvz3P9w",
-	"AaagKvTB/10rPl1CaOyoFVwz2Wi+6SXj3lVbBz02gdZE7K9EuHYvC6+DP5eKORcnFmR0X3JsNHt9+pMB",
-	"6qFC93HZYyv0Hki2X6GtAD2ikf8g6qxgwbTBJKCtdXuNG9572oou9qqfS6YOhxMBxH+bc7AhRuabNh20",
-	"bR+2zNX2mG757dTtB1+P1E66m+6uV913xOIeEn7lHieATwDBhr2TCfjlOlT9tv/eLTccYfd/FCYZcqJT",
-	"PKe8G1Ecdp73jTBYaFv+BoUg9ELXoOPUynnJ0IXNN+Tow5uPF6QRwX+uK1AQTgFt09gclCbM5JfC/gRN",
-	"qWRtJSEbQ+pGLeAV+Q/eAPkBOHi394p8/O+fbbWntA9fkZ9QXr1PS2rocX4pFBimICpYPdNOsO6Ut6se",
-	"IRET8npfM6pt63l59hfSCA7aAvhiXKppf8TJVtE5FamqTOilfbrwP2rfPRQDxD9jKQmXYgFoJDquBL7y",
-	"afmcuVO+JdTmj/LFCEmg2QRoPLh8ES58By1G/Ua8YW+sqAX+SYXj8d4SRtQCaV1C1IH46QqDYdwN6Z70",
-	"Oh7do6jp0D2I2gc/XaGDcKbs3M7uVkBv9CBKW/kN/WKntGan18+z26vb/w8AAP//",
+	"7Fxbk9s4dv4rp5hUuZ1iq3sc11a2XXnwzHh2vHE8jt2bPFguGSKPRIxIgAOArVZc/d9TuBAESVBSuy+e",
+	"7M6Ly00SwAHO7TsX6EuS8armDJmSycWXpCaCVKhQmL/ekTVlRFHOXq4UCv2IlCXfvqpqtftvUjaYXCjR",
+	"YJrkKDNBa/1pcpEIVI1gQBVWEogeCqqgEq7MkDSh+qPfGhS7JE0YqTC5SMxnSZrIrMCK6KXUrtYvpBKU",
+	"rZObmzSkp+INU/qr/soF30JF2M6trThYWqYWtdOEq+a4Ik2pkovvzs/TpCLXtGoq85f+kzL75+l3aUsf",
+	"ZQrXKJIbTaFAWXMm0Rzf9yR/j781KA2hGWcKLc2krkuamY2c/So14V8CCv5Z4Cq5SP7prGPNmX0rz14J",
+	"wd1S/Y1/T3JoF7tJkx84W5U0e4SF/Uo3afKWq594w/KHX/U9St6IDOEtV2DXvEmTDyiuUNhBD07Ca6ZQ",
+	"MFKCXRXch2nyN0YaVXBB/xcf4SR6q+nXboSe0J9ELXiNQlErlxVKSdY41h5ZcKHAvQa8rktCGWVrUAUC",
+	"msnSiFoK/K2hQm/2o5/7k/+QL39FKx6vM1yiWH/flJt3TVkGutGnL0epnJ6PXwpcoUCW4YLm4x1oQpeC",
+	"sKwAvEKxA4klZgpzUGRZIlAJdVOWmANnigNlwBlCxquKqvHe9NZqLqniYueW27/7/udpn9jYkay4yHDR",
+	"1DlR2LM+K1LKkV2ttSHV+0iBSE08AUnZukSzqY7+JeclEqYXmOS13bNn9olbGbRllO7wzFpPY+ditW/M",
+	"HTO6JllkwZwrzYd1yZfAr4xLQBBYcYXgh0GJV1jKF4DaxTjuteR0k0coMrSOV+2Wc0tZOTBTxVexE8Xk",
+	"fMC9Ae9DqT0o/bKYlP5MIFG4GJxkXyzGfN6rM3u4orCqS6LQntEX/+UNEJbDF3MYNyk45vW5s0GspWGj",
+	"M8Zfw6CjCNi74jG8Oqxp4yPVWKgssaSyipCt6dLGRBaYA1HAWRZo0b9prfHg4U/PA+gQQQ73o09DJUqN",
+	"bTPvteEwD+FknkhSopz9yzx5+hVqtt/8lmSDP30A/xGcWGOcgiJr4MJZ2qewLbh0uiiBCPR2+igjPLFo",
+	"+xW8/vGrLMQdTMMdnMBgtJOEAxbkvcOZMf8om9KCeYOBDwGL/qRaIzrtIUKQnfmbK1LeZqpLO2B8NJY4",
+	"P+PhbRodHfJMC7blFl8BgWVTbkAfgrF/cKJfv/3xrx9+eQslZQjbAhlIJZBUmGvN3Is3jtjipV77rbY9",
+	"fRc7kjneqIxXEalbljzbYA4VEmYtmt1PTaTEHKiSkBWYbSQsGwVbIoFx5dRHq/0SM9JIBMK4Krzsrggt",
+	"jQ4h06bmY2Ltk96xQT1JmjQsKwhb24clYcz8zw90dAWMiTn92x6RVEQ1Mg7X7LsQyshCmwpNsWaviRzt",
+	"9giTWxQSTp6dPwfOQDZZhlIGCCUwqfbJF38UVnk/HdJe89bvte9Y/UY6xh4Q4EuvOOONl0SqnpgaWW7F",
+	"dCDUI6FtGdVJXbD3lsUH3JY7ZczhhIvUAspc7EA0LAVVEAVb3pRa2OJHbMUxapQN9ZaFrNylRsK1Wjpj",
+	"7dDnibWyRj+1IOtYQ8u6l/Mo+HTCGt35PmWcksJn5+eWhMDKW9nCHPMUsNS+qkBYUSGVUbJG4BMJXhoi",
+	"0qcZHydxJJhDU9hR3ClrZKa44NqFOxHoa7zXc0f6HvF9dYWxDAtpWYj6PQjMuMgxhxUXQBrFK6JoBnWz",
+	"bAPdkeQSpTGfdVHj07GAIR5tDSRu9NaQtGjPdyw3lFEt9wti9rXiotL/SzQkPFW0igIeu5T/ljL1p+dR",
+	"jmt1XmAbcY/mYXitFm7rtyJAYIb06pZUH4pb04fBCVqqerJdI8v1gmkiGsbs/3LOsBPFgwbZYKiAs+kI",
+	"YNlV006w+od2SMbf0FgYVvtc46GT6bKSdzhXq22jIx2cRUBUt9Ke/f3M+eZllmGtcCJZssVlwfnmiXTO",
+	"1cYxJt9j9JvKTsVPuDAohJiECmdjJDWVkvFT2ElP/vLqEs6opfHMBubyzLyTT18AWUr9lfMKIJuln0+v",
+	"LbXr9xQm6THKOe0WbqZP7w3PSHnZRg17ArMj+Pu2/f49rr4ijnr9YxtKBVHU48dK74c5lIPBUC+YdOHT",
+	"rbNksTOM0NYeluIGanABFRdtNGzRVUgOXpOq1rv8mJAs4w1T1j4pcq2p8No7PpyB1XPkvSsJi4u/Uy3F",
+	"++B2S1Wh8dZCNOzflTClkYGrzPQsfWNykBwbN9zWAGnqf9AjY1M6IoPl4ynGcfzj8ettAJk+s58vL9+1",
+	"sYE1IaSEjOhjM5jUnekRocBAIkNI3e7LH1rqj/wYiNSd2b4c+xgKkGritDaxE45oVGK+3UfZvvz6MRnG",
+	"QZHHjJBBiokyKLV5hIwoUvI10JXxDXitvekRGcojRDKwv7dOlf9yhULQHDVBWq8dta4KsLJ0yiihtwpz",
+	"rUV0RMZTOemxqeE7p4WPYJrLgj8g13oncme2OYZ5wu+RdaF43ZFzds9jpk2HA5OonOS7sUE0Z2UBUVc1",
+	"0ZgtJ7VCDQi0SdScXCJYSTFJaamIiPN1GIQKNAKwtgV6+ZsOIQt6hUfic4/MNfkHDyqOuL8SObuzPwSd",
+	"j0DLdqZfQpc1SBQ29s3CEncE7pwWgIcORje4kgtX2IytX6EiOVFkoQ3jpIe+K8zt+f8wKelSktrhNoqf",
+	"mkexDEiQQPWi6iNJn6PZF06OsXbkA834xd0xvZnGY+evisqN+Z96bfT5ljJjYcwi4zlO5KMm6W0kisNF",
+	"b2MAQlTV8qxH7/F697uIx4e24L4j89BL3ntw+YDR254tfdixDPOJLVlLJBdLLCjLp9oRerVdF+8WRMKa",
+	"UIY5SNomJ0x+0eSw20xymDSwPrINB6mtnRA34UQquxECmVo4w7nXKLbfOn3f++20A+jnC8cBkHllCyCu",
+	"VmBNXFcTSCErkQjMYbkD0oZAMRtg1nLvb2U87iqJjCuMR60uM7iwWZ/xEfiUUZhutpzcoYJacL0Zl3ju",
+	"akRPZJDciHLa1j72c21/dqYTrZA7YWgfz8z8fpyM5OUV5vvggWSklgXf54lUxMSU9MpW9DCFleDVAK6y",
+	"lp1PJDgtghaIQMsRGdQvKVvIHcsSv29SINH+xulp+2dOr1DYEkdFpbTwoGEbxrcsXsucSD0Y2nt87erK",
+	"Lu3YprFaGqWxe0kaJLt9maVh3lLFyTBjj7I67tNjjM60cJg3i6aZ4KoN026HL9oxy90x/XEDHRjI84Hc",
+	"YBpNJ7bp/8P5msBD/S5ARugx7xtgdPX3h4MX9wge/tYqymQCxCQSDmcQGnbqZgLioI7xDhLFFc0QcmoD",
+	"ZReEPHz6J7bpN8YI/sz5ZqLKavpYeb5rvZ9Elpt2dtJWbODEZSqfptpcbQuaFdo8SYQVxTK3bVWNtJYp",
+	"klVeTKYh768EO2hf5VKd2uEpmD8qbbTd/23a4tShPu0qzOMcSwwei66Y9AJs64tDBvoVybTFLzFfY26m",
+	"oGvGRbyrTB/itIc85EMtcxfCViL2K8Ke4mVMON71jFCfdQWRi4qLyOG+xWsFNVkbvEuuCC37zWphwp5c",
+	"L2oUizraGPyf5JpWpATWVEs0ABSZEhSl6SI0Y4JuxvMYxDK1br5aSYyI9iXfIDOC6a5nCIpXFtWzdg9x",
+	"/ORt7GDnnlBzv0TCijea9W0c0Lac7aN5wDF/zIPDSoMOtnCT0a4+iVkjqNp90CbDNe0QSbMFaVThO/8N",
+	"b/Tjbs+FUrXVNL6h6D+nNk7Sz7obLNTdQjBfLSRKaT1E60tq+h9oSji/btVC6aM3dOiwQfzU+ve//s9l",
+	"ewfGkGPejunhNM/2U+O/2EeJJFW5fxr/xfQ0+oApW/GxOLiy8qkrK8Opg3LGjjqzDe3Ll+9ew4l2BWem",
+	"IufaoxQHvHa3O1ymXD6dzdmc6U9DB2vtVFOW/YcCO5zr8aNMwbfizOAycEpzRkrJgZhKvY2BzUUl8Nex",
+	"4HNYJ/ysoeiSq+LCtSyZ6hWIRq/R9lFROW9XSw2ZQSWSSjBNT1RpL/n5XUnYZzjRH9g6mO3Xcg6m3wk2",
+	"Z4pskHVTHqzRPZ2Bz6PoKG29xnzOPjsWnOqTZprJ8rM5uNBbmxR3Ts3I2VyLQUkzdH2vTlhe1iQrEJ7N",
+	"zjXeFqUTWHlxdrbdbmfEvJ5xsT5zY+XZm9c/vHr74dXps9n5rFBVaUANVSVGxOflu9dJmlyhkFa8vpud",
+	"z85dapORmiYXyb+aR2lSE1UYNR+2Nuhna2sLvTS8zpOLRKPQHpKwvSvBHbJn5+f3dodonIOP3CfqF4ik",
+	"3unz8++mpva0nvXvIaUdSjs0MLy0ZcxmU1VE7EwwKZWRq4yzFV03AvNB/UrCCeMgMROobO2XrGUXaITC",
+	"lXzSk080nRzPoFf2+7R3U/JjfI/dJ2fDm5Q36W2G2FuKekzsEmMv37Hn+mR8tI+e/MA79W59enj57Zq2",
+	"IuLr+Gmk9vyw8AVXNL+loPdSXIdbKlNguEWpbENqau24KpAKaNl5a0XQcFie2USEwZ1cqlgKWdMmwwYx",
+	"5r2A/pcL6xPbVu1n588seVRJoPkL2HKx0S+oa7edM4FGIPQ0rE3spkBUt8iTtiM47RIwzi25bSycQZi5",
+	"7Xz8NNMnt9D+es5cB9kSpfNaRIFzjaaprRcz2oAjd9niJy6vqMMssw8LWLU32tPEBrLgWwlI7D1Es4Na",
+	"8LVAKWfwkrmzGzS3zVnb3UbbdjzM/QnyRgFhQHPrCPt2qu9EuvAy8SWl77ktLN+LJg7j15vx5edn58/u",
+	"W/F73YwR3Y92Lf7/NAVtkL8yCWWv+BJObhFEp5EI+quc5BenXTdny6bcGKg8/LGAj867aAzUORc3Lgmj",
+	"K/uDAdN+6lM6YXteBd35LkHb3uk0AJX4ew0m8xy0bsx6QbexARVRWYFyzozxMre8uLZK7toN5kBk/3qt",
+	"w7QWalP1AugKNNStibR4mQptlufMJ7SphJKyjUtFdHd33K3j/lUIRiqN2oMrCDN4vdIfahiv19ROt4fv",
+	"gym5gBJXpuFjAu+bM/JXF+bMwfbWdejg/tSerQtxZ8OYQ4cX0MUI5mJHzBa197vDkEg+kCGauFIetUfn",
+	"D7Gqv4inFwxnvD5l+XjWobCPbJgWDMsAk24ZXF9v2WqvjMCJvT1kL3qaK0T+hrj1pqT9Ur90DsxaUIjR",
+	"+vQxjeXz8+eHB/lflDAD/nx4QPhzFPdgjo3iR39JYEmyjf0RgUCXXZZy9LMCdza4svgGBveDu/waYC6b",
+	"WiPK1ehnYXkGlsHdYSuq5qTWJV8ax2VyVXOm3xQk57yGkux4o+RTl0aRBTrQ5M1Sm4+gRm0ttGxyqkDw",
+	"rbswZ0y0Tc2kIDWzSNneyJ7BZTzrMdAzS+m2IEqPNzTMWVtQdv0sL+zIz1aBLqIa9DnMObq7fNqTqAJ3",
+	"c2Z7vtKIbo6MbV0S1rt2bH2IAa2y9QHT1refpXoU69uVbv6wvn9Y33uyvrLoX8psGUIU+IuIQaePNscB",
+	"Luys4R0scJe/PT5L1OU7v02m6NNjZRH7TXsxjepO4vcs3fcgrAZuG9dU8rV2Tc6ftRUCafM5A9nsp3IO",
+	"SWr6UBBgvwo8WsDXV6thEPGwXuxg/PA80i1kW+pWTVnu2qv07pcYdAgqfGv637Xgkw36Xota4BXljTTn",
+	"0QXjzlQbAz1WgVZFTJLQZhINvPb2nAtqTRxbw+gK41hpDtr0RwPUQ4Hu47KHFugDkOywQBsGOkTD/0HE",
+	"WeCaSqWDgGsqQ4kbXkWaRBcHxc8GU8fDCQ/iv03RaYiRy10bDprkv0lztW2fEz+0OV1leqAOz/10d+3j",
+	"rklV7yFiV+5QbnsECDZsZ4zAL9s06rb99665vl7c/5WbqMsJSmZWeHcsO6549o0wmO8k/gaJIG2FrlCG",
+	"oZW1kr4xutzByftXHy6hYd5+bgsUtq9L2l9I5auVqfypdM7Mb+rkgte+tlU3Yo0v4C9lg/CjKVkYyX4B",
+	"H/7rjcn22DrGC/hZ86s3NCeKPE3nTKCiAoOE1RNpGWuLQV32SBMxg5eH+kNND83z8z9Dw0qUBsBn41RN",
+	"W+o0WfSSsFhWxre3Pp77H3XUHosBwt/l5FBytkatJDLMBL5wYfmK2h9V3WCt/khfjJCEVhsPjQf3Ifwd",
+	"bC/FWr413jA1P7HW/yXMnvHBFEbQb2hMQtDu9/GTdoZh66F90msvtI+CDj/7IOjV+/hJGwirytbs7O+7",
+	"c0qPLDeZX9+cdUZqenb1XXLz6eb/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
