@@ -36,7 +36,9 @@ type Service interface {
 	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
 	ListTables(ctx context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
-	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
+	// RecordEvent records a lakeFS webhook event for the publication workers.
+	RecordEvent(ctx context.Context, event apigen.LakeFSHookEvent) (apigen.IcebergHookAccepted, error)
+	ListEvents(ctx context.Context, repository, state, after string, amount int) (apigen.IcebergEventList, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.

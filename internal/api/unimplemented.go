@@ -22,7 +22,3 @@ func (h *handlers) BulkPullIcebergTables(ctx context.Context, req apigen.BulkPul
 func (h *handlers) UnpublishIcebergTable(ctx context.Context, req apigen.UnpublishIcebergTableRequestObject) (apigen.UnpublishIcebergTableResponseObject, error) {
 	return nil, apperr.NotImplemented("unpublish is not implemented yet")
 }
-
-func (h *handlers) ListIcebergRemoteEvents(ctx context.Context, req apigen.ListIcebergRemoteEventsRequestObject) (apigen.ListIcebergRemoteEventsResponseObject, error) {
-	return nil, apperr.NotImplemented("the events listing is not implemented yet")
-}

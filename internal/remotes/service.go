@@ -23,6 +23,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/selector"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
@@ -41,6 +42,10 @@ type LakeFS interface {
 	WriteTable(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (string, error)
 	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
 	ResetStaged(ctx context.Context, repo, branch string, objs []lakefs.StagedObject) error
+	// ListTables finds the tables sel selects at a reference (publishing a whole branch).
+	ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*lakefs.TableListing, error)
+	// ChangedTables lists the tables that differ between two commits (publishing a commit).
+	ChangedTables(ctx context.Context, repo, from, to string) ([]lakefs.TableChange, error)
 }
 
 var _ LakeFS = (*lakefs.Locator)(nil)
@@ -75,6 +80,10 @@ type Service struct {
 	logger       *slog.Logger
 	checkAllowed func(ctx context.Context, remote config.Remote) error
 	now          func() time.Time
+	// subs are the remotes' auto_push subscriptions; wake nudges this process's event
+	// workers when an event is recorded.
+	subs []subscription
+	wake chan struct{}
 }
 
 // Options configure a Service.
@@ -98,6 +107,7 @@ func New(o Options) *Service {
 		logger:       o.Logger,
 		checkAllowed: o.CheckAllowed,
 		now:          time.Now,
+		wake:         make(chan struct{}, 1),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -106,6 +116,7 @@ func New(o Options) *Service {
 		s.remotes[r.Config.ID] = r
 		s.order = append(s.order, r.Config.ID)
 	}
+	s.subs = parseSubscriptions(o.Remotes, s.logger)
 	return s
 }
 

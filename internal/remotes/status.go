@@ -30,6 +30,8 @@ type TableStatus struct {
 	CurrentRemoteLocation string
 	CurrentLakeFSLocation string
 	Error                 string
+	// PendingEvents counts the record's repository's events not yet processed.
+	PendingEvents int
 }
 
 // statusParallelism bounds the backend calls one listing page makes at once.
@@ -58,6 +60,7 @@ func (s *Service) ListTables(ctx context.Context, catalogID, after string, amoun
 		}()
 	}
 	wg.Wait()
+	s.fillPendingEvents(ctx, out.Items)
 	return out, nil
 }
 

@@ -70,6 +70,7 @@ func (a apiService) ListTables(ctx context.Context, catalogID, after string, amo
 			CurrentRemoteLocation: ts.CurrentRemoteLocation, CurrentLakefsLocation: ts.CurrentLakeFSLocation,
 			TableUuid: r.TableUUID, SnapshotId: r.SnapshotID, Notes: r.Notes, Error: ts.Error,
 			UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt,
+			PendingEvents: ts.PendingEvents,
 		})
 	}
 	return out, nil
@@ -84,20 +85,6 @@ func (a apiService) ListOperations(ctx context.Context, catalogID, after string,
 		Results: make([]apigen.IcebergRemoteOperation, 0, len(page.Items))}
 	for _, op := range page.Items {
 		out.Results = append(out.Results, operation(op))
-	}
-	return out, nil
-}
-
-func (a apiService) AutoPush(ctx context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
-	results, err := a.svc.AutoPush(ctx, remotes.HookEvent{EventType: ev.EventType, RepositoryID: ev.RepositoryId,
-		BranchID: ev.BranchId, CommitID: ev.CommitId})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]apigen.IcebergAutoPushResult, 0, len(results))
-	for _, r := range results {
-		out = append(out, apigen.IcebergAutoPushResult{Remote: r.Remote, Namespace: r.Namespace, Table: r.Table,
-			DestinationNamespace: r.DestinationNamespace, DestinationTable: r.DestinationTable, Status: r.Status, Message: r.Message})
 	}
 	return out, nil
 }

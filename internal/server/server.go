@@ -47,6 +47,8 @@ type App struct {
 	Store   state.Store
 	Metrics *metrics.Metrics
 	remotes []registry.Entry
+	// stopWorkers stops the event workers and waits for them (nil when none run).
+	stopWorkers func()
 }
 
 // timedReader measures object-store reads of remote metadata.
@@ -62,6 +64,9 @@ func (t timedReader) ReadMetadata(ctx context.Context, location string) (md *rem
 
 // Close releases the store and the remote catalog connections.
 func (a *App) Close() error {
+	if a.stopWorkers != nil {
+		a.stopWorkers()
+	}
 	registry.Close(a.remotes)
 	return a.Store.Close()
 }
@@ -136,6 +141,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		CheckAllowed: authn.CheckAllowed,
 	})
 
+	m.Events(app.Service.EventStats)
+	if subscribed(cfg) {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			app.Service.RunEventWorkers(wctx, cfg.IcebergCatalog.Publications)
+		}()
+		app.stopWorkers = func() { cancel(); <-done }
+	}
+
 	app.Handler, err = api.NewHandler(api.Options{
 		Logger:       logger,
 		Authenticate: authenticator.Middleware,
@@ -153,6 +169,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	ok = true
 	return app, nil
+}
+
+// subscribed reports whether any remote has auto_push subscriptions (only then do event
+// workers run).
+func subscribed(cfg *config.Config) bool {
+	for _, r := range cfg.IcebergCatalog.Remotes {
+		if len(r.AutoPush) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // lakeFSCredentials chooses, per call, whose credential goes to lakeFS: the caller's own
