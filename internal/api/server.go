@@ -33,6 +33,7 @@ const DefaultMaxBodyBytes = 1 << 20
 type Service interface {
 	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error)
+	Unpublish(ctx context.Context, catalog string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	ListRemotes(ctx context.Context) ([]apigen.IcebergRemote, error)
 	ListTables(ctx context.Context, catalog, after string, amount int) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)

@@ -18,7 +18,3 @@ func (h *handlers) BulkPushIcebergTables(ctx context.Context, req apigen.BulkPus
 func (h *handlers) BulkPullIcebergTables(ctx context.Context, req apigen.BulkPullIcebergTablesRequestObject) (apigen.BulkPullIcebergTablesResponseObject, error) {
 	return nil, apperr.NotImplemented("bulk pull is not implemented yet")
 }
-
-func (h *handlers) UnpublishIcebergTable(ctx context.Context, req apigen.UnpublishIcebergTableRequestObject) (apigen.UnpublishIcebergTableResponseObject, error) {
-	return nil, apperr.NotImplemented("unpublish is not implemented yet")
-}

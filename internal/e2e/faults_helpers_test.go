@@ -96,7 +96,7 @@ func (f *faultEnv) remoteAt(table string) string {
 // files hashes every file under the env's temp dir except the SQLite databases (the state
 // store and the SQL remote, which legitimately change): the table's data, manifests and
 // metadata files.
-func (f *faultEnv) files() map[string]string {
+func (f *env) files() map[string]string {
 	out := map[string]string{}
 	err := filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -119,7 +119,7 @@ func (f *faultEnv) files() map[string]string {
 
 // requirePreserved fails unless every file of before still exists byte-identical (new
 // files may have appeared).
-func (f *faultEnv) requirePreserved(before map[string]string) {
+func (f *env) requirePreserved(before map[string]string) {
 	f.t.Helper()
 	now := f.files()
 	n := 0

@@ -16,10 +16,11 @@ import (
 // operation on the table finds the intent and reconciles the record with what the remote
 // and lakeFS actually show (docs/design.md section 7).
 type intent struct {
-	Op        string `json:"op"` // push | pull
+	Op        string `json:"op"` // push | pull | unpublish
 	RequestID string `json:"request_id,omitempty"`
 	User      string `json:"user,omitempty"`
 	// push: the remote went (or not) from PrevRemote ("" = no table) to Location.
+	// unpublish: the remote went (or not) from Location to no table.
 	Location   string `json:"location,omitempty"`
 	PrevRemote string `json:"prev_remote,omitempty"`
 	// push: what the record becomes once the push is known to have happened.
@@ -36,6 +37,8 @@ type intent struct {
 	// pull: exactly what the write stages on Branch (lakefs.WritePlan.Objects); reconcile
 	// resets these, where they still hold what the pull staged, and nothing else.
 	Staged []lakefs.StagedObject `json:"staged,omitempty"`
+	// unpublish: the record's status before, kept when the drop did not happen.
+	PrevStatus string `json:"prev_status,omitempty"`
 }
 
 func (in intent) encode() string {
@@ -91,6 +94,12 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 			return rec, err
 		}
 		rec.Status = state.StatusSynced
+	case "unpublish":
+		status, err := s.settleUnpublish(ctx, r, id, in)
+		if err != nil {
+			return rec, err // remote unreachable: cannot tell yet
+		}
+		rec.Status = status
 	}
 	s.logger.InfoContext(ctx, "reconciled an unfinished operation", "catalog", rec.Catalog,
 		"table", dotted(rec.Namespace, rec.Table), "op", in.Op, "request_id", in.RequestID, "status", rec.Status)

@@ -67,6 +67,10 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	if err != nil {
 		return plan, err
 	}
+	if found && rec.Status == state.StatusUnpublished {
+		return plan, plan.fail("sync_record", apperr.NotFound(
+			"table %s in remote catalog %q was un-published: push it again first", req.Source, req.Catalog))
+	}
 	if !found || rec.PushedLocation == "" {
 		return plan, plan.fail("sync_record", apperr.NotFound(
 			"table %s in remote catalog %q was never pushed from lakeFS: push it first", req.Source, req.Catalog))

@@ -43,6 +43,16 @@ func (a apiService) Pull(ctx context.Context, catalogID string, req apigen.Icebe
 	return toAPIPlan(plan), err
 }
 
+func (a apiService) Unpublish(ctx context.Context, catalogID string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error) {
+	plan, err := a.svc.Unpublish(ctx, remotes.UnpublishRequest{
+		Catalog: catalogID,
+		Table:   catalog.Ident{Namespace: req.Source.Namespace, Table: req.Source.Table},
+		Force:   req.Force,
+		DryRun:  dryRun,
+	})
+	return toAPIPlan(plan), err
+}
+
 func (a apiService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
 	var out []apigen.IcebergRemote
 	for _, r := range a.svc.ListRemotes() {

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +40,13 @@ type session struct {
 	nsSep string   // encoded namespace separator
 	query url.Values
 	uri   *url.URL
+	// unregister: the server advertises the spec's unregisterTable endpoint.
+	unregister bool
 }
+
+// unregisterEndpoint is how a server advertises the REST spec's unregisterTable in
+// /v1/config "endpoints" (third_party/iceberg/rest-catalog-open-api.yaml).
+const unregisterEndpoint = "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/unregister"
 
 // resolve reads /v1/config and applies iceberg-go's precedence (server defaults < client
 // settings < server overrides) to the keys this package needs.
@@ -70,6 +77,7 @@ func (s *session) resolve(ctx context.Context, base *url.URL, cfg config.RESTRem
 	if p := props["prefix"]; p != "" {
 		s.base = s.base.JoinPath(p)
 	}
+	s.unregister = slices.Contains(c.Endpoints, unregisterEndpoint)
 	s.nsSep = props["namespace-separator"]
 	if s.nsSep == "" {
 		s.nsSep = "%1F"
@@ -80,6 +88,7 @@ func (s *session) resolve(ctx context.Context, base *url.URL, cfg config.RESTRem
 type configResponse struct {
 	Defaults  map[string]string `json:"defaults"`
 	Overrides map[string]string `json:"overrides"`
+	Endpoints []string          `json:"endpoints"`
 }
 
 func (s *session) config(ctx context.Context) (configResponse, error) {
@@ -99,14 +108,33 @@ func (s *session) config(ctx context.Context) (configResponse, error) {
 	return out, nil
 }
 
+// nsPath is the namespace's resource under the negotiated prefix, plus more segments.
+func (s *session) nsPath(ns []string, more ...string) *url.URL {
+	levels := make([]string, len(ns))
+	for i, l := range ns {
+		levels[i] = url.PathEscape(l)
+	}
+	return s.base.JoinPath(append([]string{"namespaces", strings.Join(levels, s.nsSep)}, more...)...)
+}
+
+// unregisterTable posts the spec's unregister request: the table leaves the catalog, its
+// data and metadata files stay (the spec's guarantee, unlike a drop, which some servers
+// follow with their own clean-up).
+func (s *session) unregisterTable(ctx context.Context, id ourcatalog.Ident) error {
+	st, body, err := s.do(ctx, http.MethodPost, s.nsPath(id.Namespace, "tables", url.PathEscape(id.Table), "unregister"), nil)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK && st != http.StatusNoContent {
+		return remoteError(st, body)
+	}
+	return nil
+}
+
 // registerOverwrite posts {"name","metadata-location","overwrite":true} to the register
 // endpoint and returns the metadata location the server answered.
 func (s *session) registerOverwrite(ctx context.Context, id ourcatalog.Ident, loc string) (string, error) {
-	levels := make([]string, len(id.Namespace))
-	for i, l := range id.Namespace {
-		levels[i] = url.PathEscape(l)
-	}
-	u := s.base.JoinPath("namespaces", strings.Join(levels, s.nsSep), "register")
+	u := s.nsPath(id.Namespace, "register")
 	payload, err := json.Marshal(map[string]any{"name": id.Table, "metadata-location": loc, "overwrite": true})
 	if err != nil {
 		return "", err

@@ -132,9 +132,8 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 		return false, a.mapErr(err, nil, "re-point table %s", id)
 	}
 	// The server has no atomic re-point: drop without purge, then register.
-	c, st := track(ctx)
-	if err := a.cat.DropTable(c, ident(id)); err != nil {
-		return false, a.mapErr(err, st, "drop table %s before re-registering", id)
+	if err := a.drop(ctx, id, " before re-registering"); err != nil {
+		return false, err
 	}
 	if err := a.register(ctx, id, metadataLocation); err != nil {
 		// Put the table back where it was so that a failed re-point does not lose it.
@@ -167,13 +166,27 @@ func refusesOverwrite(err error) bool {
 	return false
 }
 
-// DropTable implements catalog.Adapter (purgeRequested=false: the files belong to lakeFS).
+// DropTable implements catalog.Adapter: the table leaves the catalog and no file is
+// deleted (the files belong to lakeFS).
 func (a *Adapter) DropTable(ctx context.Context, id ourcatalog.Ident) error {
 	mu := a.lock(id)
 	defer mu.Unlock()
+	return a.drop(ctx, id, "")
+}
+
+// drop removes the registration only: with the spec's unregisterTable where the server
+// advertises it, else with DELETE ...?purgeRequested=false (iceberg-go's DropTable sends
+// the parameter explicitly; PurgeTable is never called).
+func (a *Adapter) drop(ctx context.Context, id ourcatalog.Ident, why string) error {
+	if a.sess.unregister {
+		if err := a.sess.unregisterTable(ctx, id); err != nil {
+			return a.mapErr(err, nil, "unregister table %s%s", id, why)
+		}
+		return nil
+	}
 	c, st := track(ctx)
 	if err := a.cat.DropTable(c, ident(id)); err != nil {
-		return a.mapErr(err, st, "drop table %s", id)
+		return a.mapErr(err, st, "drop table %s%s", id, why)
 	}
 	return nil
 }

@@ -10,10 +10,10 @@
 // It serves GET /v1/config, the OAuth2 client-credentials token endpoint (tokens expire;
 // missing, unknown or expired tokens get 401), namespaces (create, load, exists, list) and
 // tables (load, exists, commit, register with and without "overwrite", drop with
-// purgeRequested). Table state is a map from identifier to metadata location held in memory;
-// LoadTable reads the real metadata from that location through iceberg-go's io, and commits
-// (from iceberg-go writers) apply the requested updates with iceberg-go and write the new
-// metadata file next to the old one, as a real catalog does.
+// purgeRequested, unregister when Options.Unregister). Table state is a map from identifier
+// to metadata location held in memory; LoadTable reads the real metadata from that location
+// through iceberg-go's io, and commits (from iceberg-go writers) apply the requested updates
+// with iceberg-go and write the new metadata file next to the old one, as a real catalog does.
 package resttest
 
 import (
@@ -98,6 +98,9 @@ type Options struct {
 	// with (e.g. s3.endpoint and keys for metadata in an S3-compatible store); none are
 	// needed for file:// locations.
 	IOProps iceberg.Properties
+	// Unregister advertises and serves the spec's unregisterTable (POST
+	// .../tables/{table}/unregister): the table leaves the catalog, its files stay.
+	Unregister bool
 }
 
 // Call is one request the stand-in served (after authentication and validation).
@@ -332,6 +335,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.listTables(w, strings.Split(segs[1], "\x1f"))
 	case len(segs) == 3 && segs[0] == "namespaces" && segs[2] == "register":
 		s.register(ctx, w, strings.Split(segs[1], "\x1f"), body)
+	case len(segs) == 5 && segs[0] == "namespaces" && segs[2] == "tables" && segs[4] == "unregister" &&
+		s.opts.Unregister && r.Method == http.MethodPost:
+		s.unregister(ctx, w, tableKey(strings.Split(segs[1], "\x1f"), segs[3]))
 	case len(segs) == 4 && segs[0] == "namespaces" && segs[2] == "tables":
 		s.table(ctx, w, r, strings.Split(segs[1], "\x1f"), segs[3], body)
 	default:
@@ -439,7 +445,11 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Prefix != "" {
 		overrides["prefix"] = s.opts.Prefix
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"defaults": map[string]string{}, "overrides": overrides, "endpoints": endpoints})
+	advertised := endpoints
+	if s.opts.Unregister {
+		advertised = append(slices.Clone(endpoints), "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/unregister")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"defaults": map[string]string{}, "overrides": overrides, "endpoints": advertised})
 }
 
 func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) {
@@ -629,6 +639,30 @@ func (s *Server) table(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	case http.MethodPost:
 		s.commit(ctx, w, k, loc, body)
 	}
+}
+
+// unregister removes the table and answers its last metadata location and metadata, as
+// the spec's unregisterTable does; no file is touched.
+func (s *Server) unregister(ctx context.Context, w http.ResponseWriter, k string) {
+	s.mu.Lock()
+	loc, ok := s.tables[k]
+	delete(s.tables, k)
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "NoSuchTableException", "table does not exist")
+		return
+	}
+	md, err := s.readMetadata(ctx, loc)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot read table metadata")
+		return
+	}
+	raw, err := json.Marshal(md)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "ServerErrorException", "cannot encode metadata")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"metadata-location": loc, "metadata": json.RawMessage(raw)})
 }
 
 // commit applies a CommitTableRequest the way a catalog does: check the requirements
