@@ -103,10 +103,15 @@ func (s *Service) runEvent(ctx context.Context, cfg config.Publications, owner s
 	if ctx.Err() != nil {
 		return // shutting down: the lease expires and another worker retries the event
 	}
-	ev.LastError, ev.NextAttemptAt = "", time.Time{}
+	ev.NextAttemptAt = time.Time{}
 	switch {
 	case out.Err == nil:
-		ev.State, ev.LastError = state.EventDone, out.Note
+		// A note says why nothing was published; otherwise the last failed attempt's
+		// error stays, as the event's history.
+		ev.State = state.EventDone
+		if out.Note != "" {
+			ev.LastError = out.Note
+		}
 	case out.Retry && ev.Attempts < cfg.MaxAttempts:
 		ev.State, ev.LastError = state.EventPending, apperr.PublicMessage(out.Err)
 		ev.NextAttemptAt = time.Now().Add(backoff(cfg, ev.Attempts))

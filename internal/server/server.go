@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api"
@@ -49,6 +50,8 @@ type App struct {
 	remotes []registry.Entry
 	// stopWorkers stops the event workers and waits for them (nil when none run).
 	stopWorkers func()
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // timedReader measures object-store reads of remote metadata.
@@ -63,12 +66,16 @@ func (t timedReader) ReadMetadata(ctx context.Context, location string) (md *rem
 }
 
 // Close releases the store and the remote catalog connections.
+// Closing twice does nothing more.
 func (a *App) Close() error {
-	if a.stopWorkers != nil {
-		a.stopWorkers()
-	}
-	registry.Close(a.remotes)
-	return a.Store.Close()
+	a.closeOnce.Do(func() {
+		if a.stopWorkers != nil {
+			a.stopWorkers()
+		}
+		registry.Close(a.remotes)
+		a.closeErr = a.Store.Close()
+	})
+	return a.closeErr
 }
 
 // New assembles the service from cfg.
