@@ -302,3 +302,56 @@ func (e *env) pendingEvents(remoteTable string) int {
 	e.t.Fatalf("table %s not listed", remoteTable)
 	return 0
 }
+
+// TestPublicationRetriesAreBounded: an event the remote keeps refusing is retried
+// max_attempts times and then failed; the branch's next event, once the remote is back,
+// publishes what the failed one could not (it diffs from the last published commit).
+func TestPublicationRetriesAreBounded(t *testing.T) {
+	e := newBackends(t, "pointer")
+	remoteDSN := pgtest.Schema(t)
+	u, err := url.Parse(remoteDSN)
+	require.NoError(t, err)
+	proxy := tcptest.StartProxy(t, u.Host)
+	u.Host = proxy.Addr
+	rc := config.Remote{ID: remoteID, Type: "sql", SQL: config.SQLRemote{Driver: "postgres", DSN: u.String(), CatalogName: "lakefs"},
+		Timeout: 2 * time.Second, MaxRetries: 0}
+	rc.AutoPush = []config.AutoPush{{Repository: repo, Branch: "main", Namespace: "*", Table: "*", CreateNamespace: true}}
+	cfg := e.baseConfig()
+	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
+	cfg.IcebergCatalog.Publications = fastPublications() // max_attempts 3
+	e.start(&cfg)
+
+	mainHead, _ := e.lake.GetCommit(repo, "main")
+	status, _ := e.postHook(hookEvent("post-commit", repo, "main", mainHead.ID), aliceHook)
+	require.Equal(t, 202, status)
+	e.waitEvents(time.Minute)
+	require.Equal(t, e.m1, remoteCatalog(t, "pgx", remoteDSN)["accounting.events"])
+
+	proxy.Stop()
+	orders := e.authorTable([]string{"sales"}, "orders", 2)
+	e.link("main", []string{"sales"}, "orders", orders, 1)
+	c1, err := e.client.Commit(ctx(t), repo, "main", "orders", nil)
+	require.NoError(t, err)
+	status, id := e.postHook(hookEvent("post-commit", repo, "main", c1), aliceHook)
+	require.Equal(t, 202, status)
+	e.waitEvents(time.Minute)
+	failed := e.event(id)
+	assert.Equal(t, "failed", failed.State)
+	assert.Equal(t, 3, failed.Attempts, "max_attempts")
+	assert.Contains(t, failed.LastError, "unavailable")
+	require.Len(t, failed.Results, 1)
+	assert.Equal(t, "failed", failed.Results[0].Outcome)
+
+	proxy.Restart()
+	m3 := e.authorTable([]string{"later"}, "events_v3", 5)
+	e.link("main", localNS, tableName, m3, 1)
+	c2, err := e.client.Commit(ctx(t), repo, "main", "events", nil)
+	require.NoError(t, err)
+	status, id = e.postHook(hookEvent("post-commit", repo, "main", c2), aliceHook)
+	require.Equal(t, 202, status)
+	e.waitEvents(time.Minute)
+	next := e.event(id)
+	assert.Equal(t, "done", next.State, next.LastError)
+	assert.Len(t, next.Results, 2, "the failed event's table and this event's")
+	assert.Equal(t, map[string]string{"accounting.events": m3, "sales.orders": orders}, remoteCatalog(t, "pgx", remoteDSN))
+}
