@@ -341,6 +341,11 @@ func TestPublicationRetriesAreBounded(t *testing.T) {
 	assert.Contains(t, failed.LastError, "unavailable")
 	require.Len(t, failed.Results, 1)
 	assert.Equal(t, "failed", failed.Results[0].Outcome)
+	metrics := e.call("GET", "/metrics", nil)
+	require.Equal(t, 200, metrics.Status)
+	assert.Contains(t, metrics.Body, `iceberg_remotes_events{state="failed"} 1`)
+	assert.Contains(t, metrics.Body, `iceberg_remotes_events{state="done"} 1`)
+	assert.Contains(t, metrics.Body, "iceberg_remotes_oldest_pending_event_age_seconds 0\n")
 
 	proxy.Restart()
 	m3 := e.authorTable([]string{"later"}, "events_v3", 5)

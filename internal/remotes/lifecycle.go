@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
@@ -15,7 +16,8 @@ import (
 // removes each remote table the branch's events published (no file is deleted), keep
 // leaves them. A remote table re-pushed since from elsewhere (its sync record no longer
 // names the commit the branch published) is left alone. The branch's cursor goes either
-// way: a branch created again under the name starts over.
+// way: a branch created again under the name starts over. An un-published table's result
+// has outcome "pushed" (the bulk outcomes name no un-publish) and message "un-published".
 func (s *Service) branchDeleted(ctx context.Context, ev state.Event) EventOutcome {
 	unpublish := map[string]bool{}
 	for _, sub := range s.subscriptionsFor(ev.Repository, ev.Branch) {
@@ -70,7 +72,11 @@ func (s *Service) unpublishPublication(ctx context.Context, p state.Publication)
 	if rec.Repository != p.Repository || rec.ResolvedCommit != p.CommitID {
 		res.Status, res.Outcome = 204, OutcomeUnchanged
 		res.Message = fmt.Sprintf("kept: re-pushed since the branch published it (now from %s at %s)", rec.Repository, rec.ResolvedCommit)
-	} else if _, err := s.Unpublish(ctx, UnpublishRequest{Catalog: p.Catalog, Table: dest, Operation: "auto-unpublish"}); err != nil {
+	} else if _, err := s.Unpublish(ctx, UnpublishRequest{Catalog: p.Catalog, Table: dest, Operation: "auto-unpublish"}); apperr.Is(err, http.StatusConflict) {
+		// Un-publish refuses a table that moved in the remote since (an engine committed
+		// to it): that work is kept, and said so.
+		res.Status, res.Outcome, res.Message = 204, OutcomeUnchanged, "kept: "+apperr.PublicMessage(err)
+	} else if err != nil {
 		res.Status, res.Outcome, res.Message = apperr.StatusOf(err), OutcomeFailed, apperr.PublicMessage(err)
 		return res
 	} else {

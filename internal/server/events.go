@@ -46,10 +46,16 @@ func (a apiService) ListEvents(ctx context.Context, repository, st, after string
 	return out, nil
 }
 
-// bulkResult is one table's result in the API's form.
+// bulkResult is one table's result in the API's form (a namespace is a list, never null).
 func bulkResult(r remotes.BulkResult) apigen.IcebergBulkResult {
+	ns := func(n []string) []string {
+		if n == nil {
+			return []string{}
+		}
+		return n
+	}
 	return apigen.IcebergBulkResult{Type: "table",
-		Source:      apigen.IcebergTableName{Namespace: r.Source.Namespace, Table: r.Source.Table},
-		Destination: apigen.IcebergTableName{Namespace: r.Destination.Namespace, Table: r.Destination.Table},
+		Source:      apigen.IcebergTableName{Namespace: ns(r.Source.Namespace), Table: r.Source.Table},
+		Destination: apigen.IcebergTableName{Namespace: ns(r.Destination.Namespace), Table: r.Destination.Table},
 		Status:      r.Status, Outcome: apigen.IcebergBulkResultOutcome(r.Outcome), Message: r.Message}
 }
