@@ -360,3 +360,54 @@ func TestPublicationRetriesAreBounded(t *testing.T) {
 	assert.Len(t, next.Results, 2, "the failed event's table and this event's")
 	assert.Equal(t, map[string]string{"accounting.events": m3, "sales.orders": orders}, remoteCatalog(t, "pgx", remoteDSN))
 }
+
+// TestPublicationsAcrossReplicas: two replicas on one PostgreSQL state store both run
+// workers; events posted to either are each processed once, a branch's in order.
+func TestPublicationsAcrossReplicas(t *testing.T) {
+	e := newBackends(t, "pointer")
+	rc, writer := sqlPostgres().setup(t, e.dir)
+	e.writer = writer
+	rc.AutoPush = []config.AutoPush{{Repository: repo, Branch: "*", Namespace: "accounting", Table: tableName,
+		DestinationNamespace: "{branch}", CreateNamespace: true}}
+	cfg := e.baseConfig()
+	cfg.State.Type = "postgres"
+	cfg.State.Postgres.ConnectionString = pgtest.Schema(t)
+	cfg.State.Postgres.MaxConnections = 12
+	cfg.IcebergCatalog.Remotes = []config.Remote{rc}
+	cfg.IcebergCatalog.Publications = fastPublications()
+	replicas := make([]*env, 2)
+	for i := range replicas {
+		inst := *e
+		inst.start(&cfg)
+		replicas[i] = &inst
+	}
+	raw, err := os.ReadFile(strings.TrimPrefix(e.m1, "file://"))
+	require.NoError(t, err)
+	latest := map[string]string{}
+	for _, b := range []string{"b1", "b2", "b3"} {
+		e.lake.CreateBranch(repo, b, "main")
+	}
+	for v := 1; v <= 8; v++ {
+		for i, b := range []string{"b1", "b2", "b3"} {
+			p := filepath.Join(e.dir, "versions", b, "metadata", fmt.Sprintf("%05d-%s.metadata.json", v, uuid.NewString()))
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			require.NoError(t, os.WriteFile(p, raw, 0o644))
+			latest[b] = "file://" + p
+			e.link(b, localNS, tableName, latest[b], 1)
+			c, err := e.client.Commit(ctx(t), repo, b, fmt.Sprintf("v%d", v), nil)
+			require.NoError(t, err)
+			status, _ := replicas[(v+i)%2].postHook(hookEvent("post-commit", repo, b, c), aliceHook)
+			require.Equal(t, 202, status)
+		}
+	}
+	all := replicas[0].waitEvents(time.Minute)
+	require.Len(t, all, 24)
+	for _, ev := range all {
+		assert.Equal(t, "done", ev.State, "event %d: %s", ev.ID, ev.LastError)
+		assert.Equal(t, 1, ev.Attempts, "event %d was claimed once", ev.ID)
+	}
+	remote := remoteCatalog(t, "pgx", rc.SQL.DSN)
+	for b, loc := range latest {
+		assert.Equal(t, loc, remote[b+"."+tableName], "branch %s ends at its newest commit", b)
+	}
+}
