@@ -14,6 +14,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat/gluetest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/pgtest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/tcptest"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
@@ -96,7 +97,7 @@ func startPostgres(t *testing.T, _ *peers.S3, _ string) remotePeer {
 	require.NoError(t, err)
 	schema := u.Query().Get("search_path")
 	pyURI := "postgresql+psycopg2://" + u.User.String() + "@" + u.Host + u.Path + "?options=" + url.QueryEscape("-csearch_path="+schema)
-	proxy := peers.StartTCPProxy(t, u.Host)
+	proxy := tcptest.StartProxy(t, u.Host)
 	viaProxy := *u
 	viaProxy.Host = proxy.Addr
 	q := viaProxy.Query()

@@ -127,12 +127,11 @@ func FuzzRequest(f *testing.F) {
 // (recordingService's short answer is enough for the handler tests but not spec-complete).
 type conformingService struct{ *recordingService }
 
-func (s conformingService) AutoPush(ctx context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
-	if _, err := s.recordingService.AutoPush(ctx, ev); err != nil {
-		return nil, err
+func (s conformingService) RecordEvent(ctx context.Context, ev apigen.LakeFSHookEvent) (apigen.IcebergHookAccepted, error) {
+	if _, err := s.recordingService.RecordEvent(ctx, ev); err != nil {
+		return apigen.IcebergHookAccepted{}, err
 	}
-	return []apigen.IcebergAutoPushResult{{Remote: "glue", Namespace: []string{"accounting"}, Table: "events",
-		DestinationNamespace: []string{"analytics"}, DestinationTable: "events", Status: http.StatusNoContent}}, nil
+	return apigen.IcebergHookAccepted{Id: 42, Message: "recorded"}, nil
 }
 
 func checkLocal(t *testing.T, l apigen.IcebergLocalTable) {

@@ -138,25 +138,6 @@ func (h *handlers) ListIcebergRemoteOperations(ctx context.Context, req apigen.L
 	return apigen.ListIcebergRemoteOperations200JSONResponse(list), nil
 }
 
-func (h *handlers) IcebergRemotesLakeFSHook(ctx context.Context, req apigen.IcebergRemotesLakeFSHookRequestObject) (apigen.IcebergRemotesLakeFSHookResponseObject, error) {
-	if req.Body == nil {
-		return nil, apperr.BadRequest("missing request body")
-	}
-	if h.svc == nil {
-		return nil, apperr.NotImplemented("no service configured")
-	}
-	results, err := h.svc.AutoPush(ctx, *req.Body)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range results {
-		if r.Status != http.StatusNoContent {
-			return apigen.IcebergRemotesLakeFSHook502JSONResponse{Results: results}, nil
-		}
-	}
-	return apigen.IcebergRemotesLakeFSHook200JSONResponse{Results: results}, nil
-}
-
 // pageSize applies lakeFS's amount rules: absent or 0 → 100, -1 → the maximum (1000).
 func pageSize(amount int) int {
 	switch {

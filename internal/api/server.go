@@ -38,7 +38,6 @@ type Service interface {
 	// ListTables lists the synced tables; repository and state filter them ("" for all).
 	ListTables(ctx context.Context, catalog, after string, amount int, repository, state string) (apigen.IcebergSyncedTableList, error)
 	ListOperations(ctx context.Context, catalog, after string, amount int) (apigen.IcebergRemoteOperationList, error)
-	AutoPush(ctx context.Context, event apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error)
 	// BulkPush pushes every selected table, calling emit with each table's result as it
 	// finishes (one call at a time), and returns the totals; an error means no table was
 	// touched.
@@ -47,6 +46,9 @@ type Service interface {
 	// calling emit with each table's result once the outcome is known; the totals' status
 	// is 200 or the first failure's. An error means no table was checked.
 	BulkPull(ctx context.Context, catalog string, req apigen.IcebergBulkPullRequest, dryRun bool, emit func(apigen.IcebergBulkResult)) (apigen.IcebergBulkTotals, error)
+	// RecordEvent records a lakeFS webhook event for the publication workers.
+	RecordEvent(ctx context.Context, event apigen.LakeFSHookEvent) (apigen.IcebergHookAccepted, error)
+	ListEvents(ctx context.Context, repository, state, after string, amount int) (apigen.IcebergEventList, error)
 }
 
 // ReadyCheck is one dependency /_ready reports on.

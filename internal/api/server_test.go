@@ -65,14 +65,18 @@ func (s *recordingService) Pull(ctx context.Context, catalog string, req apigen.
 	return s.plan("pull", dryRun), s.err
 }
 
-func (s *recordingService) AutoPush(_ context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
+func (s *recordingService) RecordEvent(_ context.Context, ev apigen.LakeFSHookEvent) (apigen.IcebergHookAccepted, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pages = append(s.pages, "hook "+ev.EventType+" "+ev.RepositoryId+"@"+ev.BranchId)
-	if s.err != nil {
-		return []apigen.IcebergAutoPushResult{{Remote: "glue", Status: apperr.StatusOf(s.err), Message: apperr.PublicMessage(s.err)}}, nil
-	}
-	return []apigen.IcebergAutoPushResult{{Remote: "glue", Status: 204}}, nil
+	return apigen.IcebergHookAccepted{Id: 7}, s.err
+}
+
+func (s *recordingService) ListEvents(_ context.Context, repository, state, after string, amount int) (apigen.IcebergEventList, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, fmt.Sprintf("events repository=%q state=%q after=%q amount=%d", repository, state, after, amount))
+	return apigen.IcebergEventList{Results: []apigen.IcebergEvent{}}, s.err
 }
 
 func (s *recordingService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
@@ -395,12 +399,20 @@ func TestDryRunAndListings(t *testing.T) {
 
 	hook := `{"event_type":"post-commit","repository_id":"repo1","branch_id":"main","commit_id":"abc","extra":1}`
 	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", hook)
-	assert.Equal(t, 200, r.status, r.body)
-	assert.JSONEq(t, `{"results":[{"remote":"glue","destination_namespace":null,"destination_table":"","status":204}]}`, r.body)
-	svc.err = apperr.Conflict("nope")
+	assert.Equal(t, 202, r.status, r.body)
+	assert.JSONEq(t, `{"id":7}`, r.body, "recorded: the workers publish it")
+	svc.err = apperr.New(503, "state store down")
 	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", hook)
-	assert.Equal(t, 502, r.status, "a failed automatic push is reported to lakeFS")
+	assert.Equal(t, 503, r.status, "an event that could not be recorded is reported to lakeFS")
 	svc.err = nil
+
+	r = do(t, srv, "GET", "/api/v1/iceberg/remotes/events?repository=repo1&state=pending&after=12&amount=3", "", "")
+	assert.Equal(t, 200, r.status, r.body)
+	assert.Equal(t, `events repository="repo1" state="pending" after="12" amount=3`, svc.pages[len(svc.pages)-1])
+	for _, bad := range []string{"?state=sleeping", "?after=abc", "?amount=1001"} {
+		r = do(t, srv, "GET", "/api/v1/iceberg/remotes/events"+bad, "", "")
+		assert.Equal(t, 400, r.status, bad)
+	}
 	r = do(t, srv, "POST", "/api/v1/iceberg/remotes/hooks/lakefs", "application/json", `{"repository_id":"repo1"}`)
 	assert.Equal(t, 400, r.status, "event_type is required")
 

@@ -142,7 +142,8 @@ type AzureStore struct {
 }
 
 type IcebergCatalog struct {
-	Remotes []Remote `yaml:"remotes"`
+	Remotes      []Remote     `yaml:"remotes"`
+	Publications Publications `yaml:"publications"`
 }
 
 // Remote is one external catalog the service can push to and pull from.
@@ -246,17 +247,6 @@ type HiveRemote struct {
 type LocationMap struct {
 	From string `yaml:"from"`
 	To   string `yaml:"to"`
-}
-
-// AutoPush subscribes a remote to lakeFS post-commit/post-merge events.
-type AutoPush struct {
-	Repository           string   `yaml:"repository"`
-	Branch               string   `yaml:"branch"` // glob pattern
-	Namespace            []string `yaml:"namespace"`
-	Table                string   `yaml:"table"`
-	DestinationNamespace []string `yaml:"destination_namespace"`
-	DestinationTable     string   `yaml:"destination_table"`
-	CreateNamespace      bool     `yaml:"create_namespace"`
 }
 
 // Remote returns the configured remote with the given id.

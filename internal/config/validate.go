@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 )
@@ -147,6 +146,7 @@ func (c *Config) Validate() error {
 			bad(key+".max_retries", "must not be negative")
 		}
 	}
+	validatePublications(c.IcebergCatalog.Publications, bad)
 	if c.ObjectStore.MaxMetadataBytes < 0 {
 		bad("object_store.max_metadata_bytes", "must not be negative")
 	}
@@ -157,31 +157,4 @@ func (c *Config) Validate() error {
 		bad("object_store.max_buffered_bytes", "must not be below object_store.max_metadata_bytes")
 	}
 	return errors.Join(errs...)
-}
-
-// validateAutoPush checks one automatic-push subscription: every field the webhook handler
-// matches on is set, the branch glob is valid path.Match syntax (a malformed one would
-// silently never match), and the service has its own lakeFS key (webhook pushes read lakeFS
-// with it; without it every webhook would fail).
-func validateAutoPush(key string, sub AutoPush, lakeFS LakeFS, bad func(key, format string, args ...any)) {
-	if sub.Repository == "" {
-		bad(key+".repository", "must not be empty")
-	}
-	if sub.Branch == "" {
-		bad(key+".branch", `must not be empty (a branch name or a path.Match glob such as "release-*")`)
-	} else if _, err := path.Match(sub.Branch, ""); err != nil {
-		bad(key+".branch", "invalid glob %q: %v", sub.Branch, err)
-	}
-	if len(sub.Namespace) == 0 || slices.Contains(sub.Namespace, "") {
-		bad(key+".namespace", "must be a non-empty list of non-empty names")
-	}
-	if sub.Table == "" {
-		bad(key+".table", "must not be empty")
-	}
-	if slices.Contains(sub.DestinationNamespace, "") {
-		bad(key+".destination_namespace", "must not contain empty names")
-	}
-	if lakeFS.AccessKeyID == "" || lakeFS.SecretAccessKey == "" {
-		bad(key, "automatic pushes read lakeFS with the service's own key: set lakefs.access_key_id and lakefs.secret_access_key")
-	}
 }

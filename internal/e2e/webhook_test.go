@@ -3,9 +3,7 @@ package e2e
 import (
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
-	"io"
-	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,49 +35,20 @@ func hookEvent(eventType, repository, branch, commitID string) map[string]any {
 	}
 }
 
-type hookResults struct {
-	Results []struct {
-		Remote               string   `json:"remote"`
-		Namespace            []string `json:"namespace"`
-		Table                string   `json:"table"`
-		DestinationNamespace []string `json:"destination_namespace"`
-		DestinationTable     string   `json:"destination_table"`
-		Status               int      `json:"status"`
-		Message              string   `json:"message"`
-	} `json:"results"`
-}
-
-// hook posts a webhook event as lakeFS does, authenticated with the header set in the
-// action file's `headers` (here alice's lakeFS access key, HTTP basic).
-func (e *env) hook(body any, authorization string) (int, hookResults) {
-	e.t.Helper()
-	raw, err := json.Marshal(body)
-	require.NoError(e.t, err)
-	req, err := http.NewRequest("POST", e.api.URL+hookPath, strings.NewReader(string(raw)))
-	require.NoError(e.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	res, err := e.api.Client().Do(req)
-	require.NoError(e.t, err)
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	var hr hookResults
-	if res.StatusCode == 200 || res.StatusCode == 502 {
-		require.NoError(e.t, json.Unmarshal(out, &hr), string(out))
-	}
-	return res.StatusCode, hr
-}
-
 func basicAuth(key, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret))
 }
 
-// TestAutoPushWebhook: lakeFS's post-commit / post-merge webhook pushes the subscribed
-// tables at the event's commit with the service's own lakeFS key; repeats, other branches,
-// other repositories and other events push nothing; a failing push answers 502 with one
-// result per table.
+// fastPublications are test-sized worker timings.
+func fastPublications() config.Publications {
+	return config.Publications{Workers: 2, PollInterval: 20 * time.Millisecond, InitialBackoff: 50 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond, Lease: 2 * time.Second, MaxAttempts: 3}
+}
+
+// TestAutoPushWebhook: lakeFS's webhook records the event (202) and a worker publishes the
+// subscribed table at the event's commit with the service's own lakeFS key; repeats, late
+// events, other branches, other repositories and other events publish nothing; a
+// publication that cannot succeed leaves the event failed with its result.
 func TestAutoPushWebhook(t *testing.T) {
 	for _, layout := range []string{"pointer", "hadoop"} {
 		t.Run(layout, func(t *testing.T) {
@@ -87,17 +56,18 @@ func TestAutoPushWebhook(t *testing.T) {
 			rc, writer := sqlSQLite().setup(t, e.dir)
 			e.writer = writer
 			remoteDB := "file:" + filepath.Join(e.dir, "remote.db")
+			// The single-table form of older configurations: literal namespace and table,
+			// a fixed destination, any etl-* branch.
 			rc.AutoPush = []config.AutoPush{
-				{Repository: repo, Branch: "etl-*", Namespace: localNS, Table: tableName,
-					DestinationNamespace: remoteNS, DestinationTable: tableName, CreateNamespace: true},
-				// release branches publish the table under another name, and a table that
-				// does not exist, whose push fails.
-				{Repository: repo, Branch: "release-*", Namespace: localNS, Table: tableName,
-					DestinationNamespace: remoteNS, DestinationTable: "events_release", CreateNamespace: true},
-				{Repository: repo, Branch: "release-*", Namespace: localNS, Table: "missing", CreateNamespace: true},
+				{Repository: repo, Branch: "etl-*", Namespace: "accounting", Table: tableName,
+					DestinationNamespace: "analytics", DestinationTable: tableName, CreateNamespace: true},
+				// release branches publish into a namespace that does not exist.
+				{Repository: repo, Branch: "release-*", Namespace: "accounting", Table: tableName,
+					DestinationNamespace: "nowhere", DestinationTable: "events_release"},
 			}
 			cfg := e.baseConfig()
 			cfg.IcebergCatalog.Remotes = []config.Remote{rc}
+			cfg.IcebergCatalog.Publications = fastPublications()
 			e.start(&cfg)
 			aliceKey := basicAuth("AKIAALICE", "alice-secret")
 			svcKey := basicAuth("AKIASVC", "svc-secret")
@@ -108,29 +78,33 @@ func TestAutoPushWebhook(t *testing.T) {
 			require.True(t, ok)
 			ev := hookEvent("post-commit", repo, "etl-42", head.ID)
 
-			// The webhook is an API call like any other: no credential, no push.
-			status, _ := e.hook(ev, "")
+			// The webhook is an API call like any other: no credential, nothing recorded.
+			status, _ := e.postHook(ev, "")
 			assert.Equal(t, 401, status)
-			status, _ = e.hook(ev, basicAuth("AKIAALICE", "wrong"))
+			status, _ = e.postHook(ev, basicAuth("AKIAALICE", "wrong"))
 			assert.Equal(t, 401, status)
-			assert.Empty(t, e.tables())
+			assert.Empty(t, e.events(nil))
 
 			// A user's own call forwards the user's credential to lakeFS...
 			r := e.push(pushOpts{dryRun: true, createNS: true})
 			require.Equal(t, 200, r.Status, r.Body)
 			assert.Equal(t, "Bearer "+e.token, e.lake.LastRequestHeader("getObject").Get("Authorization"))
 
-			// ...the webhook pushes with the service's key, at the event's commit.
-			status, res := e.hook(ev, aliceKey)
-			require.Equal(t, 200, status)
-			require.Len(t, res.Results, 1)
-			got := res.Results[0]
-			assert.Equal(t, remoteID, got.Remote)
-			assert.Equal(t, localNS, got.Namespace)
-			assert.Equal(t, tableName, got.Table)
-			assert.Equal(t, remoteNS, got.DestinationNamespace)
-			assert.Equal(t, tableName, got.DestinationTable)
-			assert.Equal(t, 204, got.Status, got.Message)
+			// ...the event is published with the service's key, at the event's commit.
+			status, id := e.postHook(ev, aliceKey)
+			require.Equal(t, 202, status)
+			require.NotZero(t, id)
+			e.waitEvents(30 * time.Second)
+			got := e.event(id)
+			assert.Equal(t, "done", got.State, got.LastError)
+			assert.Equal(t, 1, got.Attempts)
+			assert.Equal(t, head.ID, got.CommitID)
+			require.Len(t, got.Results, 1)
+			assert.Equal(t, localNS, got.Results[0].Source.Namespace)
+			assert.Equal(t, tableName, got.Results[0].Source.Table)
+			assert.Equal(t, remoteNS, got.Results[0].Destination.Namespace)
+			assert.Equal(t, 204, got.Results[0].Status)
+			assert.Equal(t, "pushed", got.Results[0].Outcome)
 			assert.Equal(t, m3, e.remoteLocation(), "the remote points at the commit's metadata")
 			assert.Equal(t, svcKey, e.lake.LastRequestHeader("getObject").Get("Authorization"), "lakeFS reads used the service key")
 			assert.Equal(t, map[string]string{tableName: "in_sync"}, e.tables())
@@ -142,74 +116,85 @@ func TestAutoPushWebhook(t *testing.T) {
 			assert.Equal(t, head.ID, ops[0].ReferenceID, "pushed at the event's commit, not the branch")
 			assert.Equal(t, head.ID, ops[0].Commit)
 			assert.Equal(t, m3, ops[0].Metadata)
-			assert.Equal(t, "alice", ops[0].User)
+			assert.Equal(t, "lakefs-events", ops[0].User)
 			prev := previousRemoteLocation(t, remoteDB)
 
-			// A repeated event changes nothing.
+			// A repeated event is recorded and publishes nothing.
 			commits := e.lake.Calls("commit")
-			status, res = e.hook(ev, aliceKey)
-			require.Equal(t, 200, status)
-			require.Len(t, res.Results, 1)
-			assert.Equal(t, 204, res.Results[0].Status)
+			status, id = e.postHook(ev, aliceKey)
+			require.Equal(t, 202, status)
+			e.waitEvents(30 * time.Second)
+			got = e.event(id)
+			assert.Equal(t, "done", got.State)
+			assert.Contains(t, got.LastError, "already published")
+			assert.Empty(t, got.Results)
 			assert.Equal(t, m3, e.remoteLocation())
 			assert.Equal(t, prev, previousRemoteLocation(t, remoteDB), "the remote table was not re-committed")
 			assert.Equal(t, commits, e.lake.Calls("commit"))
-			assert.Equal(t, map[string]string{tableName: "in_sync"}, e.tables())
+			assert.Len(t, e.auditLog(remoteID, 100), 1)
 
-			// Other branches, other repositories and other events push nothing.
+			// Other branches, other repositories and other events are not recorded.
 			mainHead, _ := e.lake.GetCommit(repo, "main")
-			nOps := len(e.auditLog(remoteID, 100))
+			nEvents := len(e.events(nil))
 			for _, other := range []map[string]any{
 				hookEvent("post-merge", repo, "main", mainHead.ID),
 				hookEvent("post-commit", "other-repo", "etl-42", head.ID),
 				hookEvent("pre-commit", repo, "etl-42", head.ID),
-				hookEvent("post-create-branch", repo, "etl-43", head.ID),
+				hookEvent("post-create-branch", repo, "feature-1", head.ID),
 				hookEvent("post-create-tag", repo, "etl-42", head.ID),
 			} {
-				status, res = e.hook(other, aliceKey)
-				assert.Equal(t, 200, status, "%v", other)
-				assert.Empty(t, res.Results, "%v", other)
+				status, id = e.postHook(other, aliceKey)
+				assert.Equal(t, 202, status, "%v", other)
+				assert.Zero(t, id, "%v", other)
 			}
-			assert.Len(t, e.auditLog(remoteID, 100), nOps, "nothing was attempted")
-			assert.Equal(t, map[string]string{tableName: "in_sync"}, e.tables())
+			assert.Len(t, e.events(nil), nEvents, "nothing was recorded")
+			assert.Len(t, e.auditLog(remoteID, 100), 1, "nothing was attempted")
 
-			// A later commit moves the table: the next event re-points the remote table.
+			// A later commit moves the table: its event re-points the remote table, after
+			// asking lakeFS what changed since the published commit.
+			diffs := e.lake.Calls("diffRefs")
 			m4 := e.appendOnBranch(m3, 1)
 			head2, _ := e.lake.GetCommit(repo, "etl-42")
-			status, res = e.hook(hookEvent("post-commit", repo, "etl-42", head2.ID), aliceKey)
-			require.Equal(t, 200, status)
-			require.Len(t, res.Results, 1)
-			assert.Equal(t, 204, res.Results[0].Status, res.Results[0].Message)
+			status, id = e.postHook(hookEvent("post-commit", repo, "etl-42", head2.ID), aliceKey)
+			require.Equal(t, 202, status)
+			e.waitEvents(30 * time.Second)
+			got = e.event(id)
+			assert.Equal(t, "done", got.State, got.LastError)
+			require.Len(t, got.Results, 1)
+			assert.Equal(t, "pushed", got.Results[0].Outcome)
 			assert.Equal(t, m4, e.remoteLocation())
+			assert.Equal(t, diffs+1, e.lake.Calls("diffRefs"))
 
 			// The first commit's event, delivered late (lakeFS runs post-* hooks
 			// asynchronously, so two quick commits' events may arrive in either order), must
 			// not roll the remote table back to the older commit.
-			nOps = len(e.auditLog(remoteID, 100))
-			status, res = e.hook(ev, aliceKey)
-			require.Equal(t, 200, status)
-			require.Len(t, res.Results, 1)
-			assert.Equal(t, 204, res.Results[0].Status)
-			assert.Contains(t, res.Results[0].Message, "superseded")
+			nOps := len(e.auditLog(remoteID, 100))
+			status, id = e.postHook(ev, aliceKey)
+			require.Equal(t, 202, status)
+			e.waitEvents(30 * time.Second)
+			got = e.event(id)
+			assert.Equal(t, "done", got.State)
+			assert.Contains(t, got.LastError, "superseded")
 			assert.Equal(t, m4, e.remoteLocation(), "a stale event does not roll the remote back")
 			assert.Len(t, e.auditLog(remoteID, 100), nOps, "a stale event attempts no push")
 			assert.Equal(t, map[string]string{tableName: "in_sync"}, e.tables())
 
-			// A post-merge into a release branch: one table pushes, the other fails; the
-			// answer is 502 with one result per subscribed table.
+			// A merge into a release branch whose destination namespace is missing (and
+			// not to be created): a failure no retry can fix fails the event at once.
 			e.lake.CreateBranch(repo, "release-1", "etl-42")
-			status, res = e.hook(hookEvent("post-merge", repo, "release-1", head2.ID), aliceKey)
-			require.Equal(t, 502, status)
-			require.Len(t, res.Results, 2)
-			byTable := map[string]int{}
-			for _, x := range res.Results {
-				byTable[x.DestinationTable] = x.Status
-				if x.Status != 204 {
-					assert.Contains(t, x.Message, "missing")
-				}
-			}
-			assert.Equal(t, map[string]int{"events_release": 204, "missing": 404}, byTable)
-			assert.Equal(t, map[string]string{tableName: "in_sync", "events_release": "in_sync"}, e.tables())
+			status, id = e.postHook(hookEvent("post-merge", repo, "release-1", head2.ID), aliceKey)
+			require.Equal(t, 202, status)
+			e.waitEvents(30 * time.Second)
+			got = e.event(id)
+			assert.Equal(t, "failed", got.State)
+			assert.Equal(t, 1, got.Attempts)
+			assert.Contains(t, got.LastError, "nowhere")
+			require.Len(t, got.Results, 1)
+			assert.Equal(t, 404, got.Results[0].Status)
+			assert.Equal(t, "failed", got.Results[0].Outcome)
+			failed := e.events(url.Values{"state": {"failed"}})
+			require.Len(t, failed, 1)
+			assert.Equal(t, id, failed[0].ID)
 			last := e.auditLog(remoteID, 100)[0]
 			assert.Equal(t, "auto-push", last.Operation)
 			assert.Equal(t, "failed", last.Outcome)

@@ -345,37 +345,72 @@ func (c *Client) StageObject(ctx context.Context, repo, branch, path, physicalAd
 
 // DiffBranchUncommitted lists all uncommitted changes on a branch (every page).
 func (c *Client) DiffBranchUncommitted(ctx context.Context, repo, branch string) ([]Change, error) {
+	return c.diffPages("diff branch", func(params pageParams) (*http.Response, []byte, *lakefsapi.DiffList, error) {
+		rsp, err := c.api.DiffBranchWithResponse(ctx, repo, branch, &lakefsapi.DiffBranchParams{Amount: params.amount, After: params.after})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return rsp.HTTPResponse, rsp.Body, rsp.JSON200, nil
+	})
+}
+
+// DiffRefs lists the objects that differ between two references (two-dot: the trees of
+// left and right compared directly), under prefix.
+func (c *Client) DiffRefs(ctx context.Context, repo, left, right, prefix string) ([]Change, error) {
+	twoDot := "two_dot"
+	return c.diffPages("diff refs", func(params pageParams) (*http.Response, []byte, *lakefsapi.DiffList, error) {
+		p := &lakefsapi.DiffRefsParams{Amount: params.amount, After: params.after, Type: &twoDot}
+		if prefix != "" {
+			pp := lakefsapi.PaginationPrefix(prefix)
+			p.Prefix = &pp
+		}
+		rsp, err := c.api.DiffRefsWithResponse(ctx, repo, left, right, p)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return rsp.HTTPResponse, rsp.Body, rsp.JSON200, nil
+	})
+}
+
+type pageParams struct {
+	amount *lakefsapi.PaginationAmount
+	after  *lakefsapi.PaginationAfter
+}
+
+// diffPages follows a diff listing's pages to the end.
+func (c *Client) diffPages(op string, fetch func(pageParams) (*http.Response, []byte, *lakefsapi.DiffList, error)) ([]Change, error) {
 	var out []Change
 	after := ""
-	amount := c.pageSize
+	amount := lakefsapi.PaginationAmount(c.pageSize)
 	for {
-		params := &lakefsapi.DiffBranchParams{Amount: &amount}
+		params := pageParams{amount: &amount}
 		if after != "" {
-			params.After = &after
+			a := lakefsapi.PaginationAfter(after)
+			params.after = &a
 		}
-		rsp, err := c.api.DiffBranchWithResponse(ctx, repo, branch, params)
+		hr, body, list, err := fetch(params)
 		if err != nil {
-			return nil, transportError("diff branch", err)
+			return nil, transportError(op, err)
 		}
-		if err := check("diff branch", rsp.HTTPResponse, rsp.Body, http.StatusOK); err != nil {
+		if err := check(op, hr, body, http.StatusOK); err != nil {
 			return nil, err
 		}
-		if rsp.JSON200 == nil {
-			return nil, badAnswer("diff branch")
+		if list == nil {
+			return nil, badAnswer(op)
 		}
-		for _, d := range rsp.JSON200.Results {
+		for _, d := range list.Results {
 			ch := Change{Path: d.Path, Type: string(d.Type), PathType: string(d.PathType)}
 			if d.SizeBytes != nil {
 				ch.SizeBytes = *d.SizeBytes
 			}
 			out = append(out, ch)
 		}
-		p := rsp.JSON200.Pagination
+		p := list.Pagination
 		if !p.HasMore {
 			return out, nil
 		}
 		if p.NextOffset == "" || p.NextOffset == after {
-			return nil, apperr.New(http.StatusBadGateway, "lakeFS: diff branch: pagination did not advance")
+			return nil, apperr.New(http.StatusBadGateway, "lakeFS: %s: pagination did not advance", op)
 		}
 		after = p.NextOffset
 	}

@@ -88,3 +88,29 @@ func (l *Locator) root(repo string) (layout, prefix string, err error) {
 		return "", "", apperr.New(http.StatusInternalServerError, "unknown table layout %q for repository %q", lay.Layout, repo)
 	}
 }
+
+// TableOfPath is the inverse of paths: the table an object path belongs to, if any (the
+// pointer object of a pointer-layout table; a file directly under a hadoop table's
+// metadata folder). ok is false for every other path, namespace markers included.
+func (l *Locator) TableOfPath(repo, path string) (namespace []string, table string, ok bool) {
+	layout, root, err := l.root(repo)
+	if err != nil {
+		return nil, "", false
+	}
+	if root != "" {
+		if path, ok = strings.CutPrefix(path, root+"/"); !ok {
+			return nil, "", false
+		}
+	}
+	parts := strings.Split(path, "/")
+	if layout == LayoutPointer {
+		if len(parts) < 3 || parts[len(parts)-1] != pointerFile {
+			return nil, "", false
+		}
+		return unescapeName(parts[:len(parts)-1])
+	}
+	if len(parts) < 4 || parts[len(parts)-2] != "metadata" || parts[len(parts)-1] == "" {
+		return nil, "", false
+	}
+	return unescapeName(parts[:len(parts)-2])
+}

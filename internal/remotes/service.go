@@ -59,6 +59,8 @@ type LakeFS interface {
 	ProtectCommit(ctx context.Context, repo, name, commit string) error
 	// DeleteBranch deletes a branch; one already gone is success.
 	DeleteBranch(ctx context.Context, repo, name string) error
+	// ChangedTables lists the tables that differ between two commits (publishing a commit).
+	ChangedTables(ctx context.Context, repo, from, to string) ([]lakefs.TableChange, error)
 }
 
 var _ LakeFS = (*lakefs.Locator)(nil)
@@ -93,6 +95,10 @@ type Service struct {
 	logger       *slog.Logger
 	checkAllowed func(ctx context.Context, remote config.Remote) error
 	now          func() time.Time
+	// subs are the remotes' auto_push subscriptions; wake nudges this process's event
+	// workers when an event is recorded.
+	subs []subscription
+	wake chan struct{}
 }
 
 // Options configure a Service.
@@ -116,6 +122,7 @@ func New(o Options) *Service {
 		logger:       o.Logger,
 		checkAllowed: o.CheckAllowed,
 		now:          time.Now,
+		wake:         make(chan struct{}, 1),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -124,6 +131,7 @@ func New(o Options) *Service {
 		s.remotes[r.Config.ID] = r
 		s.order = append(s.order, r.Config.ID)
 	}
+	s.subs = parseSubscriptions(o.Remotes, s.logger)
 	return s
 }
 

@@ -35,6 +35,8 @@ type TableStatus struct {
 	// was synced at; nil when the reference is not a branch or the count is unknown (not
 	// within the last commitsBehindLimit commits).
 	CommitsBehind *int
+	// PendingEvents counts the record's repository's events not yet processed.
+	PendingEvents int
 }
 
 // TableFilter narrows the live listing; zero fields select everything.
@@ -69,6 +71,7 @@ func (s *Service) ListTables(ctx context.Context, catalogID, after string, amoun
 			return state.Page[TableStatus]{}, storeError(err)
 		}
 		statuses := s.liveStatuses(ctx, r, page.Items)
+		s.fillPendingEvents(ctx, statuses)
 		if f.State == "" {
 			return state.Page[TableStatus]{Items: statuses, HasMore: page.HasMore, NextOffset: page.NextOffset}, nil
 		}

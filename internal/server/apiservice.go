@@ -82,6 +82,7 @@ func (a apiService) ListTables(ctx context.Context, catalogID, after string, amo
 			CurrentRemoteLocation: ts.CurrentRemoteLocation, CurrentLakefsLocation: ts.CurrentLakeFSLocation,
 			TableUuid: r.TableUUID, SnapshotId: r.SnapshotID, Notes: r.Notes, Error: ts.Error,
 			UpdatedBy: r.UpdatedBy, UpdatedAt: r.UpdatedAt, CommitsBehind: ts.CommitsBehind,
+			PendingEvents: ts.PendingEvents,
 		})
 		withHealth(&out.Results[len(out.Results)-1], r)
 	}
@@ -97,20 +98,6 @@ func (a apiService) ListOperations(ctx context.Context, catalogID, after string,
 		Results: make([]apigen.IcebergRemoteOperation, 0, len(page.Items))}
 	for _, op := range page.Items {
 		out.Results = append(out.Results, operation(op))
-	}
-	return out, nil
-}
-
-func (a apiService) AutoPush(ctx context.Context, ev apigen.LakeFSHookEvent) ([]apigen.IcebergAutoPushResult, error) {
-	results, err := a.svc.AutoPush(ctx, remotes.HookEvent{EventType: ev.EventType, RepositoryID: ev.RepositoryId,
-		BranchID: ev.BranchId, CommitID: ev.CommitId})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]apigen.IcebergAutoPushResult, 0, len(results))
-	for _, r := range results {
-		out = append(out, apigen.IcebergAutoPushResult{Remote: r.Remote, Namespace: r.Namespace, Table: r.Table,
-			DestinationNamespace: r.DestinationNamespace, DestinationTable: r.DestinationTable, Status: r.Status, Message: r.Message})
 	}
 	return out, nil
 }
@@ -171,11 +158,17 @@ func (a apiService) BulkPull(ctx context.Context, catalogID string, req apigen.I
 	return bulkTotals(t), nil
 }
 
-// bulkResult is one table's line of a bulk answer.
+// bulkResult is one table's line of a bulk answer (a namespace is a list, never null).
 func bulkResult(r remotes.BulkResult) apigen.IcebergBulkResult {
+	ns := func(n []string) []string {
+		if n == nil {
+			return []string{}
+		}
+		return n
+	}
 	return apigen.IcebergBulkResult{Type: "table",
-		Source:      apigen.IcebergTableName{Namespace: r.Source.Namespace, Table: r.Source.Table},
-		Destination: apigen.IcebergTableName{Namespace: r.Destination.Namespace, Table: r.Destination.Table},
+		Source:      apigen.IcebergTableName{Namespace: ns(r.Source.Namespace), Table: r.Source.Table},
+		Destination: apigen.IcebergTableName{Namespace: ns(r.Destination.Namespace), Table: r.Destination.Table},
 		Status:      r.Status, Outcome: apigen.IcebergBulkResultOutcome(r.Outcome), Message: r.Message}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api"
@@ -47,6 +48,10 @@ type App struct {
 	Store   state.Store
 	Metrics *metrics.Metrics
 	remotes []registry.Entry
+	// stopWorkers stops the event workers and waits for them (nil when none run).
+	stopWorkers func()
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // timedReader measures object-store reads of remote metadata.
@@ -61,9 +66,16 @@ func (t timedReader) ReadMetadata(ctx context.Context, location string) (md *rem
 }
 
 // Close releases the store and the remote catalog connections.
+// Closing twice does nothing more.
 func (a *App) Close() error {
-	registry.Close(a.remotes)
-	return a.Store.Close()
+	a.closeOnce.Do(func() {
+		if a.stopWorkers != nil {
+			a.stopWorkers()
+		}
+		registry.Close(a.remotes)
+		a.closeErr = a.Store.Close()
+	})
+	return a.closeErr
 }
 
 // New assembles the service from cfg.
@@ -137,6 +149,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		CheckAllowed: authn.CheckAllowed,
 	})
 
+	m.Events(app.Service.EventStats)
+	if subscribed(cfg) {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			app.Service.RunEventWorkers(wctx, cfg.IcebergCatalog.Publications)
+		}()
+		app.stopWorkers = func() { cancel(); <-done }
+	}
+
 	app.Handler, err = api.NewHandler(api.Options{
 		Logger:       logger,
 		Authenticate: authenticator.Middleware,
@@ -154,6 +177,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	ok = true
 	return app, nil
+}
+
+// subscribed reports whether any remote has auto_push subscriptions (only then do event
+// workers run).
+func subscribed(cfg *config.Config) bool {
+	for _, r := range cfg.IcebergCatalog.Remotes {
+		if len(r.AutoPush) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // lakeFSCredentials chooses, per call, whose credential goes to lakeFS: the caller's own

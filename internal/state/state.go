@@ -154,6 +154,8 @@ type Store interface {
 	// function that releases them all.
 	LockTables(ctx context.Context, keys []TableKey) (unlock func(), err error)
 
+	EventQueue
+
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

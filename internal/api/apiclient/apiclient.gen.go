@@ -127,9 +127,11 @@ func (e IcebergRemoteType) Valid() bool {
 
 // Defines values for IcebergRemoteOperationOperation.
 const (
-	AutoPush IcebergRemoteOperationOperation = "auto-push"
-	Pull     IcebergRemoteOperationOperation = "pull"
-	Push     IcebergRemoteOperationOperation = "push"
+	AutoPush      IcebergRemoteOperationOperation = "auto-push"
+	AutoUnpublish IcebergRemoteOperationOperation = "auto-unpublish"
+	Pull          IcebergRemoteOperationOperation = "pull"
+	Push          IcebergRemoteOperationOperation = "push"
+	Unpublish     IcebergRemoteOperationOperation = "unpublish"
 )
 
 // Valid indicates whether the value is a known member of the IcebergRemoteOperationOperation enum.
@@ -137,9 +139,13 @@ func (e IcebergRemoteOperationOperation) Valid() bool {
 	switch e {
 	case AutoPush:
 		return true
+	case AutoUnpublish:
+		return true
 	case Pull:
 		return true
 	case Push:
+		return true
+	case Unpublish:
 		return true
 	default:
 		return false
@@ -281,31 +287,6 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// IcebergAutoPushResult defines model for IcebergAutoPushResult.
-type IcebergAutoPushResult struct {
-	// DestinationNamespace Reference to one or more levels of a namespace
-	//
-	// Example: ["accounting","tax"]
-	DestinationNamespace IcebergNamespaceRef `json:"destination_namespace"`
-	DestinationTable     string              `json:"destination_table"`
-	Message              *string             `json:"message,omitempty"`
-
-	// Namespace Reference to one or more levels of a namespace
-	//
-	// Example: ["accounting","tax"]
-	Namespace *IcebergNamespaceRef `json:"namespace,omitempty"`
-	Remote    string               `json:"remote"`
-
-	// Status 204 when pushed (or already in place), else the push's error status
-	Status int     `json:"status"`
-	Table  *string `json:"table,omitempty"`
-}
-
-// IcebergAutoPushResultList defines model for IcebergAutoPushResultList.
-type IcebergAutoPushResultList struct {
-	Results []IcebergAutoPushResult `json:"results"`
-}
-
 // IcebergBulkPullRequest defines model for IcebergBulkPullRequest.
 type IcebergBulkPullRequest struct {
 	Destination struct {
@@ -430,6 +411,13 @@ type IcebergEventState string
 type IcebergEventList struct {
 	Pagination Pagination     `json:"pagination"`
 	Results    []IcebergEvent `json:"results"`
+}
+
+// IcebergHookAccepted the webhook's answer once the event is recorded (or not acted on)
+type IcebergHookAccepted struct {
+	// Id the recorded event (GET /iceberg/remotes/events); absent when no subscription acts on the event
+	Id      *int64  `json:"id,omitempty"`
+	Message *string `json:"message,omitempty"`
 }
 
 // IcebergLocalTable defines model for IcebergLocalTable.
@@ -647,7 +635,7 @@ type LakeFSHookEvent struct {
 	BranchId   *string `json:"branch_id,omitempty"`
 	CommitId   *string `json:"commit_id,omitempty"`
 
-	// EventType post-commit and post-merge trigger pushes; other events are acknowledged and ignored
+	// EventType post-commit, post-merge, post-create-branch and post-delete-branch are recorded; other events are acknowledged and ignored
 	EventType    string  `json:"event_type"`
 	HookId       *string `json:"hook_id,omitempty"`
 	RepositoryId string  `json:"repository_id"`
@@ -833,26 +821,26 @@ type ClientInterface interface {
 	// Corresponds with GET /iceberg/remotes/events (the `ListIcebergRemoteEvents` operationId).
 	ListIcebergRemoteEvents(ctx context.Context, params *ListIcebergRemoteEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// IcebergRemotesLakeFSHookWithBody automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHookWithBody lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	//
-	// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-	// subscribes for the event's repository and branch, re-pointing existing remote tables
-	// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-	// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-	// answer), with one result per subscribed table either way.
+	// Records the event in the state store and answers 202 with its id; workers in every
+	// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+	// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+	// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+	// acts on is answered 202 without an id.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /iceberg/remotes/hooks/lakefs (the `IcebergRemotesLakeFSHook` operationId).
 	IcebergRemotesLakeFSHookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	//
-	// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-	// subscribes for the event's repository and branch, re-pointing existing remote tables
-	// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-	// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-	// answer), with one result per subscribed table either way.
+	// Records the event in the state store and answers 202 with its id; workers in every
+	// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+	// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+	// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+	// acts on is answered 202 without an id.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1004,13 +992,13 @@ func (c *Client) ListIcebergRemoteEvents(ctx context.Context, params *ListIceber
 	return c.Client.Do(req)
 }
 
-// IcebergRemotesLakeFSHookWithBody automatic push, called by a lakeFS webhook on post-commit / post-merge
+// IcebergRemotesLakeFSHookWithBody lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 //
-// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-// subscribes for the event's repository and branch, re-pointing existing remote tables
-// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-// answer), with one result per subscribed table either way.
+// Records the event in the state store and answers 202 with its id; workers in every
+// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+// acts on is answered 202 without an id.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1027,13 +1015,13 @@ func (c *Client) IcebergRemotesLakeFSHookWithBody(ctx context.Context, contentTy
 	return c.Client.Do(req)
 }
 
-// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 //
-// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-// subscribes for the event's repository and branch, re-pointing existing remote tables
-// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-// answer), with one result per subscribed table either way.
+// Records the event in the state store and answers 202 with its id; workers in every
+// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+// acts on is answered 202 without an id.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1904,26 +1892,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /iceberg/remotes/events (the `ListIcebergRemoteEvents` operationId).
 	ListIcebergRemoteEventsWithResponse(ctx context.Context, params *ListIcebergRemoteEventsParams, reqEditors ...RequestEditorFn) (*ListIcebergRemoteEventsResponse, error)
 
-	// IcebergRemotesLakeFSHookWithBodyWithResponse automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHookWithBodyWithResponse lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	//
-	// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-	// subscribes for the event's repository and branch, re-pointing existing remote tables
-	// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-	// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-	// answer), with one result per subscribed table either way.
+	// Records the event in the state store and answers 202 with its id; workers in every
+	// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+	// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+	// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+	// acts on is answered 202 without an id.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /iceberg/remotes/hooks/lakefs (the `IcebergRemotesLakeFSHook` operationId).
 	IcebergRemotesLakeFSHookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IcebergRemotesLakeFSHookResponse, error)
 
-	// IcebergRemotesLakeFSHookWithResponse automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHookWithResponse lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	//
-	// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-	// subscribes for the event's repository and branch, re-pointing existing remote tables
-	// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-	// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-	// answer), with one result per subscribed table either way.
+	// Records the event in the state store and answers 202 with its id; workers in every
+	// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+	// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+	// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+	// acts on is answered 202 without an id.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2169,21 +2157,19 @@ func (r ListIcebergRemoteEventsResponse) ContentType() string {
 type IcebergRemotesLakeFSHookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *IcebergAutoPushResultList
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *IcebergHookAccepted
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
-	// JSON502 the response for an HTTP 502 `application/json` response
-	JSON502 *IcebergAutoPushResultList
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *ServerError
 }
 
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r IcebergRemotesLakeFSHookResponse) GetJSON200() *IcebergAutoPushResultList {
-	return r.JSON200
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r IcebergRemotesLakeFSHookResponse) GetJSON202() *IcebergHookAccepted {
+	return r.JSON202
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2194,11 +2180,6 @@ func (r IcebergRemotesLakeFSHookResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r IcebergRemotesLakeFSHookResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
-}
-
-// GetJSON502 returns the response for an HTTP 502 `application/json` response
-func (r IcebergRemotesLakeFSHookResponse) GetJSON502() *IcebergAutoPushResultList {
-	return r.JSON502
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
@@ -2744,13 +2725,13 @@ func (c *ClientWithResponses) ListIcebergRemoteEventsWithResponse(ctx context.Co
 	return ParseListIcebergRemoteEventsResponse(rsp)
 }
 
-// IcebergRemotesLakeFSHookWithBodyWithResponse automatic push, called by a lakeFS webhook on post-commit / post-merge
+// IcebergRemotesLakeFSHookWithBodyWithResponse lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 //
-// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-// subscribes for the event's repository and branch, re-pointing existing remote tables
-// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-// answer), with one result per subscribed table either way.
+// Records the event in the state store and answers 202 with its id; workers in every
+// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+// acts on is answered 202 without an id.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2763,13 +2744,13 @@ func (c *ClientWithResponses) IcebergRemotesLakeFSHookWithBodyWithResponse(ctx c
 	return ParseIcebergRemotesLakeFSHookResponse(rsp)
 }
 
-// IcebergRemotesLakeFSHookWithResponse automatic push, called by a lakeFS webhook on post-commit / post-merge
+// IcebergRemotesLakeFSHookWithResponse lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 //
-// Pushes, at the event's commit, every table that iceberg_catalog.remotes[].auto_push
-// subscribes for the event's repository and branch, re-pointing existing remote tables
-// (force_update) with the service's own lakeFS key. A repeated event changes nothing.
-// Answers 200 when every push succeeded, 502 when one failed (lakeFS logs the hook's
-// answer), with one result per subscribed table either way.
+// Records the event in the state store and answers 202 with its id; workers in every
+// replica then publish, at the event's commit, the tables that iceberg_catalog.remotes[].auto_push
+// subscribes and that changed (or un-publish a deleted branch's tables), with retries.
+// GET /iceberg/remotes/events shows each event's progress. An event no subscription
+// acts on is answered 202 without an id.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3073,12 +3054,12 @@ func ParseIcebergRemotesLakeFSHookResponse(rsp *http.Response) (*IcebergRemotesL
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest IcebergAutoPushResultList
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest IcebergHookAccepted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON200 = &dest
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -3093,13 +3074,6 @@ func ParseIcebergRemotesLakeFSHookResponse(rsp *http.Response) (*IcebergRemotesL
 			return nil, err
 		}
 		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
-		var dest IcebergAutoPushResultList
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest ServerError

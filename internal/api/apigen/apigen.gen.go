@@ -293,31 +293,6 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// IcebergAutoPushResult defines model for IcebergAutoPushResult.
-type IcebergAutoPushResult struct {
-	// DestinationNamespace Reference to one or more levels of a namespace
-	//
-	// Example: ["accounting","tax"]
-	DestinationNamespace IcebergNamespaceRef `json:"destination_namespace"`
-	DestinationTable     string              `json:"destination_table"`
-	Message              string              `json:"message,omitempty"`
-
-	// Namespace Reference to one or more levels of a namespace
-	//
-	// Example: ["accounting","tax"]
-	Namespace IcebergNamespaceRef `json:"namespace,omitempty"`
-	Remote    string              `json:"remote"`
-
-	// Status 204 when pushed (or already in place), else the push's error status
-	Status int    `json:"status"`
-	Table  string `json:"table,omitempty"`
-}
-
-// IcebergAutoPushResultList defines model for IcebergAutoPushResultList.
-type IcebergAutoPushResultList struct {
-	Results []IcebergAutoPushResult `json:"results"`
-}
-
 // IcebergBulkPullRequest defines model for IcebergBulkPullRequest.
 type IcebergBulkPullRequest struct {
 	Destination struct {
@@ -442,6 +417,13 @@ type IcebergEventState string
 type IcebergEventList struct {
 	Pagination Pagination     `json:"pagination"`
 	Results    []IcebergEvent `json:"results"`
+}
+
+// IcebergHookAccepted the webhook's answer once the event is recorded (or not acted on)
+type IcebergHookAccepted struct {
+	// Id the recorded event (GET /iceberg/remotes/events); absent when no subscription acts on the event
+	Id      int64  `json:"id,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // IcebergLocalTable defines model for IcebergLocalTable.
@@ -659,7 +641,7 @@ type LakeFSHookEvent struct {
 	BranchId   string `json:"branch_id,omitempty"`
 	CommitId   string `json:"commit_id,omitempty"`
 
-	// EventType post-commit and post-merge trigger pushes; other events are acknowledged and ignored
+	// EventType post-commit, post-merge, post-create-branch and post-delete-branch are recorded; other events are acknowledged and ignored
 	EventType    string `json:"event_type"`
 	HookId       string `json:"hook_id,omitempty"`
 	RepositoryId string `json:"repository_id"`
@@ -769,7 +751,7 @@ type ServerInterface interface {
 	// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
 	// (GET /iceberg/remotes/events)
 	ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Request, params ListIcebergRemoteEventsParams)
-	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	// (POST /iceberg/remotes/hooks/lakefs)
 	IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request)
 	// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
@@ -811,7 +793,7 @@ func (_ Unimplemented) ListIcebergRemoteEvents(w http.ResponseWriter, r *http.Re
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 // (POST /iceberg/remotes/hooks/lakefs)
 func (_ Unimplemented) IcebergRemotesLakeFSHook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
@@ -1518,16 +1500,16 @@ type IcebergRemotesLakeFSHookResponseObject interface {
 	VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error
 }
 
-type IcebergRemotesLakeFSHook200JSONResponse IcebergAutoPushResultList
+type IcebergRemotesLakeFSHook202JSONResponse IcebergHookAccepted
 
-func (response IcebergRemotesLakeFSHook200JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
+func (response IcebergRemotesLakeFSHook202JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1556,20 +1538,6 @@ func (response IcebergRemotesLakeFSHook401JSONResponse) VisitIcebergRemotesLakeF
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type IcebergRemotesLakeFSHook502JSONResponse IcebergAutoPushResultList
-
-func (response IcebergRemotesLakeFSHook502JSONResponse) VisitIcebergRemotesLakeFSHookResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(502)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2283,7 +2251,7 @@ type StrictServerInterface interface {
 	// ListIcebergRemoteEvents lakeFS events recorded for automatic publication, newest first, with their state
 	// (GET /iceberg/remotes/events)
 	ListIcebergRemoteEvents(ctx context.Context, request ListIcebergRemoteEventsRequestObject) (ListIcebergRemoteEventsResponseObject, error)
-	// IcebergRemotesLakeFSHook automatic push, called by a lakeFS webhook on post-commit / post-merge
+	// IcebergRemotesLakeFSHook lakeFS webhook for publications (post-commit, post-merge, post-create-branch, post-delete-branch)
 	// (POST /iceberg/remotes/hooks/lakefs)
 	IcebergRemotesLakeFSHook(ctx context.Context, request IcebergRemotesLakeFSHookRequestObject) (IcebergRemotesLakeFSHookResponseObject, error)
 	// BulkPullIcebergTables pull every selected table back onto one lakeFS branch in one commit
@@ -2671,86 +2639,86 @@ func (sh *strictHandler) UnpublishIcebergTable(w http.ResponseWriter, r *http.Re
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Dzbctw4dr+CYlJlKUW1ZMe7lZUrD54ZT8abicextcmDpWqjydNNTKMBDgCq1XHp31MHAEGQRF9kXTy1",
-	"O28SCQIH537tL1khV7UUIIzOzr9kNVV0BQaU/e89XTBBDZPi9dyAwkeUc7l+s6rN5n8obyA7N6qBPCtB",
-	"F4rVuDQ7zxSYRgnCDKw0ofgpMRXT5Np+kmcMF/3WgNpkeSboCrLzzC7L8kwXFawoHmU2Nb7QRjGxyG5v",
-	"8xielWyEwVX9kyu5JisqNv5sI4mDZduhbpv41BLmtOEmO39+dpZnK3rDVs3K/of/MuH+PXmet/AxYWAB",
-	"KrtFCBXoWgoNFn3f0fID/NaAtoAWUhhwMNO65qywFzn9VSPgXyII/lnBPDvP/um0I82pe6tP3ygl/VH9",
-	"i39HS9Iedptn30sx56x4goPDSbd59k6aH2Ujysc/9QNo2agCyDtpiDvzNs8+groG5T56dBDeCgNKUE7c",
-	"qcQvzLO/CdqYSir2f/AEmOidhq/9F7hhwEStZA3KMMeXK9CaLmAsPbqSyhD/msBNzSkTTCyIqYCA3SxP",
-	"iKWC3xqm8LKfwt5XYaGc/QqOPd4WMAO1eN0Y+b7R1QfQVtCG4JWgjRfzKcqprmkB+/Dj937Xrv8A88zh",
-	"Kuxl6IxDQrHkMUJG7+4LgYKVNOmttaGm0WMyvDh7SdYVCFI3uoKSHElFKFdAyw1hgtScFnCcE+AaLGVw",
-	"2TPtCET8pmP1lGfbEDAgoYc430KIFFLDXQ4m+89MJ0iv7Dv7p1XgB+J8wFG3AQiqFN0kLuhO2QHsdw1f",
-	"vm84j/T3ViZNXWMOCkQBU1aOyYskmykqiorANagN0cChMFASi0zCNKkbzqEkUhiJFJcCSCFXK2bG8odX",
-	"q6VmRqqNP24feePleR/YFErmUhUwbeqSGuhZyDnlemT7azT2eI+cUI3AU6KZWHCwl+rgn0nJgYqB+PX3",
-	"cncOCunIn0wsM3rk2bOOU3hxFmJMnZ5E9w8spUE6LLicEXlt3RYgTh5I+IxwuAauXxFAN8hTrwUnlpMR",
-	"REEA+6d2x/mjHB/YrdKntFI3pvSAegPax1y7l/tRnrZwf6GAGpgOMNlnizGdd8rMDqoYWNWcGnA4+hJW",
-	"3hIqSvLFIuM2J554feosAWptyegdhq8h0EEA7DzxEFrtl7QxStFf5xw406sE2AiXbq0INUSKIpKif0Op",
-	"CQ7un19G7u3zlPl4CHkaClFudZt9j4rDPiRHl5mmHPTkXy6z468Qs93ql9Ml/PiRhEXkyCnjnBi6IFJ5",
-	"TXtM1pXUXhY1oQqCnj5ICW85tF1F3v7wVRriHqrhHkZg8LXnhD0a5IOPhR7MzPtNkyY+z4w0lN9lqwv3",
-	"wTbvIOy4/5reje3TDBnbUUvOCSWzhi8JIsHqP3KEr9/98NePv7wjnAlwDp82CugKSpTMnf7GAVe8wLPR",
-	"G93n4crGFHKV4LoZl8USSrICKpxGc/epqdZQEmY0KSoolprMGkPWVBMhjRcfFPsZFLTRQKiQpgq8O6eM",
-	"WxkCgarmU+b0E97Yej1ZnjWiqKhYuIecCmH/Ch96uCLCpIz+XVG0zRu3mty+i10ZXaGqQIiRvDa74a5H",
-	"hV6D0uQIvXgpiG6KArQ+Tnvk9smXgAonvFf7pNe+DXftG9ZwkY6wexj4IgjO+OKcatNjU8vLLZsOmHrE",
-	"tC2hOq6L7t6SeI/Z8lh2YVDuHMpSbYhqRE5MRQ1Zy4Yjs6VR7NgxqZQt9I6Egm9yy+Eoll5Ze+/zyGlZ",
-	"K5/IyBgPI68HPk86n55ZkzffJYzbY8IzB0Kk5R1vQQllFAzOmdLGClmj4JneGQ8i4dMgjhhzqAo7iDth",
-	"TeyUZlx3cMcCfYkPcr4/pnxzDaksIG1JCPieKCikKqEkcwykGyNX1LCC1M2sTcaMOJca9PmciRpjxzkM",
-	"6WhrwHGjtxakaYvfMd8wwZDvp9Teay7VCv/K0CU8MWyVdHjcUWEtE+bPL5MUR3GeQpsVGuc64MZM/dXv",
-	"BICCAtj1HaHeF7fmj+MnIFf1eLsGUeKBeaYaIdxfpRTQseJehWx9qIiy+cjBcqfmHWP1kbaPx9Ppkjrk",
-	"w/dhpsuc3wOvTtr2ZVcioPJDUi0/y4Lyi9bv3RFafFXy7U6RwNsf2mAgigOe3tv/MMwC7HXne+GQDwDu",
-	"nOdJ4TABW4ssI62xlIqspGrjOecfxODADV3VeMtPGS0K2QjjJMzQG4Qi8N8YOQO59eC951SkfRXneSFc",
-	"PfdszUyFHsNUNeLfjbIFqIGyL3CXvjjsBcd5vncVIYT+e/wytaUHMjo+nSQbe/DBA7uLS4E4++ni4n3r",
-	"3bpcF+WkoIg261V5nB7gzA44MnYK23sFpOUB5YcY+Q5nuyoZycR9GlvLFIYTEpXZtbsg25UhPiRHNiil",
-	"2S90lCRhgnBUj6SghnK5IGxuYyy4QXtwQI7tAJaM9O+dk72/XINSrAQECOXaQ+vz2HMHp04CeqdAzWlE",
-	"D2Q6GZEfmty8d2LzAKL5PO4jUq2HkXuTzRMsAP6ApIvZ656U+xBKaX2ibXdot/qVtNyMFaLFlYuyurz/",
-	"M01oSWsD6BCgSkRKzoA4TrFpVW2oStN1GEYpsAywcG0Q+jcMgip2DQd6mMG3RPD3IupBS2we9w9QWnM7",
-	"/RKbrEGqq3Fvpg64A8Ka7Qzw2OHUEuZ66ktz6cqyoSU1dIqKcauFvq+b27P/cVrNJ9XQ4DZGnvhHjbCh",
-	"r/3bPu8epAL8KD8Y+DgESiEFsStaGjviiQXIFdOHqbbvKPUfEnRa27DttRX2OzKU83GmhSxhS7plK7yN",
-	"BrW/pmu1Q+xytTTrwXu4UP4uws2honjowDM2oQ8eeT5iaLfjSh83ooByy5WcmtLTGVRMlNuq7b3SpQ+G",
-	"K6rJgjIBJdHMxn6268SqDChDopTONAgTG9A2VmSuNED9hon4Ic9uThbyBJ+e6CWrT6QFi/KTWuIa5V0Z",
-	"jLwapUCYqde+OzVru9brhZ1rt1uRftpsHEW5zhtbB/Apc6cKu9R4TgoOVEFJZhtC2zgqpSvsWf794Urm",
-	"Dui7L2cLaSAdIvtE2tQmwhIBZ8jDxtlZxxkbMKRWEi/t87RdSeWZjjIpSTvsSgW7qbs7FdSxakzFOI+Q",
-	"TgP9foyWlvwayl2+iBa01pXcZdlMQmVxdu0KYJCTuZKrgW8sWnI+08RLG2m9HtJSREflPiameiOKLNyb",
-	"VkDRfnl5bv8t2TUoVxFYMa0dlzdiKeRapEt/W/IcFvYeXbsyrBRdXTOCUVs9muVRbjhUJYKztK0Cab89",
-	"SDv5pYcop+3MYd9Mm2YLVV1MeDd/pf1mtjm0W7DXH9jj5z2JyDyZu2yz5fuTQ5HF+104LbEFfmiHpStX",
-	"P5678oDOyN9aQdmabbFZi/3pikac+J0I9a6TtQ4a1DUrgJTMReU+vHn8XFPq0j9bJfiTlMstRUnb9inL",
-	"TWv9NIjSTihQsoZZJeWSHPm06HGO6mpdsaJC9aSBzBnw0nUhNdpppkQKe7o15/lwFctBt6fU5sT7f2gK",
-	"7P8r1NvEKLZYgHJ1fP2KuB4Qb/PxIrRAXc6hXEBpP2YLIVW6vQrRs9327bOOjmxT5Qoau1l8RxUvRfb3",
-	"PfXSJ0pF9XQlVQJt7+DGkJourGdMrynj/a6tOO9Pb6Y1qGmd7JD9L3rDVpQT0axmYF1QEEYx0Ladzn4T",
-	"tfWdpZwnW/SV87mGBNNeyCUIy3J+lkYxuHb+v2jvkPaMgvYc3DwAaoeBNJnLBknfRgxt79UumAcUC2ge",
-	"ICuPWrniSybb2zQUjWJm8xGVge9eoZoVU9qYKoxpWNrg4+7OlTG1kyG5ZBCWMxdR4bNu3Ij5kRG7aqpB",
-	"a6f7WytRs/8EWwn6dW2mBlFv4cDAQf3YWu6//u9FO7BkwbFvx/BIVha7oQkrdkGi6Yrv3ias2L4NIpiJ",
-	"uRyzA3M698S5DJqceCfNakivkEn78vX7t+QI1cmpLez5PiEjCdz4URyfcNfHk0txKXBpbDqdhmo47z9U",
-	"0HmwwTPUOQk9KRNyEZmbS0G5loQWBdQ+WrZTZSTMzpHPcbnxMzqZM2mqc9+7Y4tgRDV4RttQxPRle1pu",
-	"wYwKmkwT2/3DDNq/z+85FZ/JES5w5TTXuORNR78l6lIYugTRbbm31Hc8ISHjgvHXYgHlpfjsSXCCmBZI",
-	"ZP3ZIi62wzZTXjL75eQS2YCzAnwDqGeW1zUtKiAvJmfoSSvuGVafn56u1+sJta8nUi1O/bf69Oe33795",
-	"9/HNyYvJ2aQyK27dFWY4JNjn9fu3WZ5dg9KOvZ5PziZnPkMqaM2y8+xf7aM8q6mprJif+k1O/Sb4bOF0",
-	"YeCGt2V2nqF/2fMRXBNHNPD34uzswQa+xqn8xPBXv86k8aYvz55v2zrAetofGss7/2vfh/GEnVWbzWpF",
-	"1caGidpYviqkmLNFo6AclME0ORKSaCgUGFdCpgvdhRAxc2VXuPmQMqddYuEwAr1x6/PeWOun9B27JafD",
-	"sdfb/C6fuJFS/CY1cdrLZOyYdU1/HeKi8OG9mpiuHp9/u+6lBPt6elquPdvPfNE87bdk9F7yan9vYU4E",
-	"rEEb15mZOz1uKmBuVg++RhDQHdanLsVg/U6pE87be+t554Q6wbQQP2sbV/NeJ6m1Gv6UqZfXiT/t09UE",
-	"LzZFc3opdDPDM2bWdVO9jaN+J7Q37ViFApeERDtnq8r4RzzppC/FUVzAPg44ikyLXIvWL1jCZkJe43Gu",
-	"BOu6PJ351K1JnVyK174Ve9A7a7N6Uevsn85euNdStN3p5MgfZdUWAoIYf6YvhbeSnoz4hXMyrb8dcNOO",
-	"8gGzQc+abpxB7OurvjHpAsgsFKG+k65O/SASOYxQb8cT64+gABJjn2lNoDZj/LG2DfwpdcSfzl58GyRQ",
-	"QzjY/KTwIwZedT+M4oq1k65y6/u1BQnP7m0iQgoSR/anUVz/Nerqi9cot6ezhi+t9z78sYlP3uChW9bZ",
-	"O/9dFgd87gcntpvOq3yLOnwT6TufDW61kPWZaZg5sGnuqCll0ssDWOW2oqaoUHM5LcWhMFJpZFjrlENJ",
-	"qO6Pvno323n/zLwibE7Q+66pdi48U2gpLkXInjNNOBNLnx3p5mr8RHB/TEHQlVWw3SUn5O0cF2JkgWci",
-	"M/VCjmhLqQiHuW1l2RKCWByFsYJL4SOJoKlrUCcOtz7qngzDIIx4SBe22KGLlFpsZ6/jKE0/kk7cMu79",
-	"NKqxNySHB8Y73pyIcrzrkNlHOmRokfqj5S1Z3TgHOXKTPW4I0473hOltXCYIbVfiS2/zXtvAl6RgPX5K",
-	"Nf3y7OX+j8IvktgP/rL/g/jnTB5A51rBT075z2ixdAP+kSz7evto5P/eCldX30DhfvSDqaHC1mb7qPEN",
-	"BpO4FoSWqOuitKxqMbXgcqbJkS9kowtWkoqWUtaE041sjD72mR10dwnQourUUpsiYVZs7TralMwQJdd+",
-	"mM2qaJctyolGYlHeTktPyEU6ETOQMwfpuqIGv7cwXIq2eu2bcV65Lz87ATpPStDnOA3q5+zQkpgKNpfC",
-	"dbPlCdkcKduaU9EbCXY2ZOQjb9G+/cTZk2jfrk70h/b9Q/s+kPbVVX9gsiUINZ3TG7UpoTqO/MJOG95D",
-	"A3cp5cMTV10K9tskr66eKrHZ7zhMSVSHid8zdz8As1p325omLhdomrw9a4sWLt9CB7zZzy7t49T8sVyA",
-	"3SLwZAFfX6yGQcTjWrG98cPLRGuS6/ObN5xv2jF3/ysJGIKq0HT/d834dAmhsaNWcM1ko/mmF4x7VW0V",
-	"9FgEWhGxP0nh2r2sex30uVTMqTixIKPhzLHQ7NXpT+ZQDxm675c9NkPvccn2M7QloPdo5D8IOytYMG0w",
-	"CGhz3Z7jhkNWW72LvezngqnD3YngxH+bOtjQR+abNhy0bR82zdX2mG75odbtha9HaifdDXfX++47YvEO",
-	"Cb1yjwrgE7hgw97JhPvlOlT9tf/eJTeUsPu/QJM0OVEVzzHvRhSH1fO+kQ/WzXg9fSIItdA16Di0cloy",
-	"dGHzDTn68ObjBWlE0J/rChSEKqBtGpuD0oSZ/FLY37splawtJWRjSN2oBbwi/8EbID8AB6/2XpGP//2z",
-	"zfaU9uEr8hPSq/dpSQ09zi+FAsMURAmrZ9oR1lV5u+wRAjEhr/c1o9q2npdnfyGN4KCtA1+MUzXtL0bZ",
-	"LDqnIpWVCb20T2f+R+27h/oA8W9mSsKlWAAKiY4zga98WD5nrsq3hNr8kb4YeRIoNsE1HgxfhOnywMXI",
-	"3+hv2IkVtcA/qXA43pvCiFogrUqIOhA/XaExjLsh3ZNex6N7FDUdugdR++CnK1QQTpSd2tndCuiFHkRp",
-	"M7+hX+yU1uz0+nl2e3X7/wEAAP//",
+	"7Fzdc9y2dv9XMGxnLHeoleJ67vTK0wcncW58mzqurds+eDVrLHl2iSwJMACo1daj/71zABAESXB3ZX0k",
+	"vTcvHoskgAOcr9/5wH5JMlHVggPXKrn4ktRU0go0SPPXe7pmnGom+OuVBomPaFmK7Zuq1rv/pmUDyYWW",
+	"DaRJDiqTrMZPk4tEgm4kJ0xDpQjFoUQXTJFrMyRNGH70awNyl6QJpxUkF4n5LEkTlRVQUVxK72p8obRk",
+	"fJ3c3qYhPZVouMav+isXYksqyndubS2IpWVqUTtNuGoOK9qUOrn45vw8TSp6w6qmMn/hn4zbP0+/SVv6",
+	"GNewBpncIoUSVC24AnN839L8A/zagDKEZoJrsDTTui5ZZjZy9otCwr8EFPyzhFVykfzTWceaM/tWnb2R",
+	"Uril+hv/luakXew2Tb4TfFWy7AkW9ivdpsk7oX8QDc8ff9UPoEQjMyDvhCZ2zds0+QjyGqQd9OgkvOUa",
+	"JKclsasS92Ga/I3TRhdCsv+FJziJ3mr42o3ACf1J1FLUIDWzclmBUnQNY+1RhZCauNcEbuqSMs74mugC",
+	"CJjJ0ohaSvi1YRI3+8nPfeU/FMtfwIrH2wyWINffNuXmfVOWgW706ctBaafn45cSViCBZ7Bg+XgHSOhS",
+	"Up4VBK5B7oiCEjINOdF0WQJhitRNWUJOBNeCME4EB5KJqmJ6vDfcWi0U00Lu3HL7d9//PO0TGzuSlZAZ",
+	"LJo6pxp61mdFSzWyqzUaUtxHSqhC4ilRjK9LMJvq6F8KUQLluMAkr+2ePbNP3MoELaNyh2fWeh47F6t9",
+	"Y+6Y0TXNIgvmQiMf1qVYEnFtXAIQCZXQQPwwUsI1lOoVAXQxjnstOd3kEYoMreNVu+XcUlYOzFTxVexE",
+	"MTkfcG/A+1BqD0q/KialP5NANSwGJ9kXizGf9+rMHq5oqOqSarBn9MV/eUsoz8kXcxi3KXHM63NnA1Ar",
+	"w0ZnjL+GQUcRsHfFY3h1WNPGR4pYqCyhZKqKkI10oTFRBeSEaiJ4FmjRv6HWePDwp5cBdIggh4fRp6ES",
+	"pca2mfdoOMxDcjJPFC1Bzf5lnjz/CjXbb35LuoEfPhL/ETmxxjglmq6JkM7SPifbQiini4pQCd5OH2WE",
+	"JxZtvyJvv/8qC3EP03APJzAY7SThgAX54HBmzD+qprRg3mDgQ8CiPylqRKc9VEq6M38LTcu7THVpB4yP",
+	"xhLnZzy8TaOjQ56hYFtuiRWhZNmUG4KHYOwfOcHX777/68ef35GScSDbAjhRWgKtIEfN3Is3jtjiJa79",
+	"Dm1P38WOZE40OhNVROqWpcg2kJMKKLcWze6npkpBTphWJCsg2yiybDTZUkW40E59UO2XkNFGAaFc6MLL",
+	"7oqy0ugQcDQ1nxJrn3DHBvUkadLwrKB8bR+WlHPzPz/Q0RUwJub073pESlPdqDhcs+9CKKMKNBVIMbLX",
+	"RI52e5SrLUhFTl6cvySCE9VkGSgVIJTApNonX/xRWOW9OqS95q3fa9+x+o10jD0gwJdeccYbL6nSPTE1",
+	"styK6UCoR0LbMqqTumDvLYsPuC13ypCTEyFTCyhzuSOy4SnRBdVkK5oShS1+xFYco0bZUG9ZyMtdaiQc",
+	"1dIZa4c+T6yVNfqJgoyxBsq6l/Mo+HTCGt35PmWcksIX5+eWhMDKW9mCHPKUQIm+qgCyYlJpo2SNhGeK",
+	"eGmISB8yPk7iSDCHprCjuFPWyExxwbULdyLQ13iv5470PeL75hpiGRbashDwPZGQCZlDTlZCEtpoUVHN",
+	"MlI3yzbQHUku1Yj5rIsan44FDPFoayBxo7eGpEV7vmO5YZyh3C+o2ddKyAr/lyAkPNWsigIeu5T/lnH9",
+	"p5dRjqM6L6CNuEfzcLjRC7f1OxEgIQN2fUeqD8Wt6ePgBJSqnmzXwHNcME1kw7n9Xy44dKJ40CAbDBVw",
+	"Nh0BLLtq2glW/9AOyfhPLBaG1T7XeOhkuqzkPc7VatvoSAdnERDVrbRnfz8KsXmdZVBrmEiWbGFZCLF5",
+	"ppxztXGMyfcY/WaqU/ETIQ0KoSahIvgYSU2lZPwUdtKTv7y5JGfM0nhmA3N1Zt6p568IXSr8ynkFopql",
+	"nw/XVuj6PYVJeoxyTruF2+nT+0lktLxso4Y9gdkR/H3Xfv8BVl8RR739vg2lgijq6WOlD8McysFgqBdM",
+	"uvDpzlmy2BlGaGsPSwsDNYQklZBtNGzRVUgO3NCqxl1+SmiWiYZra580vUEqvPaOD2dg9Rx570vK4+Lv",
+	"VEuLPrjdMl0g3lrIhv+7lqY0MnCVGc7SNyYHybFxw10NEFL/HY6MTemIDJaPpxjH8Y/Hr3cBZHhmP15e",
+	"vm9jA2tCaEkyisdmMKk70yNCgYFEhpC63Zc/tNQf+TEQqTuzfTn2MRSg1cRpbWInHNGoxHy7j7J9+fVj",
+	"MoyDIo8ZoYIUE+OkRPNIMqppKdaErYxvgBv0pkdkKI8QycD+3jlV/vM1SMlyQIJQrx21rgqwsnSqKKF3",
+	"CnOtRXRExlM56bGp4XunhY9gmsuCPyLXeidyb7Y5hnnCH5B1oXjdk3N2z2OmTYcDk6ic5ruxQTRnZQFR",
+	"VzVBzJbTWgMCAjSJyMklECspJimtNJVxvg6DUAlGANa2QK9+xRCyYNdwJD73yBzJP3hQccT9lcjZnf0h",
+	"6HwEWrYz/Ry6rEGisLFvFpa4I3DntAA8djC6gZVauMJmbP0KNM2ppgs0jJMe+r4wt+f/w6SkS0miw220",
+	"OHWPGm4SB+b/5nn3IJYeCbKrXo59mOkTOPtizTEQj3yAUrG4P+A303hg/VUhu/ENU6+Nst9RoCzGWWQi",
+	"h4lk1SS9jQJ5uCJurEMIuVqe9eg9Xil/F8H60FA8dNgeutAHjzwfMbTbs6WPO55BPrEla6bUYgkF4/lU",
+	"r0Kv8OuC4YIqsqaMQ04UazMXzmRA7tPMYUbBOtA2VmS2sELdhJH4IU1uTtfiFJ+eqg2rT4Uhi5antcBv",
+	"pIMyGHk1UgLXC2d991rW9ltnF/Z+O+1F+knHcRRlXtkqiis4WFPYFRZSkpVAJeRkuSO0jaNitsKs5d4f",
+	"b2TucHz3lWwuNMRDZJeGXNgU0/iofH4qzG1bydiBJrUUuGmX5e4KUs9UkEmJ+mFbaNnP3f2poE5UQy6G",
+	"eYR4Guj347SUKK8h34dFFKe1KsQ+z6YjJqtk17Z8CClZSVENsDFv2flMEadtpEU9pOWICoqljC/UjmeJ",
+	"3zctgKL/cvrc/pmza5C2nlIxpayUN3zDxZbHC6cTeQ5De4+vXRHb5TjbnFlLozJ2NEmDzLqv6XiwNFW/",
+	"NWOPsk7u02OM07RwmDeLppngqo0J74ZX2jHL3THNeAMdGMjzgURkGs1dtrWGw8mhwOP9LkBL6IEfGrB0",
+	"xf7HgysPCEb+1irKZLbFZC0OpysafupmItRBJ+MdFMhrlgHJmY3KXXjz+Lmm2KZ/MkbwRyE2EyVd0zQr",
+	"8l3r/RTw3PTO07Y8RE5cWvR5iuZqW7CsQPOkgKwYlLnt4WqUtUyRFPZiMuf5cPXeQa+sUPrUDk+J+aNC",
+	"o+3+b3Mkpw5Foqswj3MoIXgsu8rVK2L7bBwywFc0Q4tfQr6G3EzB1lzIeAsbHuK0hzzkQy1zF9KWPfYr",
+	"wp5KaUw43veMUJ91BVWLSsjI4b6DG01qujb4mV5TVvY748LqAL1Z1CAXdbQL+T/pDatoSXhTLcEAVeBa",
+	"MlCmZdGMCVonz2MQyxTWxWqlICLal2ID3AimuwsiGVzbKIG3e4jjJ29jBzv3hJrLLIqsRIOsb+OKtr9t",
+	"H80DjvljHhxWGrTLhZuMthAqyBrJ9O4jmgzXIUQVyxa00YW/ZmB4g4+7PRda11bTxIaB/5zZuAufdddl",
+	"mLvyYL5aKFDKeojWl9TsP8DUi37Z6oXGozd0YHghf2j9+1//57K9cGPIMW/H9AiWZ/up8V/so0TRqtw/",
+	"jf9ieho8YMZXYiwOroZ96mrY5NRBOWNHndkm7cvX79+SE3QFZ6b853qxtCBw466SuLS8ej6b8znHT0MH",
+	"a+1UU5b9hxI6nOvxo0qJ7/uZkcvAKc05LZUg1LQF2Jja3Ioi/u4X+RwWJT8jFF0KXVy4/ihTKiOywTXa",
+	"pi2m5u1qqSEzKHsyRUyHFdPoJT+/Lyn/TE7wA1t0s81hzsH0287mXNMN8G7KgwXB5zPi8zIYpa3XkM/5",
+	"Z8eCUzxpjkxWn83Bhd7a5NNzZkbO5igGJcvANdk6YXld06wA8mJ2jnhblk5g1cXZ2Xa7nVHzeibk+syN",
+	"VWc/vf3uzbuPb05fzM5nha5KA2qYLiEiPq/fv03S5BqksuL1zex8du7yqJzWLLlI/tU8SpOa6sKo+bCP",
+	"Ap+trS300vA2Ty4SRKE9JGEbZYILay/Ozx/swtI44R+5vNSvRinc6cvzb6am9rSe9S89pR1KOzQwvCFm",
+	"zGZTVVTuTDCptJGrTPAVWzcS8kGxTJETLoiCTIK2hWa6Vl2gEQpXcoWTT3S4HM+gN/b7tHct81N8j90n",
+	"Z8Nrm7fpXYbYK5E4JnZjspfv2HNXMz7aR09+4L0axa4eX367DrGI+Dp+Gqk9Pyx8wX3Q31LQeymuw/2b",
+	"KeGwBaVt92tq7bgugEnSsvPOioBwWJ3ZRITBnULpWEoaaVNhNxr3XgD/FdL6xLYv/MX5C0se04qw/BXZ",
+	"CrnBF8z19s65BCMQOA1vE8Upobpb5Fnbfpx2CRjnltw2Fs4gzNx2Pl3N8OQW6K/n3LWrLUE5r0U1ca7R",
+	"dND1YkYbcOQu+/zM5RUxzDL7sIAVvdGejjmiCrFVBKi99Gh2UEuxlqDUjLzm7uwGnXRz3rbSsbb3D3J/",
+	"gqLRhHLCcusI+3aq70S68DLxJapvha1iP4gmDuPX2/FN6xfnLx5a8XutkxHdj7ZI/v80BW2QvzIJZa/4",
+	"ipzcIYhOIxH0VznJL067bs+WTbkxUHn4ywSfnHdBDNQ5FzcuCaMr++sE037qKp2wPW+CqwAuQdteIDUA",
+	"lfpLFCbzHPSJzHpBt7EBFdVZAWrOjfEyV8oEWiV3xwdyQlX/Lq/DtBZqM/2KsBVBqFtTZfEyk2iW59wn",
+	"tJkiJeMbl4roLgq5K879execVojag/sOM/J2hR8ijMc10en28H0wpZCkhJXpLpnA++aM/D2JOXewvXUd",
+	"GNyf2rN1Ie5sGHNgeEG6GMHcIonZovYyeRgSqUcyRBP316P26PwxVvW3/nDBcMabU56PZx0K+8iGoWBY",
+	"Bph0y+CufMtWez+FnNirSvZWqbmv5K+jW29K2y/xpXNg1oKSGK3Pn9JYvjx/eXiQ//kKM+DPhweEv33x",
+	"AObYKH70ZwuWNNvYXywIdNllKUe/YXBvg6uK38DgfnQ3bQPMZVNrVLua/ywsz5BlcFHZiqo5qXUplsZx",
+	"mVzVnOObguZC1KSkO9Fo9dylUVQBDjR5s9TmI5hRWwstm5xpIsXW3c4zJtqmZlKikFm0bK9/z8hlPOsx",
+	"0DNL6bagGscbGua8LSi7/phXduRnq0AXUQ36HOYc3cVB9CS6gN2c2wazNKKbI2Nbl5T37jhbH2JAq2p9",
+	"wLT17WepnsT6dqWbP6zvH9b3gayvKvo3QFuGUE38rcegcwjNcYALO2t4Dwvc5W+PzxJ1+c7fJlN09VRZ",
+	"xH4TYEyjupP4PUv3AwirgdvGNZVija7J+bO2QqBsPmcgm/1UziFJTR8LAuxXgScL+PpqNQwiHteLHYwf",
+	"Xka6hWzr3aopy117b9/97AOGoNL3wf9dCz7dgO+1qCVcM9Eocx5dMO5MtTHQYxVoVcQkCW0m0cBrb8+F",
+	"ZNbE8TUZ3ZccK81Bm/5kgHoo0H1c9tgCfQCSHRZow0CHaMQ/iDhLWDOlMQi4YSqUuOG9p0l0cVD8bDB1",
+	"PJzwIP63KToNMXK5a8NBk/w3aa627XPiVz2nq0yP1OG5n+6uHd01qeIeInblHuW2J4Bgw3bGCPyyTaNu",
+	"23/vmuvrxf2f1Im6nKBkZoV3x7Pjime/EQbrrl09fSIIrdA1qDC0slbSN0aXO3Ly4c3HS9Jwbz+3BUjb",
+	"16Xsz7GK1cpU/nQ65+YHfHIpal/bqhu5hlfkL2UD5HtTsjCS/Yp8/K+fTLbH1jFekR+RX72hOdX0eTrn",
+	"EjSTECSsninLWFsM6rJHSMSMvD7UH2p6aF6e/5k0vARlAHw2TtW0pU6TRS8pj2VlfHvr07n/UUftsRgg",
+	"/BFQQUrB14BKosJM4CsXlq+Y/QXXDdT6j/TFCEmg2nhoPLgP4S98eylG+Ua8YWp+co3/pdye8cEURtBv",
+	"aExC0O736QqdYdh6aJ/02gvto6DDzz4IevU+XaGBsKpszc7+vjun9MBzk/n1zVlntGZn198kt1e3/xcA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -70,7 +70,67 @@ func diff(tree map[string]*entry, staging map[string]*entry) []change {
 }
 
 func (s *Server) diffBranch(w http.ResponseWriter, q url.Values, rp *repo, b *branch) {
-	changes := diff(rp.commits[b.head].tree, b.staging)
+	writeDiff(w, q, diff(rp.commits[b.head].tree, b.staging))
+}
+
+// diffRefs compares two references' trees: two_dot compares them directly, three_dot (the
+// default) compares right with the merge base of the two, as lakeFS does.
+func (s *Server) diffRefs(w http.ResponseWriter, q url.Values, rp *repo, leftRef, rightRef string) {
+	left, right := s.resolveLocked(rp, leftRef), s.resolveLocked(rp, rightRef)
+	if left == nil || right == nil {
+		writeErr(w, http.StatusNotFound, "not found")
+		return
+	}
+	switch q.Get("type") {
+	case "two_dot":
+	case "", "three_dot":
+		left = mergeBase(rp, left, right)
+		if left == nil {
+			writeErr(w, http.StatusNotFound, "no merge base")
+			return
+		}
+	default:
+		writeErr(w, http.StatusBadRequest, "invalid diff type %q", q.Get("type"))
+		return
+	}
+	delta := map[string]*entry{}
+	for p, e := range right.tree {
+		delta[p] = e
+	}
+	for p := range left.tree {
+		if _, ok := right.tree[p]; !ok {
+			delta[p] = nil
+		}
+	}
+	writeDiff(w, q, diff(left.tree, delta))
+}
+
+// mergeBase is the nearest commit that is an ancestor of both (breadth first from b).
+func mergeBase(rp *repo, a, b *commit) *commit {
+	ancestors := map[string]bool{}
+	for queue := []string{a.id}; len(queue) > 0; queue = queue[1:] {
+		if id := queue[0]; !ancestors[id] && rp.commits[id] != nil {
+			ancestors[id] = true
+			queue = append(queue, rp.commits[id].parents...)
+		}
+	}
+	seen := map[string]bool{}
+	for queue := []string{b.id}; len(queue) > 0; queue = queue[1:] {
+		id := queue[0]
+		if seen[id] || rp.commits[id] == nil {
+			continue
+		}
+		if ancestors[id] {
+			return rp.commits[id]
+		}
+		seen[id] = true
+		queue = append(queue, rp.commits[id].parents...)
+	}
+	return nil
+}
+
+// writeDiff answers one page of a diff listing (prefix, after, amount).
+func writeDiff(w http.ResponseWriter, q url.Values, changes []change) {
 	var filtered []change
 	for _, c := range changes {
 		if strings.HasPrefix(c.path, q.Get("prefix")) && c.path > q.Get("after") {

@@ -75,13 +75,6 @@ func (s *Server) Collected(physicalAddress string) bool {
 	return s.collected[physicalAddress]
 }
 
-// DeleteBranch deletes a branch directly (no HTTP).
-func (s *Server) DeleteBranch(repoName, name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.mustRepo(repoName).branches, name)
-}
-
 // Branch returns the head of a branch and whether it is hidden (ok false when absent).
 func (s *Server) Branch(repoName, name string) (head string, hidden, ok bool) {
 	s.mu.Lock()

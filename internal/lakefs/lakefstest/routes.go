@@ -73,6 +73,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op string, pp ma
 			return
 		}
 		s.diffBranch(w, q, rp, b)
+	case "diffRefs":
+		s.diffRefs(w, q, rp, pp["leftRef"], pp["rightRef"])
 	case "commit":
 		s.commit(w, r, rp, pp["branch"])
 	case "logCommits":

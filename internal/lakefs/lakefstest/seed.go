@@ -38,6 +38,17 @@ func (s *Server) CreateBranch(repoName, name, source string) string {
 	return c.id
 }
 
+// DeleteBranch deletes a branch directly (no HTTP); its commits stay.
+func (s *Server) DeleteBranch(repoName, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repoName)
+	if r.branches[name] == nil {
+		s.t.Fatalf("lakefstest: unknown branch %q", name)
+	}
+	delete(r.branches, name)
+}
+
 // CreateTag tags a reference.
 func (s *Server) CreateTag(repoName, tag, ref string) string {
 	s.mu.Lock()

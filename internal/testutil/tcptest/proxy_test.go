@@ -1,4 +1,4 @@
-package peers
+package tcptest
 
 import (
 	"bufio"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestTCPProxyStopRestart(t *testing.T) {
+func TestProxyStopRestart(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestTCPProxyStopRestart(t *testing.T) {
 			}()
 		}
 	}()
-	p := StartTCPProxy(t, l.Addr().String())
+	p := StartProxy(t, l.Addr().String())
 	echo := func() error {
 		c, err := net.DialTimeout("tcp", p.Addr, 2*time.Second)
 		if err != nil {

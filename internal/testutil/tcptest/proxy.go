@@ -1,4 +1,4 @@
-package peers
+package tcptest
 
 import (
 	"io"
@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// TCPProxy forwards a loopback port to a server the suite cannot stop itself (the shared
-// PostgreSQL): stopping the proxy makes that server unreachable for whoever dials the proxy,
+// Proxy forwards a loopback port to a server a test cannot stop itself (the shared
+// PostgreSQL, an in-process stand-in): stopping the proxy makes that server unreachable for whoever dials the proxy,
 // as stopping a peer process does, and Restart brings it back on the same address.
-type TCPProxy struct {
+type Proxy struct {
 	Addr   string // 127.0.0.1:port to dial instead of the target
 	target string
 	t      testing.TB
@@ -21,23 +21,23 @@ type TCPProxy struct {
 	conns map[net.Conn]struct{}
 }
 
-// StartTCPProxy listens on a free loopback port and forwards every connection to target; it
+// StartProxy listens on a free loopback port and forwards every connection to target; it
 // is stopped when the test ends.
-func StartTCPProxy(t testing.TB, target string) *TCPProxy {
+func StartProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
-	p := &TCPProxy{target: target, t: t, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{target: target, t: t, conns: map[net.Conn]struct{}{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("peers: proxy: %v", err)
+		t.Fatalf("tcptest: proxy: %v", err)
 	}
 	p.Addr = l.Addr().String()
 	p.serve(l)
 	t.Cleanup(p.Stop)
-	Logf(t, "started tcp proxy %s -> %s", p.Addr, target)
+	t.Logf("started tcp proxy %s -> %s", p.Addr, target)
 	return p
 }
 
-func (p *TCPProxy) serve(l net.Listener) {
+func (p *Proxy) serve(l net.Listener) {
 	p.mu.Lock()
 	p.l = l
 	p.mu.Unlock()
@@ -52,7 +52,7 @@ func (p *TCPProxy) serve(l net.Listener) {
 	}()
 }
 
-func (p *TCPProxy) forward(c net.Conn) {
+func (p *Proxy) forward(c net.Conn) {
 	up, err := net.DialTimeout("tcp", p.target, 10*time.Second)
 	if err != nil {
 		c.Close()
@@ -84,7 +84,7 @@ func (p *TCPProxy) forward(c net.Conn) {
 }
 
 // Stop closes the listener and every forwarded connection. Stopping twice does nothing.
-func (p *TCPProxy) Stop() {
+func (p *Proxy) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.l == nil {
@@ -95,11 +95,11 @@ func (p *TCPProxy) Stop() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
-	Logf(p.t, "stopped tcp proxy %s", p.Addr)
+	p.t.Logf("stopped tcp proxy %s", p.Addr)
 }
 
 // Restart listens on the same address again.
-func (p *TCPProxy) Restart() {
+func (p *Proxy) Restart() {
 	p.t.Helper()
 	var l net.Listener
 	var err error
@@ -110,8 +110,8 @@ func (p *TCPProxy) Restart() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
-		p.t.Fatalf("peers: proxy restart %s: %v", p.Addr, err)
+		p.t.Fatalf("tcptest: proxy restart %s: %v", p.Addr, err)
 	}
 	p.serve(l)
-	Logf(p.t, "restarted tcp proxy %s -> %s", p.Addr, p.target)
+	p.t.Logf("restarted tcp proxy %s -> %s", p.Addr, p.target)
 }
