@@ -574,8 +574,10 @@ func TestListingStates(t *testing.T) {
 	e := newEnv(t, sqlSQLite(), "pointer")
 	require.Equal(t, 204, e.push(pushOpts{createNS: true}).Status)
 	assert.Equal(t, map[string]string{tableName: "in_sync"}, e.tables())
+	assert.Equal(t, map[string]int{tableName: 0}, e.commitsBehind(), "the branch is at the pushed commit")
 	e.advanceLakeFS("etl-42", 1, 2)
 	assert.Equal(t, map[string]string{tableName: "lakefs_ahead"}, e.tables())
+	assert.Equal(t, map[string]int{tableName: 1}, e.commitsBehind(), "one commit since the push")
 	e.appendRemote(1)
 	assert.Equal(t, map[string]string{tableName: "diverged"}, e.tables())
 

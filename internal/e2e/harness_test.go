@@ -425,6 +425,27 @@ func (e *env) tables() map[string]string {
 	return out
 }
 
+// commitsBehind returns each listed table's commits_behind (absent tables: -1).
+func (e *env) commitsBehind() map[string]int {
+	r := e.call("GET", "/api/v1/iceberg/remotes/"+remoteID+"/tables", nil)
+	require.Equal(e.t, 200, r.Status, r.Body)
+	var list struct {
+		Results []struct {
+			RemoteTable   string `json:"remote_table"`
+			CommitsBehind *int   `json:"commits_behind"`
+		}
+	}
+	require.NoError(e.t, json.Unmarshal([]byte(r.Body), &list))
+	out := map[string]int{}
+	for _, x := range list.Results {
+		out[x.RemoteTable] = -1
+		if x.CommitsBehind != nil {
+			out[x.RemoteTable] = *x.CommitsBehind
+		}
+	}
+	return out
+}
+
 // scanCount reads every row of the table at metadata location loc with iceberg-go.
 func scanCount(t *testing.T, loc string) int64 {
 	raw, err := readFile(context.Background(), loc)
