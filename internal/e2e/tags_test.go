@@ -130,12 +130,21 @@ func TestTagPublicationKeptOnDelete(t *testing.T) {
 	assert.Equal(t, 202, status)
 	assert.Zero(t, ignored, "a tag subscription does not act on a branch named like the tag")
 
+	noTag := tagHookEvent("post-create-tag", repo, "", tagged)
+	status, _ = e.postHook(noTag, aliceHook)
+	assert.Equal(t, 400, status, "a tag event without tag_id is refused")
+
 	e.lake.DeleteTag(repo, "v2")
-	status, id = e.postHook(tagHookEvent("post-delete-tag", repo, "v2", tagged), aliceHook)
+	// Older lakeFS versions send the tagged commit only as source_ref.
+	older := tagHookEvent("post-delete-tag", repo, "v2", tagged)
+	delete(older, "commit_id")
+	status, id = e.postHook(older, aliceHook)
 	require.Equal(t, 202, status)
 	e.waitEvents(time.Minute)
 	deleted := e.event(id)
 	require.Equal(t, "done", deleted.State, deleted.LastError)
+	assert.Equal(t, tagged, deleted.CommitID, "commit_id falls back to source_ref")
+	assert.Equal(t, "v2", deleted.TagID)
 	assert.Empty(t, deleted.Results)
 	assert.Equal(t, want, remoteCatalog(t, "sqlite", remoteDSN), "on_tag_delete keep: still published")
 	for _, op := range e.auditLog(remoteID, 100) {
