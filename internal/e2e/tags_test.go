@@ -65,6 +65,18 @@ func TestTagPublicationCreatedAndUnpublished(t *testing.T) {
 	_, err := e.client.Commit(ctx(t), repo, "main", "orders moved on", nil)
 	require.NoError(t, err)
 
+	// An event naming another commit than the tag's (the tag was re-created since)
+	// publishes nothing: the re-created tag's own event does.
+	mainHead, _ := e.lake.GetCommit(repo, "main")
+	status, stale := e.postHook(tagHookEvent("post-create-tag", repo, "v1", mainHead.ID), aliceHook)
+	require.Equal(t, 202, status)
+	e.waitEvents(time.Minute)
+	superseded := e.event(stale)
+	assert.Equal(t, "done", superseded.State)
+	assert.Contains(t, superseded.LastError, "superseded")
+	assert.Empty(t, superseded.Results)
+	assert.Empty(t, remoteCatalog(t, "sqlite", remoteDSN))
+
 	status, id := e.postHook(tagHookEvent("post-create-tag", repo, "v1", tagged), aliceHook)
 	require.Equal(t, 202, status)
 	status, ignored := e.postHook(tagHookEvent("post-create-tag", repo, "nightly", tagged), aliceHook)
@@ -75,7 +87,7 @@ func TestTagPublicationCreatedAndUnpublished(t *testing.T) {
 	require.Equal(t, "done", created.State, created.LastError)
 	assert.Len(t, created.Results, 2)
 	listed := e.events(url.Values{"repository": {repo}})
-	require.Len(t, listed, 1)
+	require.Len(t, listed, 2)
 	assert.Equal(t, "post-create-tag", listed[0].EventType)
 	assert.Equal(t, "v1", listed[0].TagID)
 	assert.Empty(t, listed[0].BranchID, "a tag event names no branch")
