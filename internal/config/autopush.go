@@ -10,26 +10,32 @@ import (
 )
 
 // AutoPush subscribes a remote to lakeFS events: the tables of the branches it selects are
-// published, and follow their branch (docs/design.md section 15). Parse gives its
+// published, and follow their branch (docs/design.md section 15); an entry that selects
+// tags instead publishes each tag's tables once, at the tag's commit. Parse gives its
 // selectors and templates; validation runs it at start.
 type AutoPush struct {
 	Repository string `yaml:"repository"`
 	Branch     string `yaml:"branch"` // glob pattern
+	// Tag selects tags instead of branches (a glob pattern); an entry sets one of the two.
+	Tag string `yaml:"tag"`
 	// Namespace is a dotted glob, one pattern per level ("sales.*"); the older list form
 	// ([sales, eu]) is accepted and means the same as "sales.eu".
 	Namespace DottedOrList `yaml:"namespace"`
 	Table     string       `yaml:"table"` // glob pattern
-	// DestinationNamespace and DestinationTable are templates over {repository}, {branch},
-	// {namespace}, {table} ("" keeps the source's name); the list form is literal levels.
+	// DestinationNamespace and DestinationTable are templates over {repository}, {branch}
+	// (a tag entry: {tag}), {namespace}, {table} ("" keeps the source's name); the list
+	// form is literal levels.
 	DestinationNamespace DottedOrList `yaml:"destination_namespace"`
 	DestinationTable     string       `yaml:"destination_table"`
 	CreateNamespace      bool         `yaml:"create_namespace"`
 	// OnBranchDelete says what post-delete-branch does with the branch's publications:
 	// keep (the default) or unpublish.
 	OnBranchDelete string `yaml:"on_branch_delete"`
+	// OnTagDelete is the same for a tag entry and post-delete-tag.
+	OnTagDelete string `yaml:"on_tag_delete"`
 }
 
-// on_branch_delete values.
+// on_branch_delete and on_tag_delete values.
 const (
 	OnBranchDeleteKeep      = "keep"
 	OnBranchDeleteUnpublish = "unpublish"
@@ -71,12 +77,30 @@ func DottedNamespace(levels []string) (string, error) {
 
 // Subscription is a parsed AutoPush: its selectors and destination templates.
 type Subscription struct {
-	Repository      string
+	Repository string
+	// Tags says the entry selects tags (Tag) rather than branches (Branch).
+	Tags            bool
 	Branch          selector.Pattern
+	Tag             selector.Pattern
 	Tables          selector.Tables
 	Destination     selector.Destination
 	CreateNamespace bool
-	OnBranchDelete  string
+	// OnBranchDelete applies to a branch entry's branches, OnTagDelete to a tag entry's
+	// tags; the other is "".
+	OnBranchDelete string
+	OnTagDelete    string
+}
+
+// MatchesRef reports whether the subscription selects the named tag (tag true) or
+// branch.
+func (s Subscription) MatchesRef(name string, tag bool) bool {
+	if tag != s.Tags {
+		return false
+	}
+	if tag {
+		return s.Tag.Match(name)
+	}
+	return s.Branch.Match(name)
 }
 
 // FieldError is a subscription error that names its field (validation prefixes the key).
@@ -88,23 +112,45 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
 
 // Parse validates the subscription's patterns and templates. A destination that can map
-// two selected tables (or, with a branch glob, two branches' tables) to one remote table is
+// two selected tables (or, with a branch or tag glob, two refs' tables) to one remote table is
 // refused, except in the single-table form (literal namespace and table), where several
 // branches may publish to one fixed destination as before (the latest event wins).
 func (a AutoPush) Parse() (Subscription, error) {
 	fieldErr := func(field string, err error) (Subscription, error) {
 		return Subscription{}, &FieldError{Field: field, Err: err}
 	}
-	sub := Subscription{Repository: a.Repository, CreateNamespace: a.CreateNamespace, OnBranchDelete: a.OnBranchDelete}
+	sub := Subscription{Repository: a.Repository, CreateNamespace: a.CreateNamespace, Tags: a.Tag != ""}
 	if a.Repository == "" {
 		return fieldErr("repository", errors.New("must not be empty"))
 	}
-	if a.Branch == "" {
-		return fieldErr("branch", errors.New(`must not be empty (a branch name or a glob such as "release-*")`))
-	}
 	var err error
-	if sub.Branch, err = selector.ParsePattern(a.Branch); err != nil {
-		return fieldErr("branch", err)
+	refs, refPlaceholder := &sub.Branch, selector.Branch
+	switch {
+	case a.Branch != "" && a.Tag != "":
+		return fieldErr("tag", errors.New("an entry selects either branches or tags, not both: write two entries"))
+	case a.Tag != "":
+		if sub.Tag, err = selector.ParsePattern(a.Tag); err != nil {
+			return fieldErr("tag", err)
+		}
+		refs, refPlaceholder = &sub.Tag, selector.Tag
+		if a.OnBranchDelete != "" {
+			return fieldErr("on_branch_delete", errors.New("applies to branch entries: a tag entry says on_tag_delete"))
+		}
+		if sub.OnTagDelete, err = onDelete(a.OnTagDelete); err != nil {
+			return fieldErr("on_tag_delete", err)
+		}
+	case a.Branch != "":
+		if sub.Branch, err = selector.ParsePattern(a.Branch); err != nil {
+			return fieldErr("branch", err)
+		}
+		if a.OnTagDelete != "" {
+			return fieldErr("on_tag_delete", errors.New("applies to tag entries: a branch entry says on_branch_delete"))
+		}
+		if sub.OnBranchDelete, err = onDelete(a.OnBranchDelete); err != nil {
+			return fieldErr("on_branch_delete", err)
+		}
+	default:
+		return fieldErr("branch", errors.New(`must not be empty (a branch name or a glob such as "release-*"; or set tag to select tags)`))
 	}
 	if a.Namespace == "" {
 		return fieldErr("namespace", errors.New(`must not be empty (a dotted glob such as "sales.*", or a list of names)`))
@@ -118,28 +164,31 @@ func (a AutoPush) Parse() (Subscription, error) {
 	if sub.Tables.Table, err = selector.ParsePattern(a.Table); err != nil {
 		return fieldErr("table", err)
 	}
-	all := []string{selector.Repository, selector.Branch, selector.Namespace, selector.Table}
+	all := []string{selector.Repository, refPlaceholder, selector.Namespace, selector.Table}
 	if sub.Destination.Namespace, err = selector.ParseTemplate(string(a.DestinationNamespace), all...); err != nil {
 		return fieldErr("destination_namespace", err)
 	}
 	if sub.Destination.Table, err = selector.ParseTemplate(a.DestinationTable, all...); err != nil {
 		return fieldErr("destination_table", err)
 	}
-	branches := &sub.Branch
 	if sub.Tables.Namespace.Literal() && sub.Tables.Table.Literal() {
-		branches = nil
+		refs = nil
 	}
-	if err := sub.Destination.CheckInjective(sub.Tables, branches); err != nil {
+	if err := sub.Destination.CheckInjective(sub.Tables, refs, refPlaceholder); err != nil {
 		return fieldErr("destination_namespace", err)
 	}
-	switch a.OnBranchDelete {
-	case "":
-		sub.OnBranchDelete = OnBranchDeleteKeep
-	case OnBranchDeleteKeep, OnBranchDeleteUnpublish:
-	default:
-		return fieldErr("on_branch_delete", fmt.Errorf("must be %q or %q (got %q)", OnBranchDeleteKeep, OnBranchDeleteUnpublish, a.OnBranchDelete))
-	}
 	return sub, nil
+}
+
+// onDelete checks an on_branch_delete / on_tag_delete value ("" is keep).
+func onDelete(v string) (string, error) {
+	switch v {
+	case "":
+		return OnBranchDeleteKeep, nil
+	case OnBranchDeleteKeep, OnBranchDeleteUnpublish:
+		return v, nil
+	}
+	return "", fmt.Errorf("must be %q or %q (got %q)", OnBranchDeleteKeep, OnBranchDeleteUnpublish, v)
 }
 
 // Publications configures the workers that deliver lakeFS events (every replica runs

@@ -19,6 +19,7 @@ type eventRow struct {
 	EventType    string `json:"event_type"`
 	RepositoryID string `json:"repository_id"`
 	BranchID     string `json:"branch_id"`
+	TagID        string `json:"tag_id"`
 	CommitID     string `json:"commit_id"`
 	State        string `json:"state"`
 	Attempts     int    `json:"attempts"`

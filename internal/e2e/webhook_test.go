@@ -141,7 +141,7 @@ func TestAutoPushWebhook(t *testing.T) {
 				hookEvent("post-commit", "other-repo", "etl-42", head.ID),
 				hookEvent("pre-commit", repo, "etl-42", head.ID),
 				hookEvent("post-create-branch", repo, "feature-1", head.ID),
-				hookEvent("post-create-tag", repo, "etl-42", head.ID),
+				tagHookEvent("post-create-tag", repo, "etl-42", head.ID), // no subscription selects tags
 			} {
 				status, id = e.postHook(other, aliceKey)
 				assert.Equal(t, 202, status, "%v", other)

@@ -10,8 +10,9 @@ import (
 
 // RecordEvent stores a lakeFS event in the durable queue for the workers and returns its
 // id; recorded is false (with a reason) when no subscription acts on it: another event
-// type, or a repository and branch nobody subscribes. The webhook answers once this
-// returns, so lakeFS never waits for a remote.
+// type, or a repository and branch (or tag) nobody subscribes. The webhook answers once
+// this returns, so lakeFS never waits for a remote. A tag event is recorded under
+// tagRefPrefix+tag in the branch column.
 func (s *Service) RecordEvent(ctx context.Context, ev HookEvent) (id int64, recorded bool, reason string, err error) {
 	if ev.RepositoryID == "" {
 		return 0, false, "", apperr.BadRequest("repository_id: must not be empty")
@@ -25,14 +26,28 @@ func (s *Service) RecordEvent(ctx context.Context, ev HookEvent) (id int64, reco
 		if ev.BranchID == "" {
 			return 0, false, "", apperr.BadRequest("%s events need branch_id", ev.EventType)
 		}
+	case EventPostCreateTag, EventPostDeleteTag:
+		if ev.CommitID == "" {
+			ev.CommitID = ev.SourceRef
+		}
+		if ev.TagID == "" || (ev.EventType == EventPostCreateTag && ev.CommitID == "") {
+			return 0, false, "", apperr.BadRequest("%s events need tag_id and commit_id (or source_ref)", ev.EventType)
+		}
 	default:
 		return 0, false, "event type " + ev.EventType + " is not acted on", nil
 	}
-	if len(s.subscriptionsFor(ev.RepositoryID, ev.BranchID)) == 0 {
-		return 0, false, "no subscription for this repository and branch", nil
+	ref, tag := ev.BranchID, ev.EventType == EventPostCreateTag || ev.EventType == EventPostDeleteTag
+	if tag {
+		ref = ev.TagID
+	}
+	if len(s.subscriptionsFor(ev.RepositoryID, ref, tag)) == 0 {
+		return 0, false, "no subscription for this repository and " + refKind(tag), nil
 	}
 	rec := state.Event{EventType: ev.EventType, Repository: ev.RepositoryID, Branch: ev.BranchID,
 		CommitID: ev.CommitID, SourceRef: ev.SourceRef}
+	if tag {
+		rec.Branch = tagRefPrefix + ev.TagID
+	}
 	if err := s.store.EnqueueEvent(ctx, &rec); err != nil {
 		return 0, false, "", storeError(err)
 	}

@@ -12,16 +12,18 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
-// branchDeleted applies on_branch_delete to a deleted branch's publications: unpublish
-// removes each remote table the branch's events published (no file is deleted), keep
-// leaves them. A remote table re-pushed since from elsewhere (its sync record no longer
-// names the commit the branch published) is left alone. The branch's cursor goes either
-// way: a branch created again under the name starts over. An un-published table's result
-// has outcome "pushed" (the bulk outcomes name no un-publish) and message "un-published".
-func (s *Service) branchDeleted(ctx context.Context, ev state.Event) EventOutcome {
+// refDeleted applies on_branch_delete (on_tag_delete) to a deleted branch's (tag's)
+// publications: unpublish removes each remote table the ref's events published (no file is
+// deleted), keep leaves them. A remote table re-pushed since from elsewhere (its sync
+// record no longer names the commit the ref published) is left alone. A branch's cursor
+// goes either way: a branch created again under the name starts over. An un-published
+// table's result has outcome "pushed" (the bulk outcomes name no un-publish) and message
+// "un-published".
+func (s *Service) refDeleted(ctx context.Context, ev state.Event) EventOutcome {
+	ref, tag := EventRef(ev)
 	unpublish := map[string]bool{}
-	for _, sub := range s.subscriptionsFor(ev.Repository, ev.Branch) {
-		if sub.OnBranchDelete == config.OnBranchDeleteUnpublish {
+	for _, sub := range s.subscriptionsFor(ev.Repository, ref, tag) {
+		if sub.onDelete() == config.OnBranchDeleteUnpublish {
 			unpublish[sub.remote] = true
 		}
 	}
@@ -47,7 +49,10 @@ func (s *Service) branchDeleted(ctx context.Context, ev state.Event) EventOutcom
 		return out
 	}
 	if len(unpublish) == 0 {
-		out.Note = "on_branch_delete is keep: publications kept"
+		out.Note = fmt.Sprintf("on_%s_delete is keep: publications kept", refKind(tag))
+	}
+	if tag {
+		return out
 	}
 	if err := s.store.SetBranchCursor(ctx, ev.Repository, ev.Branch, ""); err != nil {
 		return EventOutcome{Results: out.Results, Err: storeError(err), Retry: true}

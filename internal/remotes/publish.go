@@ -33,28 +33,34 @@ const publishParallelism = 4
 // branch and post-create-branch publish every subscribed table. An event whose commit is
 // no longer the branch's head publishes nothing: the newer commit's event, recorded
 // behind it, publishes the branch from the same cursor, so no table moves backwards and no
-// change is skipped. post-delete-branch applies on_branch_delete.
+// change is skipped. post-create-tag publishes every subscribed table at the tag's commit
+// (a tag never moves: no cursor). post-delete-branch and post-delete-tag apply
+// on_branch_delete / on_tag_delete.
 func (s *Service) ProcessEvent(ctx context.Context, ev state.Event) EventOutcome {
 	ctx = WithServiceIdentity(ctx)
-	if ev.EventType == EventPostDeleteBranch {
-		return s.branchDeleted(ctx, ev)
+	if ev.EventType == EventPostDeleteBranch || ev.EventType == EventPostDeleteTag {
+		return s.refDeleted(ctx, ev)
 	}
-	subs := s.subscriptionsFor(ev.Repository, ev.Branch)
+	ref, tag := EventRef(ev)
+	subs := s.subscriptionsFor(ev.Repository, ref, tag)
 	if len(subs) == 0 {
-		return EventOutcome{Note: "no subscription for this repository and branch"}
+		return EventOutcome{Note: "no subscription for this repository and " + refKind(tag)}
 	}
-	head, err := s.lakefs.ResolveRef(ctx, ev.Repository, ev.Branch)
+	head, err := s.lakefs.ResolveRef(ctx, ev.Repository, ref)
 	if apperr.Is(err, http.StatusNotFound) {
-		return EventOutcome{Note: fmt.Sprintf("branch %q no longer exists", ev.Branch)}
+		return EventOutcome{Note: fmt.Sprintf("%s %q no longer exists", refKind(tag), ref)}
 	}
 	if err != nil {
 		return EventOutcome{Err: err, Retry: retryable(apperr.StatusOf(err))}
 	}
 	if head.CommitID != ev.CommitID {
-		return EventOutcome{Note: fmt.Sprintf("superseded: branch %q has moved on from %s to %s, whose event publishes it", ev.Branch, ev.CommitID, head.CommitID)}
+		if tag {
+			return EventOutcome{Note: fmt.Sprintf("superseded: tag %q was re-created at %s, whose event publishes it", ref, head.CommitID)}
+		}
+		return EventOutcome{Note: fmt.Sprintf("superseded: branch %q has moved on from %s to %s, whose event publishes it", ref, ev.CommitID, head.CommitID)}
 	}
 	cursor := ""
-	if ev.EventType != EventPostCreateBranch {
+	if !tag && ev.EventType != EventPostCreateBranch {
 		if cursor, err = s.store.BranchCursor(ctx, ev.Repository, ev.Branch); err != nil {
 			return EventOutcome{Err: storeError(err), Retry: true}
 		}
@@ -99,6 +105,9 @@ func (s *Service) ProcessEvent(ctx context.Context, ev state.Event) EventOutcome
 		out.Note = "superseded while running: the branch's next event publishes it"
 		return out
 	}
+	if tag {
+		return out
+	}
 	if err := s.store.SetBranchCursor(ctx, ev.Repository, ev.Branch, ev.CommitID); err != nil {
 		return EventOutcome{Results: out.Results, Err: storeError(err), Retry: true}
 	}
@@ -114,8 +123,8 @@ type publishJob struct {
 }
 
 // publishJobs lists the subscribed tables an event publishes: every selected table when
-// the branch has no cursor, else the selected tables that changed since it (a removed
-// table is not published).
+// the branch has no cursor (and for a tag), else the selected tables that changed since it
+// (a removed table is not published).
 func (s *Service) publishJobs(ctx context.Context, ev state.Event, subs []subscription, cursor string) ([]publishJob, error) {
 	var changed []lakefs.TableChange
 	if cursor != "" {
@@ -124,6 +133,7 @@ func (s *Service) publishJobs(ctx context.Context, ev state.Event, subs []subscr
 			return nil, err
 		}
 	}
+	ref, _ := EventRef(ev)
 	var jobs []publishJob
 	for _, sub := range subs {
 		var tables []catalog.Ident
@@ -144,7 +154,7 @@ func (s *Service) publishJobs(ctx context.Context, ev state.Event, subs []subscr
 		}
 		for _, t := range tables {
 			j := publishJob{sub: sub, source: t}
-			ns, name, err := sub.destination(ev.Repository, ev.Branch, t.Namespace, t.Table)
+			ns, name, err := sub.destination(ev.Repository, ref, t.Namespace, t.Table)
 			if err != nil {
 				j.err = apperr.BadRequest("destination of %s: %v", t, err)
 			}
@@ -174,9 +184,14 @@ func (s *Service) publishJobs(ctx context.Context, ev state.Event, subs []subscr
 }
 
 // publishOne pushes one table at the event's commit (force_update: the remote table
-// follows the branch) and records the branch it follows.
+// follows the branch) and records the branch (or tag) it follows. A tag never moves, so
+// its push has no branch to re-check.
 func (s *Service) publishOne(ctx context.Context, ev state.Event, j publishJob) (BulkResult, bool) {
 	res := BulkResult{Source: j.source, Destination: j.dest}
+	eventBranch := ev.Branch
+	if _, tag := EventRef(ev); tag {
+		eventBranch = ""
+	}
 	if j.err != nil {
 		res.Status, res.Outcome, res.Message = apperr.StatusOf(j.err), OutcomeFailed, apperr.PublicMessage(j.err)
 		return res, false
@@ -188,7 +203,7 @@ func (s *Service) publishOne(ctx context.Context, ev state.Event, j publishJob) 
 		ForceUpdate:     true,
 		CreateNamespace: j.sub.CreateNamespace,
 		Operation:       "auto-push",
-		EventBranch:     ev.Branch,
+		EventBranch:     eventBranch,
 	})
 	if err != nil {
 		res.Status, res.Outcome, res.Message = apperr.StatusOf(err), OutcomeFailed, apperr.PublicMessage(err)

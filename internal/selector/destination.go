@@ -48,10 +48,11 @@ func (d Destination) Render(v Vars) (ns []string, table string, err error) {
 
 // CheckInjective refuses a destination that can send two selected tables to one place:
 // every dimension the selection can vary in (namespace and table, unless their pattern is
-// a literal; the branch when branches is not a literal) must appear in the destination.
+// a literal; the ref — a branch or a tag, rendered by refPlaceholder — when refs is not a
+// literal) must appear in the destination.
 // A zero template keeps the source name, which carries the dimension. This is checked at
 // start-up; Collisions catches the rest at run time.
-func (d Destination) CheckInjective(sel Tables, branches *Pattern) error {
+func (d Destination) CheckInjective(sel Tables, refs *Pattern, refPlaceholder string) error {
 	var missing []string
 	if !sel.Namespace.Literal() && !d.Namespace.IsZero() && !d.Namespace.Uses(Namespace) && !d.Table.Uses(Namespace) {
 		missing = append(missing, "{namespace}")
@@ -59,8 +60,8 @@ func (d Destination) CheckInjective(sel Tables, branches *Pattern) error {
 	if !sel.Table.Literal() && !d.Table.IsZero() && !d.Table.Uses(Table) && !d.Namespace.Uses(Table) {
 		missing = append(missing, "{table}")
 	}
-	if branches != nil && !branches.Literal() && !d.Namespace.Uses(Branch) && !d.Table.Uses(Branch) {
-		missing = append(missing, "{branch}")
+	if refs != nil && !refs.Literal() && !d.Namespace.Uses(refPlaceholder) && !d.Table.Uses(refPlaceholder) {
+		missing = append(missing, "{"+refPlaceholder+"}")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("destination (namespace %q, table %q) maps several selected tables to one remote table: it must use %s",

@@ -42,6 +42,11 @@ func TestTemplates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"etl-7_sales", "eu"}, ns)
 	assert.Equal(t, "orders_v", tb)
+	byTag, err := ParseDestination("rel_{tag}", "{table}", Tag, Table)
+	require.NoError(t, err)
+	ns, _, err = byTag.Render(Vars{Tag: "v1", Table: "orders"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"rel_v1"}, ns)
 
 	same, err := ParseDestination("", "", Namespace, Table)
 	require.NoError(t, err)
@@ -76,17 +81,24 @@ func TestCheckInjective(t *testing.T) {
 	main, _ := ParsePattern("main")
 
 	flat, _ := ParseDestination("published", "{table}", Namespace, Table, Branch)
-	assert.ErrorContains(t, flat.CheckInjective(all, nil), "{namespace}")
-	assert.NoError(t, flat.CheckInjective(one, nil))
+	assert.ErrorContains(t, flat.CheckInjective(all, nil, Branch), "{namespace}")
+	assert.NoError(t, flat.CheckInjective(one, nil, Branch))
 
 	perBranch, _ := ParseDestination("{branch}_{namespace}", "", Namespace, Table, Branch)
-	assert.NoError(t, perBranch.CheckInjective(all, &branches))
+	assert.NoError(t, perBranch.CheckInjective(all, &branches, Branch))
 	same, _ := ParseDestination("", "", Namespace, Table, Branch)
-	assert.ErrorContains(t, same.CheckInjective(all, &branches), "{branch}")
-	assert.NoError(t, same.CheckInjective(all, &main))
+	assert.ErrorContains(t, same.CheckInjective(all, &branches, Branch), "{branch}")
+	assert.NoError(t, same.CheckInjective(all, &main, Branch))
+
+	// A tag glob varies like a branch glob: its placeholder is {tag}.
+	tags, _ := ParsePattern("v*")
+	perTag, _ := ParseDestination("{tag}_{namespace}", "", Namespace, Table, Tag)
+	assert.NoError(t, perTag.CheckInjective(all, &tags, Tag))
+	assert.ErrorContains(t, same.CheckInjective(all, &tags, Tag), "{tag}")
+	assert.ErrorContains(t, perBranch.CheckInjective(all, &tags, Tag), "{tag}", "{branch} does not vary with the tag")
 
 	fixed, _ := ParseDestination("x", "y", Namespace, Table)
-	assert.ErrorContains(t, fixed.CheckInjective(all, nil), "{namespace} and {table}")
+	assert.ErrorContains(t, fixed.CheckInjective(all, nil, Branch), "{namespace} and {table}")
 }
 
 func TestCollisions(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 const (
 	Repository = "repository"
 	Branch     = "branch"
+	Tag        = "tag" // a tag subscription's ref, in place of {branch}
 	Namespace  = "namespace"
 	Table      = "table"
 )
@@ -18,6 +19,7 @@ const (
 type Vars struct {
 	Repository string
 	Branch     string
+	Tag        string
 	Namespace  []string
 	Table      string
 }
@@ -28,6 +30,8 @@ func (v Vars) value(name string) (string, error) {
 		return v.Repository, nil
 	case Branch:
 		return v.Branch, nil
+	case Tag:
+		return v.Tag, nil
 	case Namespace:
 		for _, level := range v.Namespace {
 			if strings.Contains(level, ".") {

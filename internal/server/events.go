@@ -11,7 +11,7 @@ import (
 
 func (a apiService) RecordEvent(ctx context.Context, ev apigen.LakeFSHookEvent) (apigen.IcebergHookAccepted, error) {
 	id, recorded, reason, err := a.svc.RecordEvent(ctx, remotes.HookEvent{EventType: ev.EventType, RepositoryID: ev.RepositoryId,
-		BranchID: ev.BranchId, CommitID: ev.CommitId, SourceRef: ev.SourceRef})
+		BranchID: ev.BranchId, TagID: ev.TagId, CommitID: ev.CommitId, SourceRef: ev.SourceRef})
 	if err != nil {
 		return apigen.IcebergHookAccepted{}, err
 	}
@@ -29,9 +29,14 @@ func (a apiService) ListEvents(ctx context.Context, repository, st, after string
 	out := apigen.IcebergEventList{Pagination: pagination(page.HasMore, page.NextOffset, len(page.Items), amount),
 		Results: make([]apigen.IcebergEvent, 0, len(page.Items))}
 	for _, ev := range page.Items {
-		e := apigen.IcebergEvent{Id: ev.ID, EventType: ev.EventType, RepositoryId: ev.Repository, BranchId: ev.Branch,
+		e := apigen.IcebergEvent{Id: ev.ID, EventType: ev.EventType, RepositoryId: ev.Repository,
 			CommitId: ev.CommitID, State: apigen.IcebergEventState(ev.State), Attempts: ev.Attempts, LastError: ev.LastError,
 			ReceivedAt: ev.ReceivedAt, FinishedAt: ev.FinishedAt}
+		if ref, tag := remotes.EventRef(ev); tag {
+			e.TagId = ref
+		} else {
+			e.BranchId = ref
+		}
 		if ev.State == state.EventPending {
 			e.NextAttemptAt = ev.NextAttemptAt
 		}

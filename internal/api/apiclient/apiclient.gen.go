@@ -402,6 +402,9 @@ type IcebergEvent struct {
 	RepositoryId  string               `json:"repository_id"`
 	Results       *[]IcebergBulkResult `json:"results,omitempty"`
 	State         IcebergEventState    `json:"state"`
+
+	// TagId set instead of branch_id for tag events
+	TagId *string `json:"tag_id,omitempty"`
 }
 
 // IcebergEventState defines model for IcebergEvent.State.
@@ -635,11 +638,14 @@ type LakeFSHookEvent struct {
 	BranchId   *string `json:"branch_id,omitempty"`
 	CommitId   *string `json:"commit_id,omitempty"`
 
-	// EventType post-commit, post-merge, post-create-branch and post-delete-branch are recorded; other events are acknowledged and ignored
+	// EventType post-commit, post-merge, post-create-branch, post-delete-branch, post-create-tag and post-delete-tag are recorded; other events are acknowledged and ignored
 	EventType    string  `json:"event_type"`
 	HookId       *string `json:"hook_id,omitempty"`
 	RepositoryId string  `json:"repository_id"`
 	SourceRef    *string `json:"source_ref,omitempty"`
+
+	// TagId the tag of post-create-tag and post-delete-tag events
+	TagId *string `json:"tag_id,omitempty"`
 }
 
 // Pagination defines model for Pagination.

@@ -408,6 +408,9 @@ type IcebergEvent struct {
 	RepositoryId  string              `json:"repository_id"`
 	Results       []IcebergBulkResult `json:"results,omitempty"`
 	State         IcebergEventState   `json:"state"`
+
+	// TagId set instead of branch_id for tag events
+	TagId string `json:"tag_id,omitempty"`
 }
 
 // IcebergEventState defines model for IcebergEvent.State.
@@ -641,11 +644,14 @@ type LakeFSHookEvent struct {
 	BranchId   string `json:"branch_id,omitempty"`
 	CommitId   string `json:"commit_id,omitempty"`
 
-	// EventType post-commit, post-merge, post-create-branch and post-delete-branch are recorded; other events are acknowledged and ignored
+	// EventType post-commit, post-merge, post-create-branch, post-delete-branch, post-create-tag and post-delete-tag are recorded; other events are acknowledged and ignored
 	EventType    string `json:"event_type"`
 	HookId       string `json:"hook_id,omitempty"`
 	RepositoryId string `json:"repository_id"`
 	SourceRef    string `json:"source_ref,omitempty"`
+
+	// TagId the tag of post-create-tag and post-delete-tag events
+	TagId string `json:"tag_id,omitempty"`
 }
 
 // Pagination defines model for Pagination.
@@ -2662,63 +2668,63 @@ var swaggerSpec = []string{
 	"1dIZa4c+T6yVNfqJgoyxBsq6l/Mo+HTCGt35PmWcksIX5+eWhMDKW9mCHPKUQIm+qgCyYlJpo2SNhGeK",
 	"eGmISB8yPk7iSDCHprCjuFPWyExxwbULdyLQ13iv5470PeL75hpiGRbashDwPZGQCZlDTlZCEtpoUVHN",
 	"MlI3yzbQHUku1Yj5rIsan44FDPFoayBxo7eGpEV7vmO5YZyh3C+o2ddKyAr/lyAkPNWsigIeu5T/lnH9",
-	"p5dRjqM6L6CNuEfzcLjRC7f1OxEgIQN2fUeqD8Wt6ePgBJSqnmzXwHNcME1kw7n9Xy44dKJ40CAbDBVw",
-	"Nh0BLLtq2glW/9AOyfhPLBaG1T7XeOhkuqzkPc7VatvoSAdnERDVrbRnfz8KsXmdZVBrmEiWbGFZCLF5",
-	"ppxztXGMyfcY/WaqU/ETIQ0KoSahIvgYSU2lZPwUdtKTv7y5JGfM0nhmA3N1Zt6p568IXSr8ynkFopql",
-	"nw/XVuj6PYVJeoxyTruF2+nT+0lktLxso4Y9gdkR/H3Xfv8BVl8RR739vg2lgijq6WOlD8McysFgqBdM",
-	"uvDpzlmy2BlGaGsPSwsDNYQklZBtNGzRVUgO3NCqxl1+SmiWiYZra580vUEqvPaOD2dg9Rx570vK4+Lv",
-	"VEuLPrjdMl0g3lrIhv+7lqY0MnCVGc7SNyYHybFxw10NEFL/HY6MTemIDJaPpxjH8Y/Hr3cBZHhmP15e",
-	"vm9jA2tCaEkyisdmMKk70yNCgYFEhpC63Zc/tNQf+TEQqTuzfTn2MRSg1cRpbWInHNGoxHy7j7J9+fVj",
-	"MoyDIo8ZoYIUE+OkRPNIMqppKdaErYxvgBv0pkdkKI8QycD+3jlV/vM1SMlyQIJQrx21rgqwsnSqKKF3",
-	"CnOtRXRExlM56bGp4XunhY9gmsuCPyLXeidyb7Y5hnnCH5B1oXjdk3N2z2OmTYcDk6ic5ruxQTRnZQFR",
-	"VzVBzJbTWgMCAjSJyMklECspJimtNJVxvg6DUAlGANa2QK9+xRCyYNdwJD73yBzJP3hQccT9lcjZnf0h",
-	"6HwEWrYz/Ry6rEGisLFvFpa4I3DntAA8djC6gZVauMJmbP0KNM2ppgs0jJMe+r4wt+f/w6SkS0miw220",
-	"OHWPGm4SB+b/5nn3IJYeCbKrXo59mOkTOPtizTEQj3yAUrG4P+A303hg/VUhu/ENU6+Nst9RoCzGWWQi",
-	"h4lk1SS9jQJ5uCJurEMIuVqe9eg9Xil/F8H60FA8dNgeutAHjzwfMbTbs6WPO55BPrEla6bUYgkF4/lU",
-	"r0Kv8OuC4YIqsqaMQ04UazMXzmRA7tPMYUbBOtA2VmS2sELdhJH4IU1uTtfiFJ+eqg2rT4Uhi5antcBv",
-	"pIMyGHk1UgLXC2d991rW9ltnF/Z+O+1F+knHcRRlXtkqiis4WFPYFRZSkpVAJeRkuSO0jaNitsKs5d4f",
-	"b2TucHz3lWwuNMRDZJeGXNgU0/iofH4qzG1bydiBJrUUuGmX5e4KUs9UkEmJ+mFbaNnP3f2poE5UQy6G",
-	"eYR4Guj347SUKK8h34dFFKe1KsQ+z6YjJqtk17Z8CClZSVENsDFv2flMEadtpEU9pOWICoqljC/UjmeJ",
-	"3zctgKL/cvrc/pmza5C2nlIxpayUN3zDxZbHC6cTeQ5De4+vXRHb5TjbnFlLozJ2NEmDzLqv6XiwNFW/",
-	"NWOPsk7u02OM07RwmDeLppngqo0J74ZX2jHL3THNeAMdGMjzgURkGs1dtrWGw8mhwOP9LkBL6IEfGrB0",
-	"xf7HgysPCEb+1irKZLbFZC0OpysafupmItRBJ+MdFMhrlgHJmY3KXXjz+Lmm2KZ/MkbwRyE2EyVd0zQr",
-	"8l3r/RTw3PTO07Y8RE5cWvR5iuZqW7CsQPOkgKwYlLnt4WqUtUyRFPZiMuf5cPXeQa+sUPrUDk+J+aNC",
-	"o+3+b3Mkpw5Foqswj3MoIXgsu8rVK2L7bBwywFc0Q4tfQr6G3EzB1lzIeAsbHuK0hzzkQy1zF9KWPfYr",
-	"wp5KaUw43veMUJ91BVWLSsjI4b6DG01qujb4mV5TVvY748LqAL1Z1CAXdbQL+T/pDatoSXhTLcEAVeBa",
-	"MlCmZdGMCVonz2MQyxTWxWqlICLal2ID3AimuwsiGVzbKIG3e4jjJ29jBzv3hJrLLIqsRIOsb+OKtr9t",
-	"H80DjvljHhxWGrTLhZuMthAqyBrJ9O4jmgzXIUQVyxa00YW/ZmB4g4+7PRda11bTxIaB/5zZuAufdddl",
-	"mLvyYL5aKFDKeojWl9TsP8DUi37Z6oXGozd0YHghf2j9+1//57K9cGPIMW/H9AiWZ/up8V/so0TRqtw/",
-	"jf9ieho8YMZXYiwOroZ96mrY5NRBOWNHndkm7cvX79+SE3QFZ6b853qxtCBw466SuLS8ej6b8znHT0MH",
-	"a+1UU5b9hxI6nOvxo0qJ7/uZkcvAKc05LZUg1LQF2Jja3Ioi/u4X+RwWJT8jFF0KXVy4/ihTKiOywTXa",
-	"pi2m5u1qqSEzKHsyRUyHFdPoJT+/Lyn/TE7wA1t0s81hzsH0287mXNMN8G7KgwXB5zPi8zIYpa3XkM/5",
-	"Z8eCUzxpjkxWn83Bhd7a5NNzZkbO5igGJcvANdk6YXld06wA8mJ2jnhblk5g1cXZ2Xa7nVHzeibk+syN",
-	"VWc/vf3uzbuPb05fzM5nha5KA2qYLiEiPq/fv03S5BqksuL1zex8du7yqJzWLLlI/tU8SpOa6sKo+bCP",
-	"Ap+trS300vA2Ty4SRKE9JGEbZYILay/Ozx/swtI44R+5vNSvRinc6cvzb6am9rSe9S89pR1KOzQwvCFm",
-	"zGZTVVTuTDCptJGrTPAVWzcS8kGxTJETLoiCTIK2hWa6Vl2gEQpXcoWTT3S4HM+gN/b7tHct81N8j90n",
-	"Z8Nrm7fpXYbYK5E4JnZjspfv2HNXMz7aR09+4L0axa4eX367DrGI+Dp+Gqk9Pyx8wX3Q31LQeymuw/2b",
-	"KeGwBaVt92tq7bgugEnSsvPOioBwWJ3ZRITBnULpWEoaaVNhNxr3XgD/FdL6xLYv/MX5C0se04qw/BXZ",
-	"CrnBF8z19s65BCMQOA1vE8Upobpb5Fnbfpx2CRjnltw2Fs4gzNx2Pl3N8OQW6K/n3LWrLUE5r0U1ca7R",
-	"dND1YkYbcOQu+/zM5RUxzDL7sIAVvdGejjmiCrFVBKi99Gh2UEuxlqDUjLzm7uwGnXRz3rbSsbb3D3J/",
-	"gqLRhHLCcusI+3aq70S68DLxJapvha1iP4gmDuPX2/FN6xfnLx5a8XutkxHdj7ZI/v80BW2QvzIJZa/4",
-	"ipzcIYhOIxH0VznJL067bs+WTbkxUHn4ywSfnHdBDNQ5FzcuCaMr++sE037qKp2wPW+CqwAuQdteIDUA",
-	"lfpLFCbzHPSJzHpBt7EBFdVZAWrOjfEyV8oEWiV3xwdyQlX/Lq/DtBZqM/2KsBVBqFtTZfEyk2iW59wn",
-	"tJkiJeMbl4roLgq5K879execVojag/sOM/J2hR8ijMc10en28H0wpZCkhJXpLpnA++aM/D2JOXewvXUd",
-	"GNyf2rN1Ie5sGHNgeEG6GMHcIonZovYyeRgSqUcyRBP316P26PwxVvW3/nDBcMabU56PZx0K+8iGoWBY",
-	"Bph0y+CufMtWez+FnNirSvZWqbmv5K+jW29K2y/xpXNg1oKSGK3Pn9JYvjx/eXiQ//kKM+DPhweEv33x",
-	"AObYKH70ZwuWNNvYXywIdNllKUe/YXBvg6uK38DgfnQ3bQPMZVNrVLua/ywsz5BlcFHZiqo5qXUplsZx",
-	"mVzVnOObguZC1KSkO9Fo9dylUVQBDjR5s9TmI5hRWwstm5xpIsXW3c4zJtqmZlKikFm0bK9/z8hlPOsx",
-	"0DNL6bagGscbGua8LSi7/phXduRnq0AXUQ36HOYc3cVB9CS6gN2c2wazNKKbI2Nbl5T37jhbH2JAq2p9",
-	"wLT17WepnsT6dqWbP6zvH9b3gayvKvo3QFuGUE38rcegcwjNcYALO2t4Dwvc5W+PzxJ1+c7fJlN09VRZ",
-	"xH4TYEyjupP4PUv3AwirgdvGNZVija7J+bO2QqBsPmcgm/1UziFJTR8LAuxXgScL+PpqNQwiHteLHYwf",
-	"Xka6hWzr3aopy117b9/97AOGoNL3wf9dCz7dgO+1qCVcM9Eocx5dMO5MtTHQYxVoVcQkCW0m0cBrb8+F",
-	"ZNbE8TUZ3ZccK81Bm/5kgHoo0H1c9tgCfQCSHRZow0CHaMQ/iDhLWDOlMQi4YSqUuOG9p0l0cVD8bDB1",
-	"PJzwIP63KToNMXK5a8NBk/w3aa627XPiVz2nq0yP1OG5n+6uHd01qeIeInblHuW2J4Bgw3bGCPyyTaNu",
-	"23/vmuvrxf2f1Im6nKBkZoV3x7Pjime/EQbrrl09fSIIrdA1qDC0slbSN0aXO3Ly4c3HS9Jwbz+3BUjb",
-	"16Xsz7GK1cpU/nQ65+YHfHIpal/bqhu5hlfkL2UD5HtTsjCS/Yp8/K+fTLbH1jFekR+RX72hOdX0eTrn",
-	"EjSTECSsninLWFsM6rJHSMSMvD7UH2p6aF6e/5k0vARlAHw2TtW0pU6TRS8pj2VlfHvr07n/UUftsRgg",
-	"/BFQQUrB14BKosJM4CsXlq+Y/QXXDdT6j/TFCEmg2nhoPLgP4S98eylG+Ua8YWp+co3/pdye8cEURtBv",
-	"aExC0O736QqdYdh6aJ/02gvto6DDzz4IevU+XaGBsKpszc7+vjun9MBzk/n1zVlntGZn198kt1e3/xcA",
-	"AP//",
+	"p5dRjqM6L6CNuEfzcLjRC7f1OxEgIQN2fUeqD8Wt6ePgBJSqnmzXwHNcME1kw7n9Xy44dKJ4FUVq66hR",
+	"UaAJ40oDzdFYelExwocI0wiAOojQDCwLhCUdYTa7kbST1T4fDqnNTywW2dU+fXnosLtE5z1YZRV4xKXB",
+	"WQREdSvt2d+PQmxeZxnUGibyL1tYFkJsninnr21oZFJIxmQw1VmNEyENsKEmRyP4GJxNZXn8FHbSk7+8",
+	"uSRnzNJ4ZmN9dWbl4fkrQpcKv3KOhqhm6efDtRWiCU9hkh6j79Oe5nb69H4SGS0v20BkT6x3BH/ftd9/",
+	"gNVXhGZvv2+jsyAwe/rw68MwLXNQe3vxqYvI7px4i51hhLb2sLQw6EVIUgnZBtgWsIXkwA2tatzlp4Rm",
+	"mWi4tiZP0xukwmvv+HAGhtSR976kPC7+TrW06OPlLdMFQriFbPi/a2mqLQPvm+EsfWNykBwbitzVACH1",
+	"3+HI2JSOyGD5eNZyHFJ5SHwXjIdn9uPl5fs23LAmhJYko3hsBua6Mz0iuhhIZIjS2335Q0v9kR+Duroz",
+	"25e2H6MLWk2c1iZ2whGNSsy3+yjbl7I/Jmk5qBuZESrIWjFOSjSPJKOalmJN2Mr4BrhBb3pE0vMIkQzs",
+	"752z7z9fg5QsByQI9dpR6woLK0unihJ6p8jZWkRHZDw7lB6bbb53pvkIprnE+iNyrXci92abY5gn/AFZ",
+	"F4rXPTln9zxm2nSEMQn0ab4bG0RzVhYQdYUYxGw5rTUgIECTiJxcArGSYvLcSlMZ5+swrpVgBGBta/7q",
+	"V4xKC3Z9RA6G+TRwS/7Bg4oj7q9Ezu7sD0HnI9Cynenn0GUNco+NfbOwxB2BO6cF4LHj2w2s1MLVSmPr",
+	"V6BpTjVdoGGc9ND3hbk9/x/mOV2WEx1uo8Wpe9Rwk4sw/zfPuwex0DNI2Ho59pGrzwntD1+HQDzyAUrF",
+	"4v6A30zjgfVXZQGMb5h6bZT9jgJlMc4iEzlM5L8m6W0UyMNFdmMdQsjV8qxH7/FK+bsI1oeG4qHD9tCF",
+	"Pnjk+Yih3Z4tfdzxDPKJLVkzpRZLKBjPp9oferVkFwwXVJE1ZRxyolibuXAmA3KfuQ4zCtaBtrEis7Ua",
+	"6iaMxA9pcnO6Fqf49FRtWH0qDFm0PK0FfiMdlMHIq5ESuF4467vXsrbfOruw99tpL9LPY46jKPPKFmZc",
+	"DcOawq5WkZKsBCohJ8sdoW0cFbMVZi33/ngjc4fju69kc6EhHiK7zObCpRxHR+XzU2G63ErGDjSppcBN",
+	"u8R5V+N6poJMStQP29rNfu7uTwV1ohpyMcwjxNNAvx+npUR5Dfk+LKI4rVUh9nk2HTFZJbu2FUlIyUqK",
+	"aoCNecvOZ4o4bSMt6iEtR1RQf2V8oXY8S/y+aQEU/ZfT5/bPnF2DtCWaiillpbzhGy62PF6LnchzGNp7",
+	"fO3q4i7H2ebMWhqVsaNJGiTrfZnIg6WpkrAZe5R1cp8eY5ymhcO8WTTNBFdtTHg3vNKOWe6O6e8b6MBA",
+	"ng8kItNo7rKtNRxODgUe73cBWkIP/NCApesfeDy48oBg5G+tokxmW0zW4nC6ouGnbiZCHXQy3kGBvGYZ",
+	"kJzZqNyFN4+fa4pt+idjBH8UYjNRJTZ9uCLftd5PAc9NOz5ty0PkxKVFn6dorrYFywo0TwrIikGZ27aw",
+	"RlnLFElhLyZzng9XQh603wqlT+3wlJg/KjTa7v82R3LaNryZZzmUMHzmvtN0bfxJ+J15Jrva1itim3sc",
+	"dsBXNEOfUEK+htyMZ2suZLxvDo952oce8rKW/QtpCyNH12ith1kjT4/Z7pEV2z3F2ph8vu/Zwb70FFQt",
+	"KiEj/H0HN5rUdG0gPL2mrOz3+4UFCnqzqEEu6mhv9X/SG1bRkvCmWoLBysC1ZKBMI6YZEzSEnsdQnmkX",
+	"EKuVgoh2XYoNcKMb7oaLZHBtAxXe7iEO4byZH+zcE2qu6CiyEg3KVhvatF17+2gecMwf8+Cw0qAJMNxk",
+	"tDFSQdZIpncf0Wq5vieqWLagjS785QnDG3zc7bnQurbKLjYM/OfMhn74rLsExNxFDvPVQoFS1km17qxm",
+	"/wGmZPXLVi80Hr2hAyMc+UMLMf76P5ftNSJDjnk7pkewPNtPjf9iHyWKVuX+afwX09PgATO+EmNxcGX0",
+	"U1dGJ6cOTRpT7jwHaV++fv+WnKA3OjMVSNdhpgWBG3dBxlUG1PPZnM85fhr6eGsWmrLsP5TQQW0PYVVK",
+	"fDfTjFwGfnHOaakEoaYzwYb15q4X8TfayOewLvoZ0fBS6OLCdX2Zah2RDa7RtqIxNW9XSw2ZQeWVKWL6",
+	"xphGR/35fUn5Z3KCH9i6n215cz6u30w355pugHdTHqxJPp8RnxrCQHG9hnzOPzsWnOJJc2Sy+mwOLgQM",
+	"JqWfMzNyNkcxKFkGrnXYCcvrmmYFkBezc4T8snQCqy7Ozrbb7Yya1zMh12durDr76e13b959fHP6YnY+",
+	"K3RVGpfAdAkR8Xn9/m2SJtcglRWvb2bns3OXyuW0ZslF8q/mUZrUVBdGzYetHPhsbW2hl4a3eXKRIBDu",
+	"gRnbqxNcw3txfv5g17DGNYfIlax+QUzhTl+efzM1taf1rH+VK+2A4qGB4b03YzabqqJyZ+JZpY1cZYKv",
+	"2LqRkA/qdYqccEEUZBK0rXXTtepinVC4kiucfKLJ5ngGvWldfnjZ9FN8j90nZ8PLqLfpXYbYi544JnYP",
+	"tJdy2XMDNT7aB3B+4H3a326vHl9+uya1iPg6fhqpPT8sfMEt199S0HtZtsNdqSnhsAWlbU9vau24LoBJ",
+	"0rLzzoqAeFud2VyIwZ1C6VhWHGlTYUMc914A/xXS+sS22/3F+QtLHtOKsPwV2Qq5wRfMdSzPuQQjEDgN",
+	"b3PVKaG6W+RZ21Sddjkg55bcNhbOIMzcdj5dzfDkFuiv59x1zC1BOa9FNXGu0TTx9cJWi+9zlwB/5lKb",
+	"GOmZfVjAit5oT9MeUYXYKgLUXuU0O6ilWEtQakZec3d2g2a+OW+7+Vjbfgi5P0HRaEI5Ybl1hH071Xci",
+	"XYSb+CrZt8IW0h9EE4ch9O34/viL8xcPrfi97s2I7ke7NP9/moI2z7AyOW2v+Iqc3DOO/yon+cVp1+3Z",
+	"sik3BioPf2/hk/MuiIE65+LGJWF0ZX9zYdpPXaUTtudNcMHB5Yjba7EGoFJ/NcQkv4NWlVkv6DY2oKI6",
+	"K0DNuTFe5qKcQKvkbi5BTqjq31B2mNZCbaZfEbYiCHVrqixeZhLN8pz7nDpTpGR843Id3fUnd3G7f5uE",
+	"0wpRe3CLY0bervBDhPG4JjrdHr4PphSSlLAyDS4TeN+ckb/9MecOtreuA4P7U3u2LsSdDWMODC9IFyOY",
+	"uzExW9RekQ9DIvVIhmjiVn7UHp0/xqr+LiMuGM54c8rz8axDYR/ZMBQMywCTbhn8AkDLVnvrhpzYC1j2",
+	"rqy5heUv2VtvStsv8aVzYNaCkhitz5/SWL48f3l4kP9RDjPgz4cHhL/o8QDm2Ch+9McYljTb2N9hCHTZ",
+	"VeFHv8xwb4Orit/A4H5094cDzGVTa1S7toNZWCEiy+D6tRVVc1LrUiyN4zK5qjnHNwXNhahJSXei0eq5",
+	"S6OoAhxo8mapzUcwo7YWWjY500SKrbtzaEy0Tc2kRCGzaNleap+Ry3jWY6BnltJtQTWONzTMeVvTdi06",
+	"r+zIz1aBLqIa9DnMObrrkOhJdAG7Obc9bmlEN0fGti4p793ctj7EgFbV+oBp69vPUj2J9e2qR39Y3z+s",
+	"7wNZX1X077W2DKGa+LucQfMSmuMAF3bW8B4WuMvfHp8l6vKdv02m6Oqpsoj9PsSYRnUn8XuW7gcQVgO3",
+	"jWsqha0gWn/WVgiUzecMZLOfyjkkqeljQYD9KvBkAV9frYZBxON6sYPxw8tIw5Lt/ls1Zblrf43A/ZgF",
+	"hqDSt+L/XQs+3YBv96glXDPRKHMeXTDuTLUx0GMVaFXEJAltJtHAa2/PhWTWxPE1GV3ZHCvNQZv+ZIB6",
+	"KNB9XPbYAn0Akh0WaMNAh2jEP4g4S1gzpTEIuGEqlLjh1atJdHFQ/GwwdTyc8CD+tyk6DTFyuWvDQZP8",
+	"N2mutvN04rdKp6tMj9Rkup/uriPe9cniHiJ25R7ltieAYMOOygj8sn2rbtt/75rr68X9HwqKupygZGaF",
+	"d8ez44pnvxEG625+PX0iCK3QNagwtLJW0vdmlzty8uHNx0vScG8/twVI29el7I/MitXKVP50OufmZ4ly",
+	"KWpf26obuYZX5C9lA+R7U7Iwkv2KfPyvn0y2x9YxXpEfkV+9oTnV9Hk65xI0kxAkrJ4py1hbDOqyR0jE",
+	"jLw+1KJqemhenv+ZNLwEZQB8Nk7VtKVOk0UvKY9lZXyH7dO5/1FT77EYIPxpU0FKwdeASqLCTOArF5av",
+	"mP1d2g3U+o/0xQhJoNp4aDy4kuHvnHspRvlGvGFqfnKN/6XcnvHBFEbQb2hMQtDu9+kKnWHYemif9NoL",
+	"7aOgw88+CHr1Pl2hgbCqbM3O/r47p/TAc5P59c1ZZ7RmZ9ffJLdXt/8XAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

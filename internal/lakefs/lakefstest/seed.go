@@ -62,6 +62,17 @@ func (s *Server) CreateTag(repoName, tag, ref string) string {
 	return c.id
 }
 
+// DeleteTag removes a tag (the commit stays).
+func (s *Server) DeleteTag(repoName, tag string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(repoName)
+	if _, ok := r.tags[tag]; !ok {
+		s.t.Fatalf("lakefstest: unknown tag %q", tag)
+	}
+	delete(r.tags, tag)
+}
+
 // PutObject stages content at path on a branch directly (as an upload would) and returns
 // its physical address.
 func (s *Server) PutObject(repoName, branchName, path string, content []byte) string {
