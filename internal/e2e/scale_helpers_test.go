@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
@@ -21,6 +22,11 @@ import (
 func (e *env) appendOnBranch(base string, n int) string {
 	return e.appendOnBranchAt("etl-42", localNS, tableName, base, n)
 }
+
+// lakeFSAppendVersion numbers the hadoop-layout versions appendOnBranchAt links.
+var lakeFSAppendVersion atomic.Int64
+
+func init() { lakeFSAppendVersion.Store(100) }
 
 // appendOnBranchAt is appendOnBranch for table ns.target on branch.
 func (e *env) appendOnBranchAt(branch string, ns []string, target, base string, n int) string {
@@ -44,8 +50,10 @@ func (e *env) appendOnBranchAt(branch string, ns []string, target, base string, 
 	tbl, err = tbl.AppendTable(c, data, 1024, nil)
 	require.NoError(t, err)
 	loc := tbl.MetadataLocation()
-	// Hadoop versions: far above what the service's pulls have written so far.
-	e.link(branch, ns, target, loc, 100+int(time.Now().UnixNano()%1000))
+	// Hadoop versions: far above what the service's pulls have written so far, and rising
+	// from one append to the next as a Hadoop writer's do (a random version could fall below
+	// the previous one, and then the newest file would not be the highest v<N>).
+	e.link(branch, ns, target, loc, int(lakeFSAppendVersion.Add(1)))
 	_, err = e.client.Commit(c, repo, branch, "lakeFS-side append", nil)
 	require.NoError(t, err)
 	return loc
