@@ -189,3 +189,54 @@ func TestConcurrentPublishAndReleaseOfOneCommit(t *testing.T) {
 		})
 	}
 }
+
+// Settling a crashed push (reconcile) releases the branches the record no longer uses
+// only when no other table uses them: the branch of a push that did not happen stays while
+// another table is published at its commit, and so does the previous commit's branch of a
+// push that did happen; the new commit's branch, existing already, is not created again.
+func TestSettlingACrashedPushKeepsSharedBranches(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	require.NoError(t, c.pushAs("main", "other", false)) // shares the first commit's branch
+	rec := c.record()
+	ref1 := rec.ProtectedRef
+	v2 := c.version(2, []string{rec.PushedLocation}, 2)
+	commit2 := c.commitVersion("main", v2, 2)
+	ref2 := remotes.ProtectedRefName(commit2)
+	require.NoError(t, c.pushAs("main", "b", false)) // published at commit2
+	require.True(t, c.hasBranch(ref2))
+
+	crashed := func(location string) {
+		r := c.record()
+		r.Pending = `{"op":"push","request_id":"r-crashed","location":"` + location + `","prev_remote":"` + r.PushedLocation +
+			`","repository":"` + testRepo + `","reference":"main","local_namespace":["accounting"],"local_table":"events","commit":"` + commit2 +
+			`","table_uuid":"` + c.uuid + `","snapshot_id":"2","protect_ref":"` + ref2 + `","prev_protect_ref":"` + ref1 +
+			`","prev_protect_repo":"` + testRepo + `"}`
+		r.Status = state.StatusPending
+		require.NoError(t, c.store.UpdateSyncRecord(ctxT(t), &r))
+	}
+
+	// Did not happen (the remote still shows the old file).
+	crashed("file:///nowhere/00002-x.metadata.json")
+	_, err := c.pull(false, false)
+	require.NoError(t, err)
+	assert.Equal(t, ref1, c.record().ProtectedRef)
+	assert.True(t, c.hasBranch(ref2), "b still uses the commit the crashed push meant to publish")
+	assert.True(t, c.hasBranch(ref1))
+
+	// Happened (the remote was re-pointed, then the process died).
+	crashed(v2)
+	c.cat.SetTable(c.remoteID(), v2)
+	creates := c.lake.Calls("createBranch")
+	_, err = c.pull(false, false)
+	require.NoError(t, err)
+	got := c.record()
+	assert.Equal(t, v2, got.PushedLocation)
+	assert.Equal(t, ref2, got.ProtectedRef)
+	assert.Equal(t, creates, c.lake.Calls("createBranch"), "the new commit's branch exists already")
+	assert.True(t, c.hasBranch(ref1), "other is still published at the previous commit")
+	assert.Equal(t, 0, c.lake.Calls("deleteBranch"))
+
+	require.NoError(t, c.unpublishAs("other"))
+	assert.False(t, c.hasBranch(ref1), "the last user released it")
+}
