@@ -22,10 +22,6 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
-func (c *core) key() state.TableKey {
-	return state.TableKey{Catalog: testRemote, Namespace: remoteNS, Table: "events"}
-}
-
 // storedVersion writes metadata file n under the repository's storage namespace, where
 // lakeFS's garbage collector (and the stand-in's model of it) may delete it.
 func (c *core) storedVersion(n int, prev []string) string {
