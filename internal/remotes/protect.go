@@ -109,7 +109,7 @@ func (s *Service) listedCommitted(repo string, sel selector.Tables) committedLoc
 	return func(ctx context.Context, ref lakefs.TableRef, commit string) (string, error) {
 		once.Do(func() {
 			var l *lakefs.TableListing
-			if l, err = s.lakefs.ListTables(ctx, repo, commit, sel); err != nil {
+			if l, err = s.lakefs.ListTablesAtCommit(ctx, repo, commit, sel); err != nil {
 				return
 			}
 			in, at = commit, map[string]string{}
