@@ -225,7 +225,7 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		Commit: st.ResolvedCommit, TableUUID: tableUUID, SnapshotID: snapshotID,
 	}
 	it.ProtectRef, it.PrevProtectRef, it.PrevProtectRepo = ProtectedRefName(protect), rec.ProtectedRef, rec.Repository
-	if !changed && (protect == "" || (found && rec.ProtectedRef != "" && rec.Repository == it.Repository && rec.PushedLocation == loc)) {
+	if !changed && (protect == "" || (found && rec.ProtectedRef != "" && rec.Status != state.StatusUnpublished && rec.Repository == it.Repository && rec.PushedLocation == loc)) {
 		// The remote is not touched, so there is nothing for an intent to protect (a crash
 		// leaves the old record, which still describes the remote): the record takes the
 		// push's state in one write, or none when it already has it. The branch that

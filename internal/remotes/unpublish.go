@@ -118,7 +118,7 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 		plan.action("retire the sync record of %s (status unpublished)", id)
 	}
 	if rec.ProtectedRef != "" {
-		plan.action("delete branch %q, which kept the published commit from lakeFS's garbage collector", rec.ProtectedRef)
+		plan.action("release branch %q, which kept the published commit from lakeFS's garbage collector (deleted unless another table is published at that commit)", rec.ProtectedRef)
 	}
 	if req.DryRun {
 		return plan, nil
