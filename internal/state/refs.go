@@ -43,9 +43,8 @@ const refLockPrefix = "\x00ref" + keySep
 // branch happens under this lock.
 //
 // On PostgreSQL the lock is a session advisory lock on one pooled connection, which also
-// runs the section's queries: a caller already holding table locks (each pinning a
-// connection of the bounded lock pool) needs no second lock connection, and nothing inside
-// the section waits for another connection.
+// runs the section's count and SetExists; at most a quarter of the pool holds such locks
+// (refConns), so a section that stores a record (a pull's claim) finds a connection.
 func (s *sqlStore) WithRefLock(ctx context.Context, repository, ref string, except TableKey, fn func(RefLocked) error) error {
 	key := refLockPrefix + repository + keySep + ref
 	unlock, err := s.locks.Lock(ctx, key)
@@ -55,6 +54,12 @@ func (s *sqlStore) WithRefLock(ctx context.Context, repository, ref string, exce
 	defer unlock()
 	sec := &refSection{s: s, q: s.db, repository: repository, ref: ref}
 	if s.postgres {
+		select {
+		case s.refConns <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.refConns }()
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return err
