@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
 // publications reads the publications gauge from the running server's registry.
@@ -49,17 +48,18 @@ func TestGCProtectionOverHTTP(t *testing.T) {
 	assertError(t, r, 400, "allow_uncommitted")
 	r = e.call("POST", "/api/v1/iceberg/remotes/"+remoteID+"/push?allow_uncommitted=true", body)
 	require.Equal(t, 204, r.Status, r.Body)
+	// One branch per commit (shared by the tables published at it): none yet.
+	ref := remotes.ProtectedRefName(head)
+	assert.Equal(t, "iceberg-remotes-"+head, ref)
+	_, _, ok := e.lake.Branch(repo, ref)
+	assert.False(t, ok, "the uncommitted publication has no protecting branch")
 
 	r = e.push(pushOpts{createNS: true})
 	require.Equal(t, 204, r.Status, r.Body)
-	key := state.TableKey{Catalog: remoteID, Namespace: remoteNS, Table: tableName}
-	ref := remotes.ProtectedRefName(key, head)
 	got, hidden, ok := e.lake.Branch(repo, ref)
 	require.True(t, ok, "the published commit is protected")
 	assert.Equal(t, head, got)
 	assert.True(t, hidden)
-	_, _, ok = e.lake.Branch(repo, remotes.ProtectedRefName(state.TableKey{Catalog: remoteID, Namespace: remoteNS, Table: "staged"}, head))
-	assert.False(t, ok, "the uncommitted publication has no protecting branch")
 
 	list := e.call("GET", "/api/v1/iceberg/remotes/"+remoteID+"/tables", nil)
 	require.Equal(t, 200, list.Status)

@@ -41,6 +41,17 @@ type TableListing struct {
 // The reference is read exactly as ReadTable reads it: a branch by name (staged changes
 // count), anything else at the commit it resolved to.
 func (l *Locator) ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*TableListing, error) {
+	return l.listSelected(ctx, repo, ref, nil, sel)
+}
+
+// ListTablesAtCommit is ListTables at a commit id the caller already resolved (a bulk
+// push's committed check at the head commit it read): the reference is not resolved again,
+// which saves lakeFS's getBranch (not found) and getCommit.
+func (l *Locator) ListTablesAtCommit(ctx context.Context, repo, commit string, sel selector.Tables) (*TableListing, error) {
+	return l.listSelected(ctx, repo, commit, &ResolvedRef{CommitID: commit}, sel)
+}
+
+func (l *Locator) listSelected(ctx context.Context, repo, ref string, resolved *ResolvedRef, sel selector.Tables) (*TableListing, error) {
 	if repo == "" || ref == "" {
 		return nil, apperr.BadRequest("repository and reference are required")
 	}
@@ -62,7 +73,7 @@ func (l *Locator) ListTables(ctx context.Context, repo, ref string, sel selector
 		// (_lakefs_tables/iceberg_remotes.yaml next to _lakefs_tables/iceberg/).
 		prefix = folder + "/"
 	}
-	return l.listTables(ctx, repo, ref, layout, root, span{prefix: prefix}, sel.Match)
+	return l.listTables(ctx, repo, ref, resolved, layout, root, span{prefix: prefix}, sel.Match)
 }
 
 // TableName names a table in lakeFS.
@@ -108,7 +119,7 @@ func (l *Locator) LocateTables(ctx context.Context, repo, ref string, tables []T
 	} else {
 		sp.prefix = commonPrefix(sp.first, sp.last)
 	}
-	return l.listTables(ctx, repo, ref, layout, root, sp, func(ns []string, table string) bool {
+	return l.listTables(ctx, repo, ref, nil, layout, root, sp, func(ns []string, table string) bool {
 		return want[tableKey(ns, table)]
 	})
 }
@@ -150,10 +161,12 @@ func (s span) past(path string) bool {
 }
 
 // listTables resolves ref and walks the span, keeping the tables keep accepts.
-func (l *Locator) listTables(ctx context.Context, repo, ref, layout, root string, sp span, keep func([]string, string) bool) (*TableListing, error) {
-	resolved, err := l.c.ResolveRef(ctx, repo, ref)
-	if err != nil {
-		return nil, err
+func (l *Locator) listTables(ctx context.Context, repo, ref string, resolved *ResolvedRef, layout, root string, sp span, keep func([]string, string) bool) (*TableListing, error) {
+	if resolved == nil {
+		var err error
+		if resolved, err = l.c.ResolveRef(ctx, repo, ref); err != nil {
+			return nil, err
+		}
 	}
 	out := &TableListing{Layout: layout, ResolvedCommit: resolved.CommitID, IsBranch: resolved.IsBranch}
 	if sp.empty {
@@ -170,7 +183,7 @@ func (l *Locator) listTables(ctx context.Context, repo, ref, layout, root string
 		rootPrefix = root + "/"
 	}
 	var hadoop hadoopScan
-	err = l.c.WalkObjectsAfter(ctx, repo, readRef, sp.prefix, sp.start(), func(o Object) error {
+	err := l.c.WalkObjectsAfter(ctx, repo, readRef, sp.prefix, sp.start(), func(o Object) error {
 		if sp.past(o.Path) {
 			return ErrStopWalk
 		}

@@ -114,6 +114,13 @@ func TestListTablesPointerLayout(t *testing.T) {
 	assert.Equal(t, []string{"sales|doomed", "sales|eu|customers", "sales|orders", "we/ird ns|t%1"}, names(l))
 	assert.Equal(t, doomed, find(l, []string{"sales"}, "doomed").MetadataLocation)
 
+	// At a commit id already resolved: the same listing without the resolve calls.
+	cc = countCalls(e.srv)
+	at, err := loc.ListTablesAtCommit(ctx, testRepo, commit, selector.Tables{})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"listObjects": 1}, cc.since())
+	assert.Equal(t, l, at)
+
 	// A tag reads the same commit.
 	e.srv.CreateTag(testRepo, "v1", commit)
 	l, err = loc.ListTables(ctx, testRepo, "v1", mustSel(t, "sales", "*"))

@@ -22,10 +22,6 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
 
-func (c *core) key() state.TableKey {
-	return state.TableKey{Catalog: testRemote, Namespace: remoteNS, Table: "events"}
-}
-
 // storedVersion writes metadata file n under the repository's storage namespace, where
 // lakeFS's garbage collector (and the stand-in's model of it) may delete it.
 func (c *core) storedVersion(n int, prev []string) string {
@@ -66,7 +62,7 @@ func TestPublishedCommitIsProtectedFromGC(t *testing.T) {
 
 	_, err := c.pushFrom("etl", false, nil)
 	require.NoError(t, err)
-	ref2 := remotes.ProtectedRefName(c.key(), commit2)
+	ref2 := remotes.ProtectedRefName(commit2)
 	head, hidden, ok := c.lake.Branch(testRepo, ref2)
 	require.True(t, ok, "the published commit's protecting branch exists")
 	assert.Equal(t, commit2, head)
@@ -84,7 +80,7 @@ func TestPublishedCommitIsProtectedFromGC(t *testing.T) {
 	commit3 := c.commitVersion("etl", v3, 3)
 	_, err = c.pushFrom("etl", true, nil)
 	require.NoError(t, err)
-	ref3 := remotes.ProtectedRefName(c.key(), commit3)
+	ref3 := remotes.ProtectedRefName(commit3)
 	require.NotEqual(t, ref2, ref3)
 	head, _, ok = c.lake.Branch(testRepo, ref3)
 	require.True(t, ok, "the re-push moved the protection to the new commit")
@@ -239,7 +235,7 @@ func TestPublicationHealthTransitions(t *testing.T) {
 	assert.Empty(t, rec.ProtectedRef)
 	assert.Equal(t, 1, c.lake.Calls("deleteBranch"), "the branch created for the failed push is deleted")
 	mainHead, _, _ := c.lake.Branch(testRepo, "main")
-	_, _, ok := c.lake.Branch(testRepo, remotes.ProtectedRefName(c.key(), mainHead))
+	_, _, ok := c.lake.Branch(testRepo, remotes.ProtectedRefName(mainHead))
 	assert.False(t, ok)
 
 	fail = false
@@ -258,7 +254,7 @@ func TestPublicationHealthTransitions(t *testing.T) {
 	assert.Equal(t, "remote catalog unavailable", rec.LastError)
 	assert.NotContains(t, rec.LastError, "secret")
 	assert.Equal(t, firstSuccess, rec.LastSuccessAt, "a failure keeps the last success")
-	_, _, ok = c.lake.Branch(testRepo, remotes.ProtectedRefName(c.key(), commit))
+	_, _, ok = c.lake.Branch(testRepo, remotes.ProtectedRefName(commit))
 	assert.False(t, ok, "no branch protects the commit that was not published")
 	_, _, ok = c.lake.Branch(testRepo, rec.ProtectedRef)
 	assert.True(t, ok, "the published commit keeps its protection")
@@ -268,7 +264,7 @@ func TestPublicationHealthTransitions(t *testing.T) {
 	rec = c.record()
 	assert.Empty(t, rec.LastError, "a success clears the error")
 	assert.True(t, rec.LastSuccessAt.After(firstSuccess))
-	assert.Equal(t, remotes.ProtectedRefName(c.key(), commit), rec.ProtectedRef)
+	assert.Equal(t, remotes.ProtectedRefName(commit), rec.ProtectedRef)
 }
 
 // A protecting branch that cannot be created (here: the caller may not create branches)
@@ -305,7 +301,7 @@ func TestPullMovesProtectionToItsCommit(t *testing.T) {
 	rec := c.record()
 	head, _, _ := c.lake.Branch(testRepo, "main")
 	assert.Equal(t, head, rec.ResolvedCommit, "the pull's commit")
-	assert.Equal(t, remotes.ProtectedRefName(c.key(), head), rec.ProtectedRef)
+	assert.Equal(t, remotes.ProtectedRefName(head), rec.ProtectedRef)
 	got, hidden, ok := c.lake.Branch(testRepo, rec.ProtectedRef)
 	require.True(t, ok)
 	assert.True(t, hidden)
@@ -316,7 +312,8 @@ func TestPullMovesProtectionToItsCommit(t *testing.T) {
 }
 
 // A bulk push checks that its tables are committed with one listing at the head commit, not
-// a stat per table, refuses the staged-only ones, and protects each published table.
+// a stat per table, refuses the staged-only ones, and protects the published tables with
+// one branch, shared by the four tables published at the one commit.
 func TestBulkPushChecksCommittedWithOneListing(t *testing.T) {
 	c := newCore(t, lakefs.LayoutPointer, nil)
 	for i := 0; i < 4; i++ {
@@ -341,7 +338,13 @@ func TestBulkPushChecksCommittedWithOneListing(t *testing.T) {
 	}
 	assert.Equal(t, stats, c.lake.Calls("statObject"), "no stat per table")
 	assert.Equal(t, lists+2, c.lake.Calls("listObjects"), "the branch's listing and the commit's")
-	assert.Equal(t, creates+4, c.lake.Calls("createBranch"), "one protecting branch per published table")
+	assert.Equal(t, creates+1, c.lake.Calls("createBranch"), "one protecting branch for the commit")
+	head, _, _ := c.lake.Branch(testRepo, "main")
+	for i := 0; i < 4; i++ {
+		rec, err := c.store.GetSyncRecord(ctxT(t), state.TableKey{Catalog: testRemote, Namespace: []string{"r"}, Table: fmt.Sprintf("t%d", i)})
+		require.NoError(t, err)
+		assert.Equal(t, remotes.ProtectedRefName(head), rec.ProtectedRef)
+	}
 
 	yes := true
 	_, totals, err = c.bulk(remotes.BulkPushRequest{Namespace: "n", DestinationNamespace: "r", AllowUncommitted: &yes})
@@ -357,7 +360,7 @@ func TestCrashedPushIsRecordedAsUnfinished(t *testing.T) {
 	c.push()
 	rec := c.record()
 	commit := c.commitVersion("main", c.version(2, nil, 2), 2)
-	stray := remotes.ProtectedRefName(c.key(), commit)
+	stray := remotes.ProtectedRefName(commit)
 	c.lake.CreateBranch(testRepo, stray, commit) // the crashed push had protected its commit
 	rec.Pending = `{"op":"push","request_id":"r-crashed","location":"file:///nowhere/00002-x.metadata.json","repository":"` + testRepo +
 		`","commit":"` + commit + `","protect_ref":"` + stray + `","prev_protect_ref":"` + rec.ProtectedRef + `","prev_protect_repo":"` + testRepo + `"}`
@@ -385,7 +388,7 @@ func TestCrashedPushThatHappenedIsProtected(t *testing.T) {
 	rec := c.record()
 	v2 := c.version(2, []string{rec.PushedLocation}, 2)
 	commit := c.commitVersion("main", v2, 2)
-	ref := remotes.ProtectedRefName(c.key(), commit)
+	ref := remotes.ProtectedRefName(commit)
 	c.cat.SetTable(c.remoteID(), v2) // the remote was re-pointed, then the process died
 	rec.Pending = `{"op":"push","request_id":"r-crashed","location":"` + v2 + `","prev_remote":"` + rec.PushedLocation +
 		`","repository":"` + testRepo + `","reference":"main","local_namespace":["accounting"],"local_table":"events","commit":"` + commit +

@@ -72,24 +72,29 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		return rec, s.store.UpdateSyncRecord(ctx, &rec)
 	}
 	id := catalog.Ident{Namespace: rec.Namespace, Table: rec.Table}
+	// Branches the settled record no longer uses are released once it is stored
+	// (releaseStored); a pull's commit is claimed as the record is stored (storePulled).
+	var release []heldRef
+	pulled := ""
 	switch in.Op {
 	case "push":
 		cur, err := r.Adapter.LoadTable(ctx, id)
 		switch {
 		case err == nil && cur == in.Location:
-			note, err := s.settleProtection(ctx, rec, in, true)
-			if err != nil {
-				return rec, err // the published commit must be protected before the record says so
+			if in.ProtectRef != "" {
+				// The stored intent names the branch, so it is in use while this runs.
+				if err := s.ensureProtected(ctx, rec.TableKey, in.Repository, in.ProtectRef, in.Commit, nil); err != nil {
+					return rec, err // the published commit must be protected before the record says so
+				}
 			}
+			release = append(release, heldRef{in.PrevProtectRepo, in.PrevProtectRef})
 			applyPush(&rec, in)
-			rec.Status, rec.Notes = state.StatusSynced, joinNotes(rec.Notes, note)
+			rec.Status = state.StatusSynced
 			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 			// Not applied (or replaced by someone else since): the record keeps its state,
 			// and its own protecting branch; one the push may have created goes.
-			if _, err := s.settleProtection(ctx, rec, in, false); err != nil {
-				return rec, err
-			}
+			release = append(release, heldRef{in.Repository, in.ProtectRef}, heldRef{in.PrevProtectRepo, in.PrevProtectRef})
 			unfinished(&rec, in)
 			if rec.PushedLocation == "" {
 				rec.Status = state.StatusFailed
@@ -108,7 +113,7 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		switch {
 		case err == nil && st.MetadataLocation == in.Location:
 			applyPull(&rec, in, st.ResolvedCommit, st.TableUUID, snapshotString(st.CurrentSnapshotID))
-			rec.Notes = joinNotes(rec.Notes, s.moveProtection(ctx, &rec, st.ResolvedCommit))
+			pulled = st.ResolvedCommit
 			s.succeeded(&rec)
 		case err == nil || apperr.Is(err, http.StatusNotFound):
 			unfinished(&rec, in)
@@ -123,14 +128,24 @@ func (s *Service) reconcile(ctx context.Context, r *Remote, rec state.SyncRecord
 		}
 		rec.Status = status
 		if status == state.StatusUnpublished {
-			rec.Notes = joinNotes(rec.Notes, s.unprotect(ctx, &rec))
+			release = append(release, heldRef{rec.Repository, rec.ProtectedRef})
+			rec.ProtectedRef = ""
 		}
 	}
 	s.logger.InfoContext(ctx, "reconciled an unfinished operation", "catalog", rec.Catalog,
 		"table", dotted(rec.Namespace, rec.Table), "op", in.Op, "request_id", in.RequestID, "status", rec.Status)
 	rec.Pending = ""
-	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
+	if pulled != "" {
+		prev, err := s.storePulled(ctx, &rec, pulled)
+		if err != nil {
+			return rec, err
+		}
+		release = append(release, prev)
+	} else if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		return rec, err
+	}
+	for _, ref := range release {
+		s.releaseStored(ctx, &rec, ref)
 	}
 	return rec, nil
 }

@@ -15,8 +15,7 @@ package remotes
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -35,31 +34,23 @@ const ProtectedRefPrefix = "iceberg-remotes-"
 
 var unsafeRefChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// ProtectedRefName is the branch that protects commit while it is published as remote
-// table key:
+// ProtectedRefName is the branch that protects commit while any table is published from
+// it:
 //
-//	iceberg-remotes-<catalog>-<table hash>-<commit>
+//	iceberg-remotes-<commit id>
 //
-// <catalog> is the remote's id with characters lakeFS branch names do not allow (its rule is
-// ^\w[-\w]*$) replaced by "_" and cut at 32; <table hash> is the first 16 hex digits of
-// SHA-256 over the catalog id and the remote namespace and table (so the name is unique per
-// remote table whatever the cut); <commit> is the first 16 hex digits of the commit id. The
-// commit is part of the name so that a re-push creates the new branch before the old one
-// is deleted: the published commit is never unprotected.
-func ProtectedRefName(key state.TableKey, commit string) string {
+// One branch per commit of a repository (the branch lives in it), shared by every remote
+// table published at that commit, whatever its catalog: a bulk push of N tables at one
+// commit creates one branch, not N. Characters a lakeFS branch name does not allow (its
+// rule is ^\w[-\w]*$) are replaced by "_" (a lakeFS commit id is hex, so none are). The
+// commit is the name, so a re-push creates (or finds) the new commit's branch before it
+// releases the old one: the published commit is never unprotected. Which tables use a
+// branch is counted from the state store (state.RefUse) under the branch's lock.
+func ProtectedRefName(commit string) string {
 	if commit == "" {
 		return ""
 	}
-	cat := unsafeRefChars.ReplaceAllString(key.Catalog, "_")
-	if len(cat) > 32 {
-		cat = cat[:32]
-	}
-	sum := sha256.Sum256([]byte(key.Catalog + "\x1f" + key.Key()))
-	c := unsafeRefChars.ReplaceAllString(commit, "_")
-	if len(c) > 16 {
-		c = c[:16]
-	}
-	return fmt.Sprintf("%s%s-%s-%s", ProtectedRefPrefix, cat, hex.EncodeToString(sum[:8]), c)
+	return ProtectedRefPrefix + unsafeRefChars.ReplaceAllString(commit, "_")
 }
 
 // checkCommitted decides what a push publishes: the commit to protect, or "" (with a note
@@ -71,11 +62,10 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 		at = s.lakefs.CommittedLocation
 	}
 	commit, loc := st.ResolvedCommit, st.MetadataLocation
-	key := rec.TableKey
 	committed := loc
 	// Known: the last push published this very file from this commit of this table, and
 	// protected it, so it was committed there (an unchanged re-push costs no lakeFS call).
-	known := rec.ProtectedRef != "" && rec.ProtectedRef == ProtectedRefName(key, commit) && rec.ResolvedCommit == commit &&
+	known := rec.ProtectedRef != "" && rec.ProtectedRef == ProtectedRefName(commit) && rec.ResolvedCommit == commit &&
 		rec.PushedLocation == loc && rec.Repository == req.Source.Repository &&
 		slices.Equal(rec.LocalNamespace, req.Source.Namespace) && rec.LocalTable == req.Source.Table
 	if st.IsBranch && !known {
@@ -85,7 +75,7 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 	}
 	if committed == loc {
 		plan.pass("committed", "table %s at %q is committed (commit %s)", req.Source, req.Source.Reference, commit)
-		plan.action("protect commit %s from lakeFS's garbage collector with hidden branch %q", commit, ProtectedRefName(key, commit))
+		plan.action("protect commit %s from lakeFS's garbage collector with hidden branch %q", commit, ProtectedRefName(commit))
 		return commit, "", nil
 	}
 	allow := r.Config.AllowUncommitted
@@ -119,7 +109,7 @@ func (s *Service) listedCommitted(repo string, sel selector.Tables) committedLoc
 	return func(ctx context.Context, ref lakefs.TableRef, commit string) (string, error) {
 		once.Do(func() {
 			var l *lakefs.TableListing
-			if l, err = s.lakefs.ListTables(ctx, repo, commit, sel); err != nil {
+			if l, err = s.lakefs.ListTablesAtCommit(ctx, repo, commit, sel); err != nil {
 				return
 			}
 			in, at = commit, map[string]string{}
@@ -140,101 +130,145 @@ func (s *Service) listedCommitted(repo string, sel selector.Tables) committedLoc
 // uncommittedNote is the sync record's note for a table published from staged state.
 const uncommittedNote = "published uncommitted (allow_uncommitted): lakeFS's garbage collector may delete its files"
 
-// protect creates the protecting branch a push's intent names, unless the record already
-// has it (an unchanged re-push costs no lakeFS call).
-func (s *Service) protect(ctx context.Context, rec state.SyncRecord, in intent) error {
-	if in.ProtectRef == "" || (in.ProtectRef == rec.ProtectedRef && in.Repository == rec.Repository) {
-		return nil
-	}
-	if err := s.lakefs.ProtectCommit(ctx, in.Repository, in.ProtectRef, in.Commit); err != nil {
-		return apperr.Wrap(apperr.StatusOf(err), err, "cannot protect commit %s from lakeFS's garbage collector with branch %q: %s",
-			in.Commit, in.ProtectRef, apperr.PublicMessage(err))
-	}
-	return nil
-}
+// One protecting branch is shared by every table published at its commit (ProtectedRefName),
+// so it is created by the first table published there and deleted after the last one
+// releases it. Every creation and deletion happens under the branch's lock in the state
+// store (state.Store.WithRefLock), by these rules:
+//
+//   - the store records that the branch exists after creating it, and that it does not
+//     before deleting it (a crash in between leaves a branch unrecorded, which the next
+//     publisher creates again, idempotently, or which is left behind);
+//   - a publisher creates the branch unless it is recorded as existing: 1,000 tables
+//     published at one commit cost one createBranch;
+//   - a push stores its intent naming the branch before it takes the lock, and a pull
+//     stores its record claiming it under the lock, so a record uses the branch from before
+//     it may be created until it releases it;
+//   - a record withdraws its claim (stores that it no longer names the branch) before it
+//     releases it, and the branch is deleted only when no other record claims it (published
+//     from its repository, not un-published) or names it in a pending intent.
+//
+// A crash between a record's withdrawal and its release leaves the branch behind: it keeps
+// old files longer, never fewer.
 
-// releasePrevious deletes the branch that protected the previously published commit, once
-// the remote no longer points at it. A failure only leaks the branch (it keeps old files
-// longer): it is logged and returned as a note naming it.
-func (s *Service) releasePrevious(ctx context.Context, in intent) string {
-	if in.PrevProtectRef == "" || (in.PrevProtectRef == in.ProtectRef && in.PrevProtectRepo == in.Repository) {
-		return ""
-	}
-	if err := s.lakefs.DeleteBranch(ctx, in.PrevProtectRepo, in.PrevProtectRef); err != nil {
-		s.logger.WarnContext(ctx, "could not delete the branch that protected the previously published commit",
-			"repository", in.PrevProtectRepo, "branch", in.PrevProtectRef, "error", err)
-		return fmt.Sprintf("branch %q in repository %q no longer protects a published commit: delete it", in.PrevProtectRef, in.PrevProtectRepo)
-	}
-	return ""
-}
+// heldRef is a protecting branch in its repository.
+type heldRef struct{ repo, name string }
 
-// settleProtection makes the protecting branches agree with a push intent that reconcile
-// found applied (the new branch exists; the previous one is deleted, or a note names it)
-// or not applied (a branch the push may have created is deleted; the record's own stays).
-// It is repeatable.
-func (s *Service) settleProtection(ctx context.Context, rec state.SyncRecord, in intent, applied bool) (note string, err error) {
-	if applied {
-		if in.ProtectRef != "" {
-			if err := s.lakefs.ProtectCommit(ctx, in.Repository, in.ProtectRef, in.Commit); err != nil {
-				return "", err
+// ensureProtected makes branch ref of repo protect commit for the table key, whose record
+// already uses it (a stored intent names it) or whose claim stores it under the lock.
+func (s *Service) ensureProtected(ctx context.Context, key state.TableKey, repo, ref, commit string, claim func() error) error {
+	return s.store.WithRefLock(ctx, repo, ref, key, func(l state.RefLocked) error {
+		// Skipping the call is safe: the branch is recorded as existing only after it was
+		// created, and it is deleted only under this lock, recorded first, when no other
+		// record uses it; ours does (its intent is stored, or its claim is stored below
+		// before the lock is released).
+		if !l.Use().Exists {
+			if err := s.lakefs.ProtectCommit(ctx, repo, ref, commit); err != nil {
+				return &protectError{apperr.Wrap(apperr.StatusOf(err), err, "cannot protect commit %s from lakeFS's garbage collector with branch %q: %s",
+					commit, ref, apperr.PublicMessage(err))}
+			}
+			if err := l.SetExists(ctx, true); err != nil {
+				return err
 			}
 		}
-		return s.releasePrevious(ctx, in), nil
-	}
-	if in.ProtectRef == "" || (in.ProtectRef == rec.ProtectedRef && in.Repository == rec.Repository) {
-		return "", nil
-	}
-	return "", s.lakefs.DeleteBranch(ctx, in.Repository, in.ProtectRef)
+		if claim != nil {
+			return claim()
+		}
+		return nil
+	})
 }
 
-// moveProtection makes rec's protecting branch the one of commit, which holds the published
-// table after a pull: the new branch first, then the old one goes. A failure is a note, not
-// an error: the pull's commit stands, the old branch still protects the earlier commit, and
-// the branch's own head protects the new one until it moves on.
-func (s *Service) moveProtection(ctx context.Context, rec *state.SyncRecord, commit string) string {
-	ref := ProtectedRefName(rec.TableKey, commit)
-	if ref == "" || ref == rec.ProtectedRef {
-		return ""
-	}
-	if err := s.lakefs.ProtectCommit(ctx, rec.Repository, ref, commit); err != nil {
-		s.logger.WarnContext(ctx, "could not protect the pulled commit from lakeFS's garbage collector",
-			"repository", rec.Repository, "branch", ref, "error", err)
-		return fmt.Sprintf("commit %s is not protected from lakeFS's garbage collector (%s): push the table again", commit, apperr.PublicMessage(err))
-	}
-	note := s.releasePrevious(ctx, intent{Repository: rec.Repository, ProtectRef: ref,
-		PrevProtectRef: rec.ProtectedRef, PrevProtectRepo: rec.Repository})
-	rec.ProtectedRef = ref
-	return note
-}
+// protectError is a failure to create the protecting branch (as opposed to the store's).
+type protectError struct{ err error }
 
-// releaseProtection deletes the branch that protects rec's published commit and clears it
-// from rec (the caller stores rec): un-publishing calls it once the remote no longer lists
-// the table. A branch already gone is success.
-func (s *Service) releaseProtection(ctx context.Context, rec *state.SyncRecord) error {
-	if rec.ProtectedRef == "" {
+func (e *protectError) Error() string { return e.err.Error() }
+func (e *protectError) Unwrap() error { return e.err }
+
+// protect creates (or finds) the protecting branch a push's stored intent names, unless
+// the record already claims it: a published record's claim keeps it from being deleted.
+func (s *Service) protect(ctx context.Context, rec state.SyncRecord, in intent, prevStatus string) error {
+	if in.ProtectRef == "" || (in.ProtectRef == rec.ProtectedRef && in.Repository == rec.Repository && prevStatus != state.StatusUnpublished) {
 		return nil
 	}
-	if !strings.HasPrefix(rec.ProtectedRef, ProtectedRefPrefix) {
-		// Never delete a branch this service did not name.
-		return apperr.New(http.StatusInternalServerError, "sync record names %q as its protecting branch, which is not this service's", rec.ProtectedRef)
+	err := s.ensureProtected(ctx, rec.TableKey, in.Repository, in.ProtectRef, in.Commit, nil)
+	var pe *protectError
+	if errors.As(err, &pe) {
+		return pe.err
 	}
-	if err := s.lakefs.DeleteBranch(ctx, rec.Repository, rec.ProtectedRef); err != nil {
-		return err
-	}
-	rec.ProtectedRef = ""
-	return nil
+	return err
 }
 
-// unprotect releases rec's protecting branch once the table is no longer published (the
-// caller stores rec). A failure is a note naming the branch, which stays in the record, so
-// that the next push (as the previous protection) or un-publish deletes it.
-func (s *Service) unprotect(ctx context.Context, rec *state.SyncRecord) string {
-	ref := rec.ProtectedRef
-	if err := s.releaseProtection(ctx, rec); err != nil {
-		s.logger.WarnContext(ctx, "could not delete the branch that protected an un-published table's commit",
-			"repository", rec.Repository, "branch", ref, "error", err)
-		return fmt.Sprintf("branch %q in repository %q still keeps commit %s from lakeFS's garbage collector (%s): delete it",
-			ref, rec.Repository, rec.ResolvedCommit, apperr.PublicMessage(err))
+// storePulled stores rec, which a pull made publish commit, claiming commit's branch
+// (created unless another record claims it), and returns the branch rec no longer claims,
+// for releaseStored. If the branch cannot be created, rec keeps its old one and a note: the
+// pull's commit stands, the old branch still protects the earlier commit, and the source
+// branch's head protects the new one until it moves on.
+func (s *Service) storePulled(ctx context.Context, rec *state.SyncRecord, commit string) (heldRef, error) {
+	ref := ProtectedRefName(commit)
+	if ref == "" || ref == rec.ProtectedRef {
+		return heldRef{}, s.store.UpdateSyncRecord(ctx, rec)
 	}
-	return ""
+	prev, next := heldRef{rec.Repository, rec.ProtectedRef}, *rec
+	next.ProtectedRef = ref
+	err := s.ensureProtected(ctx, rec.TableKey, rec.Repository, ref, commit, func() error { return s.store.UpdateSyncRecord(ctx, &next) })
+	var pe *protectError
+	switch {
+	case err == nil:
+		*rec = next
+		return prev, nil
+	case errors.As(err, &pe):
+		s.logger.WarnContext(ctx, "could not protect the pulled commit from lakeFS's garbage collector",
+			"repository", rec.Repository, "branch", ref, "error", err)
+		rec.Notes = joinNotes(rec.Notes, fmt.Sprintf("commit %s is not protected from lakeFS's garbage collector (%s): push the table again",
+			commit, apperr.PublicMessage(pe.err)))
+		return heldRef{}, s.store.UpdateSyncRecord(ctx, rec)
+	}
+	return heldRef{}, err
+}
+
+// releaseStored releases branch ref once rec, already stored, no longer claims it nor
+// names it in an intent: the branch is deleted unless another record uses it. A failure
+// only leaks the branch (it keeps old files longer): it is logged and noted in rec, stored
+// again; an un-published record keeps the branch's name so that the next un-publish tries
+// again.
+func (s *Service) releaseStored(ctx context.Context, rec *state.SyncRecord, ref heldRef) {
+	if ref.name == "" || (ref.name == rec.ProtectedRef && ref.repo == rec.Repository) {
+		return
+	}
+	err := s.releaseRef(ctx, rec.TableKey, ref)
+	if err == nil {
+		return
+	}
+	s.logger.WarnContext(ctx, "could not delete a branch that protected a commit no longer published",
+		"repository", ref.repo, "branch", ref.name, "error", err)
+	note := fmt.Sprintf("branch %q in repository %q no longer protects a published commit: delete it", ref.name, ref.repo)
+	if rec.Status == state.StatusUnpublished && rec.ProtectedRef == "" && ref.repo == rec.Repository {
+		// Not a claim (the record is un-published): only a reminder for the next un-publish.
+		rec.ProtectedRef = ref.name
+		note = fmt.Sprintf("branch %q in repository %q still keeps commit %s from lakeFS's garbage collector (%s): delete it",
+			ref.name, ref.repo, rec.ResolvedCommit, apperr.PublicMessage(err))
+	}
+	rec.Notes = joinNotes(rec.Notes, note)
+	if err := s.store.UpdateSyncRecord(ctx, rec); err != nil {
+		s.logger.WarnContext(ctx, "could not record a branch left behind", "repository", ref.repo, "branch", ref.name, "error", err)
+	}
+}
+
+// releaseRef deletes branch ref unless a record other than key's uses it. A branch
+// already gone is success.
+func (s *Service) releaseRef(ctx context.Context, key state.TableKey, ref heldRef) error {
+	if !strings.HasPrefix(ref.name, ProtectedRefPrefix) {
+		// Never delete a branch this service did not name.
+		return apperr.New(http.StatusInternalServerError, "sync record names %q as its protecting branch, which is not this service's", ref.name)
+	}
+	return s.store.WithRefLock(ctx, ref.repo, ref.name, key, func(l state.RefLocked) error {
+		if l.Use().InUse() {
+			return nil
+		}
+		// Recorded as gone first: a crash after it leaves the branch behind, never a
+		// branch recorded as existing that is not.
+		if err := l.SetExists(ctx, false); err != nil {
+			return err
+		}
+		return s.lakefs.DeleteBranch(ctx, ref.repo, ref.name)
+	})
 }

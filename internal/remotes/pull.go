@@ -296,13 +296,19 @@ func (s *Service) commitPulls(ctx context.Context, r *Remote, pcs []*pullCheck, 
 	var firstErr error
 	for i, pc := range pcs {
 		applyPull(&pc.rec, intents[i], commitID, pc.md.Metadata.TableUUID().String(), pc.snapshot)
-		pc.rec.Notes = joinNotes(pc.rec.Notes, s.moveProtection(ctx, &pc.rec, commitID))
 		pc.rec.Status, pc.rec.Pending, pc.rec.UpdatedBy = state.StatusSynced, "", user
 		s.succeeded(&pc.rec)
-		// A record not completed here keeps its intent: the next operation settles it.
-		if err := s.store.UpdateSyncRecord(ctx, &pc.rec); err != nil && firstErr == nil {
-			firstErr = storeError(err)
+		// The commit now published is protected (its branch claimed as the record is
+		// stored); then the branch of the earlier commit is released. A record not
+		// completed here keeps its intent: the next operation settles it.
+		prev, err := s.storePulled(ctx, &pc.rec, commitID)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = storeError(err)
+			}
+			continue
 		}
+		s.releaseStored(ctx, &pc.rec, prev)
 	}
 	return commitID, firstErr
 }

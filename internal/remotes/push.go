@@ -224,8 +224,8 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		LocalNamespace: req.Source.Namespace, LocalTable: req.Source.Table,
 		Commit: st.ResolvedCommit, TableUUID: tableUUID, SnapshotID: snapshotID,
 	}
-	it.ProtectRef, it.PrevProtectRef, it.PrevProtectRepo = ProtectedRefName(key, protect), rec.ProtectedRef, rec.Repository
-	if !changed && (protect == "" || (found && rec.ProtectedRef != "" && rec.Repository == it.Repository && rec.PushedLocation == loc)) {
+	it.ProtectRef, it.PrevProtectRef, it.PrevProtectRepo = ProtectedRefName(protect), rec.ProtectedRef, rec.Repository
+	if !changed && (protect == "" || (found && rec.ProtectedRef != "" && rec.Status != state.StatusUnpublished && rec.Repository == it.Repository && rec.PushedLocation == loc)) {
 		// The remote is not touched, so there is nothing for an intent to protect (a crash
 		// leaves the old record, which still describes the remote): the record takes the
 		// push's state in one write, or none when it already has it. The branch that
@@ -246,10 +246,16 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		return plan, false, storeError(werr)
 	}
 	prevStatus := rec.Status
+	if prevStatus == state.StatusUnpublished {
+		// An un-published record's branch (one it could not delete) is no claim; with the
+		// pending status it would read as one, so it moves to the intent (PrevProtectRef),
+		// which releases it once the push is settled either way.
+		rec.ProtectedRef = ""
+	}
 	if err := s.writeIntent(ctx, &rec, found, it); err != nil {
 		return plan, false, err
 	}
-	if err := s.protect(ctx, rec, it); err != nil {
+	if err := s.protect(ctx, rec, it, prevStatus); err != nil {
 		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
 		return plan, false, plan.fail("gc_protection", err)
 	}
@@ -276,7 +282,6 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		s.settleAfterFailure(ctx, r, rec, prevStatus, err)
 		return plan, false, err
 	}
-	notes = joinNotes(notes, s.releasePrevious(ctx, it))
 	if !atomic {
 		notes = joinNotes(notes, "the last re-point was not atomic (the remote refused overwrite: dropped, then registered)")
 	}
@@ -288,6 +293,8 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		// The remote changed; the intent still says so and the next operation settles it.
 		return plan, changed, storeError(err)
 	}
+	// The record no longer claims the previous commit's branch: release it.
+	s.releaseStored(ctx, &rec, heldRef{it.PrevProtectRepo, it.PrevProtectRef})
 	return plan, changed, nil
 }
 

@@ -44,6 +44,8 @@ type LakeFS interface {
 	LoadMetadata(ctx context.Context, ref lakefs.TableRef, st *lakefs.TableState) error
 	// ListTables locates every table sel selects at a reference with object listings.
 	ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*lakefs.TableListing, error)
+	// ListTablesAtCommit is ListTables at a commit id already resolved (no resolve call).
+	ListTablesAtCommit(ctx context.Context, repo, commit string, sel selector.Tables) (*lakefs.TableListing, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)

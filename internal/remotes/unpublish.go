@@ -66,8 +66,13 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 		plan.pass("remote_table", "table %s is not in remote catalog %q: already un-published", id, req.Catalog)
 		if rec.ProtectedRef != "" && !req.DryRun {
 			// An earlier un-publish could not delete the protecting branch: try again.
-			rec.Notes = joinNotes("", s.unprotect(ctx, &rec))
-			return plan, storeError(s.store.UpdateSyncRecord(ctx, &rec))
+			ref := heldRef{rec.Repository, rec.ProtectedRef}
+			rec.ProtectedRef, rec.Notes = "", ""
+			if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
+				return plan, storeError(err)
+			}
+			s.releaseStored(ctx, &rec, ref)
+			return plan, nil
 		}
 		return plan, nil
 	case !ours:
@@ -80,8 +85,13 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 			return plan, nil
 		}
 		rec.Status, rec.UpdatedBy = state.StatusUnpublished, requestctx.User(ctx)
-		rec.Notes = joinNotes(rec.Notes, s.unprotect(ctx, &rec))
-		return plan, storeError(s.store.UpdateSyncRecord(ctx, &rec))
+		ref := heldRef{rec.Repository, rec.ProtectedRef}
+		rec.ProtectedRef = ""
+		if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
+			return plan, storeError(err)
+		}
+		s.releaseStored(ctx, &rec, ref)
+		return plan, nil
 	}
 	plan.pass("remote_table", "table %s is in remote catalog %q at %s", id, req.Catalog, cur)
 	if op != nil {
@@ -108,7 +118,7 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 		plan.action("retire the sync record of %s (status unpublished)", id)
 	}
 	if rec.ProtectedRef != "" {
-		plan.action("delete branch %q, which kept the published commit from lakeFS's garbage collector", rec.ProtectedRef)
+		plan.action("release branch %q, which kept the published commit from lakeFS's garbage collector (deleted unless another table is published at that commit)", rec.ProtectedRef)
 	}
 	if req.DryRun {
 		return plan, nil
@@ -135,13 +145,16 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 		return plan, nil
 	}
 	rec.Status, rec.Pending, rec.UpdatedBy = state.StatusUnpublished, "", user
-	// Only now that the remote no longer lists the table may its files be collected.
-	rec.Notes = joinNotes(rec.Notes, s.unprotect(ctx, &rec))
+	// Only now that the remote no longer lists the table may its files be collected: the
+	// record withdraws its claim, then the branch is released.
+	ref := heldRef{rec.Repository, rec.ProtectedRef}
+	rec.ProtectedRef = ""
 	s.succeeded(&rec)
 	if err := s.store.UpdateSyncRecord(ctx, &rec); err != nil {
 		// The remote changed; the intent still says so and the next operation settles it.
 		return plan, storeError(err)
 	}
+	s.releaseStored(ctx, &rec, ref)
 	return plan, nil
 }
 

@@ -45,6 +45,10 @@ type sqlStore struct {
 	// for their own queries: without it, pool-size concurrent operations on different
 	// tables pinned the whole pool and then waited forever for one more connection.
 	lockConns chan struct{}
+	// refConns bounds the PostgreSQL protecting-branch locks held at once (WithRefLock),
+	// taken by operations that already hold a table lock: with lockConns, locks pin at
+	// most three quarters of the pool, so a section that stores a record finds a connection.
+	refConns chan struct{}
 }
 
 // DefaultPostgresMaxConnections is the PostgreSQL pool size when the configuration sets
@@ -126,7 +130,8 @@ func OpenPostgres(ctx context.Context, cfg config.Postgres, logger *slog.Logger)
 		db.Close()
 		return nil, err
 	}
-	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex(), lockConns: make(chan struct{}, maxConns/2)}
+	s := &sqlStore{db: db, postgres: true, locks: newKeyedMutex(), lockConns: make(chan struct{}, maxConns/2),
+		refConns: make(chan struct{}, max(1, maxConns/4))}
 	if err := s.migrate(ctx, goose.DialectPostgres, "migrations/postgres", locker, logger); err != nil {
 		db.Close()
 		return nil, err

@@ -154,6 +154,10 @@ type Store interface {
 	// function that releases them all.
 	LockTables(ctx context.Context, keys []TableKey) (unlock func(), err error)
 
+	// WithRefLock runs fn holding the lock of a lakeFS branch that protects a published
+	// commit (RefLocked: what the store knows of it, without the record of except).
+	WithRefLock(ctx context.Context, repository, ref string, except TableKey, fn func(RefLocked) error) error
+
 	EventQueue
 
 	// Ping checks the store is reachable.
