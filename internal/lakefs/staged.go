@@ -17,12 +17,17 @@ func (l *Locator) StagedOutside(ctx context.Context, ref TableRef, paths []strin
 	if err != nil {
 		return "", err
 	}
+	return firstOutside(changes, paths), nil
+}
+
+// firstOutside returns the first changed path not in paths ("" when none).
+func firstOutside(changes []Change, paths []string) string {
 	for _, ch := range changes {
 		if !slices.Contains(paths, ch.Path) {
-			return ch.Path, nil
+			return ch.Path
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // checkClean refuses when the branch has uncommitted changes outside allowed.

@@ -30,6 +30,14 @@ type TableWrite struct {
 	// StagePaths, when set, are the paths the caller planned (WritePlan.Paths) and recorded:
 	// the write refuses (409) to stage any other set.
 	StagePaths []string
+	// Base, when set, is the branch as the caller's checks read it (LocateForWrite): PlanWrite
+	// plans from it instead of locating the table again, and WriteTable, given the Plan made
+	// from it, neither re-resolves the branch nor re-plans. What can have moved since is
+	// re-checked after staging, before the commit: the head (a commit that changed the
+	// table is 409 unless forced) and the uncommitted changes.
+	Base *BranchBase
+	// Plan is the plan PlanWrite made from Base (used only with Base).
+	Plan *WritePlan
 }
 
 // CreateNamespace stages the namespace marker on a branch (pointer layout; a no-op for
@@ -110,12 +118,10 @@ func (l *Locator) PlanWrite(ctx context.Context, ref TableRef, w TableWrite) (*W
 		return nil, err
 	}
 	branch := ref.Reference
-	cur, err := l.locate(ctx, ref, branch, p)
-	switch {
-	case err == nil:
-	case apperr.Is(err, http.StatusNotFound):
-		cur = nil
-	default:
+	var cur *TableState
+	if w.Base != nil {
+		cur = w.Base.Current // located for this write (LocateForWrite)
+	} else if cur, err = l.locateOrNil(ctx, ref, branch, p); err != nil {
 		return nil, err
 	}
 	plan := &WritePlan{}
@@ -182,6 +188,9 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	if w.PhysicalAddress == "" || w.SizeBytes <= 0 {
 		return "", apperr.BadRequest("a metadata file's physical address and size are required")
 	}
+	if w.Base != nil && w.Plan != nil {
+		return l.writePlanned(ctx, ref, w)
+	}
 	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
 	if err != nil {
 		return "", err
@@ -189,8 +198,9 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	if !resolved.IsBranch {
 		return "", apperr.BadRequest("reference %q is not a branch", ref.Reference)
 	}
-	repo, branch := ref.Repository, ref.Reference
+	branch := ref.Reference
 
+	w.Base = nil // without its plan, a base is not trusted: locate again
 	plan, err := l.PlanWrite(ctx, ref, w)
 	if err != nil {
 		return "", err
@@ -203,7 +213,30 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	if err := l.checkClean(ctx, ref, allowed); err != nil {
 		return "", err
 	}
+	return l.stageAndCommit(ctx, ref, w, plan, nil)
+}
 
+// writePlanned is WriteTable for a write planned from w.Base. The branch was resolved, the
+// table located and the uncommitted changes listed by the caller's checks in this same
+// operation, so they are not read again before staging: anything that moved since is
+// caught by the re-checks after staging (headUnchanged, then the uncommitted changes),
+// which run closer to the commit than a re-read before staging would.
+func (l *Locator) writePlanned(ctx context.Context, ref TableRef, w TableWrite) (string, error) {
+	allowed := w.Plan.Paths()
+	if w.StagePaths != nil && !slices.Equal(w.StagePaths, allowed) {
+		return "", apperr.Conflict("table %s on branch %q: the write would stage %v, not the recorded %v", ref, ref.Reference, allowed, w.StagePaths)
+	}
+	if path := w.Base.StagedOutside(allowed); path != "" {
+		return "", UncommittedChangesError(ref, path)
+	}
+	return l.stageAndCommit(ctx, ref, w, w.Plan, func() error { return l.headUnchanged(ctx, ref, w.Base, w) })
+}
+
+// stageAndCommit stages plan's paths for w, runs recheck (if any) and the uncommitted
+// changes check, and commits; on any failure it resets what it staged.
+func (l *Locator) stageAndCommit(ctx context.Context, ref TableRef, w TableWrite, plan *WritePlan, recheck func() error) (string, error) {
+	repo, branch := ref.Repository, ref.Reference
+	allowed := plan.Paths()
 	var staged []string
 	fail := func(cause error) (string, error) {
 		l.unstage(ctx, repo, branch, staged)
@@ -228,6 +261,11 @@ func (l *Locator) WriteTable(ctx context.Context, ref TableRef, w TableWrite) (s
 	if plan.Hint != "" {
 		staged = append(staged, plan.Hint)
 		if _, err := l.c.UploadObject(ctx, repo, branch, plan.Hint, plan.hintBody, false); err != nil {
+			return fail(err)
+		}
+	}
+	if recheck != nil {
+		if err := recheck(); err != nil {
 			return fail(err)
 		}
 	}

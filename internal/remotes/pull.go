@@ -85,18 +85,23 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 		}
 		return plan, plan.fail("remote_table", err)
 	}
-
-	cur, err := s.lakefs.ReadTable(ctx, dst)
-	curLoc := ""
-	switch {
-	case err == nil:
-		curLoc = cur.MetadataLocation
-	case apperr.Is(err, http.StatusNotFound):
-	default:
-		return plan, plan.fail("lakefs_table", err)
+	// A remote still where the last sync left it has nothing to bring back, whatever the
+	// branch holds: the branch's state matters only to a write, so it is not read (a pull in
+	// sync costs the branch lookup above and the remote's load).
+	if remoteLoc == rec.RemoteLocation {
+		plan.pass("remote_table", "remote table is at %s, already synced: nothing to pull", remoteLoc)
+		return plan, nil
 	}
 
-	if remoteLoc == rec.RemoteLocation || remoteLoc == curLoc {
+	// The table is read at the head commit resolved above (immutable, so it cannot move under
+	// the checks), with the branch's uncommitted changes listed once; the write re-checks
+	// the head and the uncommitted changes after staging, before it commits.
+	base, err := s.lakefs.LocateForWrite(ctx, dst, resolved.CommitID)
+	if err != nil {
+		return plan, plan.fail("lakefs_table", err)
+	}
+	curLoc := base.CurrentLocation()
+	if remoteLoc == curLoc {
 		plan.pass("remote_table", "remote table is at %s, already synced: nothing to pull", remoteLoc)
 		return plan, nil
 	}
@@ -176,15 +181,14 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 			"iceberg_remotes_user":      user,
 		},
 		CreateNamespace: req.CreateNamespace,
+		Base:            base,
 	}
 	wp, err := s.lakefs.PlanWrite(ctx, dst, w)
 	if err != nil {
 		return plan, plan.fail("lakefs_table", err)
 	}
-	w.StagePaths = wp.Paths()
-	if path, err := s.lakefs.StagedOutside(ctx, dst, w.StagePaths); err != nil {
-		return plan, plan.fail("uncommitted_changes", err)
-	} else if path != "" {
+	w.StagePaths, w.Plan = wp.Paths(), wp
+	if path := base.StagedOutside(w.StagePaths); path != "" {
 		return plan, plan.fail("uncommitted_changes", lakefs.UncommittedChangesError(dst, path))
 	}
 	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)

@@ -33,6 +33,9 @@ type LakeFS interface {
 	// GetRepository gives the repository's storage namespace (what a pull may link).
 	GetRepository(ctx context.Context, repo string) (*lakefs.Repository, error)
 	ReadTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	// LocateForWrite reads a branch whose head resolved to head for a write: the table at
+	// that commit and the uncommitted changes (lakefs.BranchBase).
+	LocateForWrite(ctx context.Context, ref lakefs.TableRef, head string) (*lakefs.BranchBase, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
