@@ -65,16 +65,13 @@ func newEnv(b *testing.B, tables int) *env {
 	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
 	e.lake.CreateRepository("example", "local://example", "main")
 	e.token = e.lake.Token("alice", time.Hour)
-	client, err := lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
-		lakefs.ServiceCredentials("AKIAALICE", "alice-secret"), nil)
-	require.NoError(b, err)
+	e.client = e.newLakeFSClient(b)
 	e.m1 = catalogtest.WriteMetadataFiles(b, dir, 1)[0]
-	e.client = client
 	ctx := context.Background()
 	for i := 0; i < tables; i++ {
 		e.stage(b, fmt.Sprintf("t%d", i), e.m1)
 	}
-	_, err = client.Commit(ctx, "example", "main", "tables", nil)
+	_, err := e.client.Commit(ctx, "example", "main", "tables", nil)
 	require.NoError(b, err)
 
 	cfg := config.Defaults()
@@ -93,8 +90,16 @@ func newEnv(b *testing.B, tables int) *env {
 	return e
 }
 
+// newLakeFSClient is a lakeFS client of the stand-in as alice.
+func (e *env) newLakeFSClient(tb testing.TB) *lakefs.Client {
+	client, err := lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
+		lakefs.ServiceCredentials("AKIAALICE", "alice-secret"), nil)
+	require.NoError(tb, err)
+	return client
+}
+
 // stage links location as table accounting.<table> on main (uncommitted).
-func (e *env) stage(b *testing.B, table, location string) {
+func (e *env) stage(b testing.TB, table, location string) {
 	raw, err := os.ReadFile(strings.TrimPrefix(location, "file://"))
 	require.NoError(b, err)
 	sum := md5.Sum(raw)
