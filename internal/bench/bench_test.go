@@ -6,6 +6,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -17,6 +18,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -196,11 +200,27 @@ func measure(b *testing.B, e *env, ownTime bool, fn func(i int)) {
 
 // measurePrepared is measure with prepare(i) run before each fn(i), outside the timer and
 // the counters (e.g. an outside engine committing to the remote before each pull).
+//
+// Before the timed runs, ownAllocRuns runs (fn(0) .. fn(ownAllocRuns-1)) are made under the
+// memory profiler at full rate, outside the timer, to count own-allocs/op: the allocations
+// made on the service's request path (every stack through its outermost HTTP middleware:
+// routing, validation, authentication, the service, its state store and its outbound
+// clients), without the stand-ins' and the benchmark client's. The timed runs are fn(ownAllocRuns) ..
+// fn(ownAllocRuns+b.N-1); benchmarks size their inputs with runs(b).
 func measurePrepared(b *testing.B, e *env, ownTime bool, prepare, fn func(i int)) {
 	b.ReportAllocs()
+	b.StopTimer()
+	own := ownAllocs(func() {
+		for i := 0; i < ownAllocRuns; i++ {
+			if prepare != nil {
+				prepare(i)
+			}
+			fn(i)
+		}
+	})
 	b.ResetTimer()
 	var lake, remote, objects, backend, elapsed float64
-	for i := 0; i < b.N; i++ {
+	for i := ownAllocRuns; i < ownAllocRuns+b.N; i++ {
 		// Preparing and reading the counters is not the service's work: outside the timer.
 		b.StopTimer()
 		if prepare != nil {
@@ -223,9 +243,61 @@ func measurePrepared(b *testing.B, e *env, ownTime bool, prepare, fn func(i int)
 	b.ReportMetric(lake/n, "lakefs-calls/op")
 	b.ReportMetric(remote/n, "remote-calls/op")
 	b.ReportMetric(objects/n, "objstore-reads/op")
+	b.ReportMetric(float64(own)/ownAllocRuns, "own-allocs/op")
 	if ownTime {
 		b.ReportMetric((elapsed-backend)/n*1e6, "own-µs/op")
 	}
+}
+
+// ownAllocRuns is how many runs count own-allocs/op (see measurePrepared).
+const ownAllocRuns = 20
+
+// runs is how many times measurePrepared calls fn.
+func runs(b *testing.B) int { return ownAllocRuns + b.N }
+
+// serviceRoot is the outermost function of every request the service serves.
+const serviceRoot = "github.com/iceberg-remotes/iceberg-remotes/internal/api.requestID.func1"
+
+// ownAllocs counts the allocations fn causes on the service's request path (stacks through
+// serviceRoot), with the memory profiler recording every allocation meanwhile.
+func ownAllocs(fn func()) int64 {
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = old }()
+	before := serviceAllocs()
+	fn()
+	return serviceAllocs() - before
+}
+
+// serviceAllocs sums the allocations so far on stacks through serviceRoot, from the allocs
+// profile in its text form (whose stacks are deep enough to reach the handler's root; the
+// profile is published at garbage collections, hence the two cycles first).
+func serviceAllocs() int64 {
+	runtime.GC()
+	runtime.GC()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("allocs").WriteTo(&buf, 1); err != nil {
+		panic(err)
+	}
+	var total, objects int64
+	counted := false
+	for _, line := range strings.Split(buf.String(), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			if !counted && strings.Contains(line, serviceRoot+"+") {
+				total += objects
+				counted = true
+			}
+		case strings.Contains(line, " @ "):
+			// "<inuse objects>: <inuse bytes> [<alloc objects>: <alloc bytes>] @ <pcs>"
+			objects, counted = 0, false
+			if _, rest, ok := strings.Cut(line, "["); ok {
+				n, _, _ := strings.Cut(rest, ":")
+				objects, _ = strconv.ParseInt(n, 10, 64)
+			}
+		}
+	}
+	return total
 }
 
 // BenchmarkPushExisting: a push of a table state the remote already has (the steady state

@@ -62,7 +62,9 @@ func TestLoad(t *testing.T) {
 
 	dir := t.TempDir()
 	lake := lakefstest.NewServer(t, lakefstest.Options{JWTSecret: []byte(secret), SkipValidation: true,
-		ReadPhysical: func(_ context.Context, a string) ([]byte, error) { return os.ReadFile(strings.TrimPrefix(a, "file://")) }})
+		ReadPhysical: func(_ context.Context, a string) ([]byte, error) {
+			return os.ReadFile(strings.TrimPrefix(a, "file://"))
+		}})
 	lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
 	lake.CreateRepository("example", "local://example", "main")
 	e := &env{lake: lake, dir: dir}

@@ -112,8 +112,13 @@ type requestIDTransport struct{ next http.RoundTripper }
 
 func (t requestIDTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if id := requestctx.RequestID(req.Context()); id != "" && req.Header.Get(RequestIDHeader) == "" {
-		req = req.Clone(req.Context())
-		req.Header.Set(RequestIDHeader, id)
+		// A RoundTripper must not change the caller's request: a shallow copy with its own
+		// header map is enough (req.Clone would also copy the URL, trailers and more).
+		r2 := new(http.Request)
+		*r2 = *req
+		r2.Header = req.Header.Clone()
+		r2.Header.Set(RequestIDHeader, id)
+		req = r2
 	}
 	return t.next.RoundTrip(req)
 }
