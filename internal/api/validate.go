@@ -127,7 +127,7 @@ func (v *validator) validate(r *http.Request) error {
 		Request:    r,
 		PathParams: params,
 		Route:      &routers.Route{Spec: v.spec, Path: path, PathItem: item, Method: r.Method, Operation: op},
-		Options: validationOptions,
+		Options:    validationOptions,
 	}
 	if body != nil && v.needsRewrite(body) {
 		input.Options = rewritingOptions
