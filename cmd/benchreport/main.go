@@ -289,8 +289,9 @@ func render(w io.Writer, in Inputs) error {
 		"the state store (the service's Prometheus histograms). `own allocs` are the allocations on the\n" +
 		"service's request path (every stack through its outermost HTTP middleware: routing, validation,\n" +
 		"authentication, the service, its state store and its outbound clients), counted by the Go memory\n" +
-		"profiler at full rate over 20 extra runs; `allocs` counts the whole benchmark process (stand-ins and\n" +
-		"client included).\n\n")
+		"profiler at full rate over 20 extra runs (for the listing, which reads its rows on other\n" +
+		"goroutines, that is only the request goroutine's share); `allocs` counts the whole benchmark\n" +
+		"process (stand-ins and client included).\n\n")
 	b.WriteString("| benchmark | own time/op | own allocs/op | allocs/op (process) | B/op | time/op |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, name := range ownOps {
 		if _, a := in.After.ByName[name]; !a {
