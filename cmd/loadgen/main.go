@@ -1,13 +1,21 @@
 // Command loadgen is a bounded load generator for iceberg-remotes. It sends push, pull or
-// listing requests from N concurrent clients and prints throughput and latency
-// percentiles. It only targets loopback addresses (127.0.0.0/8, ::1), and every run is
-// bounded both by a request count and by a duration.
+// listing requests (or a mix of the three) from N concurrent clients and prints throughput
+// and latency percentiles. It only targets loopback addresses (127.0.0.0/8, ::1), and every
+// run is bounded both by a request count and by a duration.
 //
 //	loadgen -url http://127.0.0.1:8001 -op push -catalog local -clients 8 -requests 2000 -duration 30s \
 //	        -basic AKIA...:secret -body push.json
+//
+// -op mix sends push (-push-body), pull (-pull-body) and the tables listing in turn from
+// each client. In a body, {{client}} is replaced by the client's number (0..clients-1), so
+// that each client can work on a table of its own. With -sample-at, the server's resident
+// memory and goroutines are read from its /metrics at that time (the clients pause, so that
+// no request is in flight) and again when the run ends: a leak shows as growth between the
+// two.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -18,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,21 +35,25 @@ import (
 
 type options struct {
 	baseURL, op, catalog, bodyFile, basic, bearer string
+	pushBodyFile, pullBodyFile                    string
 	clients, requests                             int
-	duration                                      time.Duration
+	duration, sampleAt                            time.Duration
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.baseURL, "url", "http://127.0.0.1:8001", "service base URL (loopback only)")
-	flag.StringVar(&o.op, "op", "push", "push | pull | tables | health")
+	flag.StringVar(&o.op, "op", "push", "push | pull | tables | health | mix (push, pull and tables in turn)")
 	flag.StringVar(&o.catalog, "catalog", "local", "remote catalog id")
 	flag.StringVar(&o.bodyFile, "body", "", "JSON request body file (push, pull)")
+	flag.StringVar(&o.pushBodyFile, "push-body", "", "push request body file (mix)")
+	flag.StringVar(&o.pullBodyFile, "pull-body", "", "pull request body file (mix)")
 	flag.StringVar(&o.basic, "basic", "", "access_key_id:secret for basic auth")
 	flag.StringVar(&o.bearer, "bearer", "", "bearer token")
 	flag.IntVar(&o.clients, "clients", 1, "concurrent clients (1..256)")
 	flag.IntVar(&o.requests, "requests", 1000, "total requests (1..1000000)")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "maximum run time (at most 10m)")
+	flag.DurationVar(&o.sampleAt, "sample-at", 0, "read the server's memory and goroutines from /metrics at this time and at the end (0: never)")
 	flag.Parse()
 	res, err := run(context.Background(), o, http.DefaultTransport)
 	if err != nil {
@@ -50,18 +63,76 @@ func main() {
 	fmt.Println(res)
 }
 
+// Sample is the server's resident memory and goroutine count at one moment.
+type Sample struct {
+	At         time.Duration
+	RSSBytes   float64
+	Goroutines float64
+}
+
 // Result summarizes a run.
 type Result struct {
+	Op               string
+	Clients          int
 	Requests, Errors int
 	Statuses         map[int]int
 	Elapsed          time.Duration
 	P50, P90, P99    time.Duration
+	// Samples are the server's memory and goroutines (-sample-at, then the end).
+	Samples []Sample
 }
 
 func (r Result) String() string {
 	rate := float64(r.Requests) / r.Elapsed.Seconds()
-	return fmt.Sprintf("requests=%d errors=%d elapsed=%s throughput=%.1f/s p50=%s p90=%s p99=%s statuses=%v",
-		r.Requests, r.Errors, r.Elapsed.Round(time.Millisecond), rate, r.P50, r.P90, r.P99, r.Statuses)
+	s := fmt.Sprintf("loadgen op=%s clients=%d requests=%d errors=%d elapsed=%s throughput=%.1f/s p50=%s p90=%s p99=%s statuses=%v",
+		r.Op, r.Clients, r.Requests, r.Errors, r.Elapsed.Round(time.Millisecond), rate, r.P50, r.P90, r.P99, r.Statuses)
+	for i, smp := range r.Samples {
+		name := "first"
+		if i == len(r.Samples)-1 && i > 0 {
+			name = "end"
+		}
+		s += fmt.Sprintf("\nloadgen sample=%s at=%s rss_bytes=%.0f goroutines=%.0f", name, smp.At.Round(time.Second), smp.RSSBytes, smp.Goroutines)
+	}
+	return s
+}
+
+type request struct {
+	method, path string
+	body         []byte
+}
+
+// plan returns the requests one client cycles through.
+func plan(o options, client int) ([]request, error) {
+	base := "/api/v1/iceberg/remotes/" + url.PathEscape(o.catalog) + "/"
+	read := func(file string) ([]byte, error) {
+		if file == "" {
+			return nil, nil
+		}
+		raw, err := os.ReadFile(file)
+		return bytes.ReplaceAll(raw, []byte("{{client}}"), []byte(strconv.Itoa(client))), err
+	}
+	switch o.op {
+	case "push", "pull":
+		body, err := read(o.bodyFile)
+		return []request{{http.MethodPost, base + o.op, body}}, err
+	case "tables":
+		return []request{{http.MethodGet, base + "tables", nil}}, nil
+	case "health":
+		return []request{{http.MethodGet, "/_health", nil}}, nil
+	case "mix":
+		if o.pushBodyFile == "" || o.pullBodyFile == "" {
+			return nil, fmt.Errorf("-op mix needs -push-body and -pull-body")
+		}
+		push, err := read(o.pushBodyFile)
+		if err != nil {
+			return nil, err
+		}
+		pull, err := read(o.pullBodyFile)
+		return []request{{http.MethodPost, base + "push", push}, {http.MethodPost, base + "pull", pull},
+			{http.MethodGet, base + "tables", nil}}, err
+	default:
+		return nil, fmt.Errorf("unknown -op %q", o.op)
+	}
 }
 
 func run(ctx context.Context, o options, transport http.RoundTripper) (Result, error) {
@@ -75,29 +146,25 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 	if o.clients < 1 || o.clients > 256 || o.requests < 1 || o.requests > 1_000_000 || o.duration <= 0 || o.duration > 10*time.Minute {
 		return Result{}, fmt.Errorf("bounds: clients 1..256, requests 1..1000000, duration (0, 10m]")
 	}
-	method, path := http.MethodPost, "/api/v1/iceberg/remotes/"+url.PathEscape(o.catalog)+"/"+o.op
-	switch o.op {
-	case "push", "pull":
-	case "tables":
-		method = http.MethodGet
-	case "health":
-		method, path = http.MethodGet, "/_health"
-	default:
-		return Result{}, fmt.Errorf("unknown -op %q", o.op)
-	}
-	var body []byte
-	if o.bodyFile != "" {
-		if body, err = os.ReadFile(o.bodyFile); err != nil {
+	plans := make([][]request, o.clients)
+	for c := range plans {
+		if plans[c], err = plan(o, c); err != nil {
 			return Result{}, err
 		}
 	}
+	// The duration bounds when requests start; one already sent finishes (within the
+	// client's timeout), so that the run ends with no request in flight.
+	reqCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	client := &http.Client{Transport: transport, Timeout: 60 * time.Second}
 
 	var next atomic.Int64
 	var mu sync.Mutex
-	res := Result{Statuses: map[int]int{}}
+	// pause: every request holds it for reading; a sample takes it for writing, so that
+	// it reads the server with no request in flight.
+	var pause sync.RWMutex
+	res := Result{Op: o.op, Clients: o.clients, Statuses: map[int]int{}}
 	var latencies []time.Duration
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -105,39 +172,48 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(o.requests) && ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, method, o.baseURL+path, bytes.NewReader(body))
-				if body != nil {
-					req.Header.Set("Content-Type", "application/json")
-				}
-				if o.basic != "" {
-					id, secret, _ := strings.Cut(o.basic, ":")
-					req.SetBasicAuth(id, secret)
-				}
-				if o.bearer != "" {
-					req.Header.Set("Authorization", "Bearer "+o.bearer)
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				d := time.Since(t0)
+			for k := 0; next.Add(1) <= int64(o.requests) && ctx.Err() == nil; k++ {
+				rq := plans[c][k%len(plans[c])]
+				pause.RLock()
+				d, status, err := send(reqCtx, client, o, rq)
+				pause.RUnlock()
 				mu.Lock()
 				if err != nil {
-					if ctx.Err() == nil {
-						res.Errors++
-					}
+					res.Errors++
 				} else {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
 					res.Requests++
-					res.Statuses[resp.StatusCode]++
+					res.Statuses[status]++
 					latencies = append(latencies, d)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
+	var sampleErr error
+	if o.sampleAt > 0 && o.sampleAt < o.duration {
+		select {
+		case <-time.After(o.sampleAt):
+			pause.Lock()
+			var s Sample
+			s, sampleErr = sample(client, o.baseURL)
+			s.At = time.Since(start)
+			res.Samples = append(res.Samples, s)
+			pause.Unlock()
+		case <-ctx.Done():
+		}
+	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	if o.sampleAt > 0 && sampleErr == nil {
+		// Read with a context of its own: the run's may have ended with the time bound.
+		var s Sample
+		s, sampleErr = sample(client, o.baseURL)
+		s.At = res.Elapsed
+		res.Samples = append(res.Samples, s)
+	}
+	if sampleErr != nil {
+		return res, sampleErr
+	}
 	slices.Sort(latencies)
 	pick := func(q float64) time.Duration {
 		if len(latencies) == 0 {
@@ -147,6 +223,74 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 	}
 	res.P50, res.P90, res.P99 = pick(0.50), pick(0.90), pick(0.99)
 	return res, nil
+}
+
+// send makes one request and returns its latency and status.
+func send(ctx context.Context, client *http.Client, o options, rq request) (time.Duration, int, error) {
+	var body io.Reader
+	if rq.body != nil {
+		body = bytes.NewReader(rq.body)
+	}
+	req, _ := http.NewRequestWithContext(ctx, rq.method, o.baseURL+rq.path, body)
+	if rq.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if o.basic != "" {
+		id, secret, _ := strings.Cut(o.basic, ":")
+		req.SetBasicAuth(id, secret)
+	}
+	if o.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+o.bearer)
+	}
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	d := time.Since(t0)
+	if err != nil {
+		return d, 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return d, resp.StatusCode, nil
+}
+
+// sample reads process_resident_memory_bytes and go_goroutines from the server's /metrics.
+func sample(client *http.Client, baseURL string) (Sample, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/metrics", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return Sample{}, fmt.Errorf("read /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Sample{}, fmt.Errorf("read /metrics: status %d", resp.StatusCode)
+	}
+	var s Sample
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		dst := map[string]*float64{"process_resident_memory_bytes": &s.RSSBytes, "go_goroutines": &s.Goroutines}[name]
+		if dst == nil {
+			continue
+		}
+		if *dst, err = strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
+			return Sample{}, fmt.Errorf("read /metrics: %s: %w", name, err)
+		}
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return Sample{}, fmt.Errorf("read /metrics: %w", err)
+	}
+	if found < 2 {
+		return Sample{}, fmt.Errorf("read /metrics: process_resident_memory_bytes or go_goroutines missing")
+	}
+	return s, nil
 }
 
 // loopbackOnly refuses any target that is not a loopback address: load is never sent to

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,4 +49,48 @@ func TestRefusesNonLoopbackAndUnboundedRuns(t *testing.T) {
 	require.Error(t, err)
 	_, err = run(context.Background(), options{baseURL: "http://[::1]:1", op: "health", clients: 1, requests: 1, duration: time.Hour}, http.DefaultTransport)
 	require.Error(t, err)
+}
+
+// -op mix sends push, pull and the listing in turn from each client, with the client's
+// number in its bodies, and -sample-at reads the server's memory and goroutines from
+// /metrics while no request is in flight, and again at the end.
+func TestMixAndSamples(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	bodies := map[string]bool{}
+	var inFlight, inFlightAtSample atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			inFlightAtSample.Add(inFlight.Load())
+			_, _ = io.WriteString(w, "# HELP go_goroutines x\ngo_goroutines 42\nprocess_resident_memory_bytes 1.5e+07\n")
+			return
+		}
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		time.Sleep(2 * time.Millisecond)
+		raw, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[r.Method+" "+r.URL.Path]++
+		if len(raw) > 0 {
+			bodies[string(raw)] = true
+		}
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	push, pull := filepath.Join(dir, "push.json"), filepath.Join(dir, "pull.json")
+	require.NoError(t, os.WriteFile(push, []byte(`{"push":"t{{client}}"}`), 0o600))
+	require.NoError(t, os.WriteFile(pull, []byte(`{"pull":"t{{client}}"}`), 0o600))
+	res, err := run(context.Background(), options{baseURL: srv.URL, op: "mix", catalog: "local", pushBodyFile: push, pullBodyFile: pull,
+		clients: 2, requests: 1_000_000, duration: 600 * time.Millisecond, sampleAt: 200 * time.Millisecond}, http.DefaultTransport)
+	require.NoError(t, err)
+	for _, k := range []string{"POST /api/v1/iceberg/remotes/local/push", "POST /api/v1/iceberg/remotes/local/pull", "GET /api/v1/iceberg/remotes/local/tables"} {
+		assert.Greater(t, seen[k], 0, k)
+	}
+	assert.Equal(t, map[string]bool{`{"push":"t0"}`: true, `{"push":"t1"}`: true, `{"pull":"t0"}`: true, `{"pull":"t1"}`: true}, bodies)
+	require.Len(t, res.Samples, 2)
+	assert.Equal(t, Sample{At: res.Samples[0].At, RSSBytes: 15e6, Goroutines: 42}, res.Samples[0])
+	assert.GreaterOrEqual(t, res.Samples[0].At, 200*time.Millisecond)
+	assert.Zero(t, inFlightAtSample.Load(), "no request in flight while sampling")
+	assert.Contains(t, res.String(), "sample=end")
 }

@@ -168,6 +168,7 @@ type Authenticator struct {
 	codec        *securecookie.SecureCookie // nil when no secret is configured
 	basic        BasicVerifier
 	cache        *basicCache // nil when caching is disabled
+	tokens       *basicCache // verified lakeFS tokens (nil without the shared secret)
 	cacheKey     []byte      // HMAC key for cache keys, random per process
 	claimName    string
 	validateIDs  map[string]string
@@ -211,6 +212,7 @@ func New(o Options) (*Authenticator, error) {
 		// no encryption, gob) with MaxAge 30 days.
 		a.codec = securecookie.New(a.secret, nil)
 		a.codec.MaxAge(sessionMaxAge)
+		a.tokens = newBasicCache(tokenCacheTTL, tokenCacheSize)
 	}
 	if o.Auth.JWKS.URL != "" {
 		client := o.JWKSClient

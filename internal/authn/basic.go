@@ -116,6 +116,14 @@ func (c *basicCache) get(key [sha256.Size]byte, now time.Time) (string, bool) {
 }
 
 func (c *basicCache) put(key [sha256.Size]byte, userID string, now time.Time) {
+	c.putUntil(key, userID, now, now.Add(c.ttl))
+}
+
+// putUntil is put with an entry that expires at expires (or after ttl, if sooner).
+func (c *basicCache) putUntil(key [sha256.Size]byte, userID string, now, expires time.Time) {
+	if limit := now.Add(c.ttl); expires.After(limit) {
+		expires = limit
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.maxSize {
@@ -133,7 +141,7 @@ func (c *basicCache) put(key [sha256.Size]byte, userID string, now time.Time) {
 			delete(c.entries, k)
 		}
 	}
-	c.entries[key] = basicEntry{userID: userID, expires: now.Add(c.ttl)}
+	c.entries[key] = basicEntry{userID: userID, expires: expires}
 }
 
 func (c *basicCache) len() int {

@@ -2,9 +2,11 @@ package authn
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -31,6 +33,16 @@ var hmacMethods = []string{"HS256", "HS384", "HS512"}
 func (a *Authenticator) verifyToken(ctx context.Context, token string) (string, error) {
 	if len(a.methods) == 0 {
 		return "", invalid("token: auth.encrypt.secret_key is not configured")
+	}
+	// A token signed with the shared secret verifies the same way until it expires, so a
+	// success is remembered (keyed by its hash, for at most tokenCacheTTL and never past its
+	// exp): a client's every request need not decode and check it again.
+	var key [sha256.Size]byte
+	if a.tokens != nil {
+		key = sha256.Sum256([]byte(token))
+		if id, ok := a.tokens.get(key, a.now()); ok {
+			return id, nil
+		}
 	}
 	var (
 		claims   jwt.RegisteredClaims
@@ -76,8 +88,17 @@ func (a *Authenticator) verifyToken(ctx context.Context, token string) (string, 
 	default:
 		return "", invalid("token: audience is not %q", loginAudience)
 	}
+	if a.tokens != nil && claims.ExpiresAt != nil {
+		a.tokens.putUntil(key, claims.Subject, a.now(), claims.ExpiresAt.Time)
+	}
 	return claims.Subject, nil
 }
+
+// The verified-token cache: how long a success is remembered at most, and how many.
+const (
+	tokenCacheTTL  = time.Minute
+	tokenCacheSize = 4096
+)
 
 // tokenReason classifies a jwt error for the log. The library's own messages can quote
 // decoding errors of the token's bytes, so only fixed phrases are logged.

@@ -6,6 +6,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -16,6 +17,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -39,44 +43,37 @@ type env struct {
 	api   *httptest.Server
 	token string
 	m1    string
+	dir   string
+	// client is a lakeFS client for setting the scene (not the service's).
+	client *lakefs.Client
 }
 
-// lakeFSOps are the lakeFS operations the service calls; their counts are the round trips.
-var lakeFSOps = []string{"getRepository", "getBranch", "getCommit", "statObject", "getObject", "listObjects",
-	"uploadObject", "stageObject", "diffBranch", "commit", "resetBranch", "getCurrentUser", "logCommits"}
+// lakeFSCalls counts every request the lakeFS stand-in received: the round trips.
+func (e *env) lakeFSCalls() int { return e.lake.TotalCalls() }
 
-func (e *env) lakeFSCalls() int {
-	n := 0
-	for _, op := range lakeFSOps {
-		n += e.lake.Calls(op)
-	}
-	return n
-}
+// standInValidation makes the lakeFS stand-in validate every request and response against
+// the lakeFS spec. Benchmarks switch it off so that their CPU and allocation figures are
+// the service's own; TestBenchmarksRun switches it on, so the calls they make stay
+// contract-checked.
+var standInValidation = false
 
 func newEnv(b *testing.B, tables int) *env {
 	b.Helper()
 	dir := b.TempDir()
-	e := &env{}
+	e := &env{dir: dir}
 	e.lake = lakefstest.NewServer(b, lakefstest.Options{JWTSecret: []byte(secret), ReadPhysical: func(_ context.Context, a string) ([]byte, error) {
 		return os.ReadFile(strings.TrimPrefix(a, "file://"))
-	}})
+	}, SkipValidation: !standInValidation})
 	e.lake.AddUser("alice", "AKIAALICE", "alice-secret", lakefstest.FullAccess)
 	e.lake.CreateRepository("example", "local://example", "main")
 	e.token = e.lake.Token("alice", time.Hour)
-	client, err := lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
-		lakefs.ServiceCredentials("AKIAALICE", "alice-secret"), nil)
-	require.NoError(b, err)
+	e.client = e.newLakeFSClient(b)
 	e.m1 = catalogtest.WriteMetadataFiles(b, dir, 1)[0]
-	raw, err := os.ReadFile(strings.TrimPrefix(e.m1, "file://"))
-	require.NoError(b, err)
-	sum := md5.Sum(raw)
 	ctx := context.Background()
 	for i := 0; i < tables; i++ {
-		_, err = client.StageObject(ctx, "example", "main", fmt.Sprintf("_lakefs_tables/iceberg/accounting/t%d/metadata.json", i),
-			e.m1, int64(len(raw)), hex.EncodeToString(sum[:]), "application/json")
-		require.NoError(b, err)
+		e.stage(b, fmt.Sprintf("t%d", i), e.m1)
 	}
-	_, err = client.Commit(ctx, "example", "main", "tables", nil)
+	_, err := e.client.Commit(ctx, "example", "main", "tables", nil)
 	require.NoError(b, err)
 
 	cfg := config.Defaults()
@@ -84,7 +81,8 @@ func newEnv(b *testing.B, tables int) *env {
 	cfg.LakeFS.Endpoint = e.lake.URL()
 	cfg.Auth.Encrypt.SecretKey = secret
 	cfg.IcebergCatalog.Remotes = []config.Remote{{ID: "local", Type: "sql", Timeout: 10 * time.Second, MaxRetries: 2,
-		SQL: config.SQLRemote{Driver: "sqlite", DSN: "file:" + filepath.Join(dir, "remote.db"), CatalogName: "lakefs"}}}
+		SQL:                config.SQLRemote{Driver: "sqlite", DSN: "file:" + filepath.Join(dir, "remote.db"), CatalogName: "lakefs"},
+		AllowFileLocations: true, AllowedLocations: []string{"file://" + dir + "/"}}}
 	require.NoError(b, cfg.Validate())
 	e.app, err = server.New(ctx, &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(b, err)
@@ -92,6 +90,24 @@ func newEnv(b *testing.B, tables int) *env {
 	e.api = httptest.NewServer(e.app.Handler)
 	b.Cleanup(e.api.Close)
 	return e
+}
+
+// newLakeFSClient is a lakeFS client of the stand-in as alice.
+func (e *env) newLakeFSClient(tb testing.TB) *lakefs.Client {
+	client, err := lakefs.New(config.LakeFS{Endpoint: e.lake.URL(), Timeout: 10 * time.Second},
+		lakefs.ServiceCredentials("AKIAALICE", "alice-secret"), nil)
+	require.NoError(tb, err)
+	return client
+}
+
+// stage links location as table accounting.<table> on main (uncommitted).
+func (e *env) stage(b testing.TB, table, location string) {
+	raw, err := os.ReadFile(strings.TrimPrefix(location, "file://"))
+	require.NoError(b, err)
+	sum := md5.Sum(raw)
+	_, err = e.client.StageObject(context.Background(), "example", "main", "_lakefs_tables/iceberg/accounting/"+table+"/metadata.json",
+		location, int64(len(raw)), hex.EncodeToString(sum[:]), "application/json")
+	require.NoError(b, err)
 }
 
 func (e *env) push(b *testing.B, client *http.Client, src, dst string) {
@@ -154,7 +170,9 @@ func isLockWait(m *dto.Metric) bool {
 	return false
 }
 
-func (e *env) remoteCalls(b *testing.B) float64 {
+// outboundCalls counts the service's outbound calls to backends whose label starts with
+// prefix ("remote:" for the remote catalogs, "object_store" for metadata reads).
+func (e *env) outboundCalls(b *testing.B, prefix string) float64 {
 	families, err := e.app.Metrics.Registry.Gather()
 	require.NoError(b, err)
 	n := 0.0
@@ -164,7 +182,7 @@ func (e *env) remoteCalls(b *testing.B) float64 {
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "backend" && strings.HasPrefix(l.GetValue(), "remote:") {
+				if l.GetName() == "backend" && strings.HasPrefix(l.GetValue(), prefix) {
 					n += m.GetCounter().GetValue()
 				}
 			}
@@ -173,25 +191,116 @@ func (e *env) remoteCalls(b *testing.B) float64 {
 	return n
 }
 
-// measure runs fn b.N times and reports round trips and the service's own time per op.
-// The own time is wall time minus time spent waiting on backends, so it is meaningful only
-// when one operation's backend calls do not overlap (ownTime=false otherwise).
+func (e *env) remoteCalls(b *testing.B) float64 { return e.outboundCalls(b, "remote:") }
+
+// measure runs fn b.N times and reports round trips per backend and the service's own time
+// per op. The own time is wall time minus time spent waiting on backends, so it is
+// meaningful only when one operation's backend calls do not overlap (ownTime=false
+// otherwise).
 func measure(b *testing.B, e *env, ownTime bool, fn func(i int)) {
-	lake0, remote0, backend0 := e.lakeFSCalls(), e.remoteCalls(b), e.backendSeconds(b)
+	measurePrepared(b, e, ownTime, nil, fn)
+}
+
+// measurePrepared is measure with prepare(i) run before each fn(i), outside the timer and
+// the counters (e.g. an outside engine committing to the remote before each pull).
+//
+// Before the timed runs, ownAllocRuns runs (fn(0) .. fn(ownAllocRuns-1)) are made under the
+// memory profiler at full rate, outside the timer, to count own-allocs/op: the allocations
+// made on the service's request path (every stack through its outermost HTTP middleware:
+// routing, validation, authentication, the service, its state store and its outbound
+// clients), without the stand-ins' and the benchmark client's. The timed runs are fn(ownAllocRuns) ..
+// fn(ownAllocRuns+b.N-1); benchmarks size their inputs with runs(b).
+func measurePrepared(b *testing.B, e *env, ownTime bool, prepare, fn func(i int)) {
 	b.ReportAllocs()
+	b.StopTimer()
+	own := ownAllocs(func() {
+		for i := 0; i < ownAllocRuns; i++ {
+			if prepare != nil {
+				prepare(i)
+			}
+			fn(i)
+		}
+	})
 	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
+	var lake, remote, objects, backend, elapsed float64
+	for i := ownAllocRuns; i < ownAllocRuns+b.N; i++ {
+		// Preparing and reading the counters is not the service's work: outside the timer.
+		b.StopTimer()
+		if prepare != nil {
+			prepare(i)
+		}
+		lake0, remote0, objects0, backend0 := e.lakeFSCalls(), e.remoteCalls(b), e.outboundCalls(b, "object_store"), e.backendSeconds(b)
+		b.StartTimer()
+		start := time.Now()
 		fn(i)
+		elapsed += time.Since(start).Seconds()
+		b.StopTimer()
+		lake += float64(e.lakeFSCalls() - lake0)
+		remote += e.remoteCalls(b) - remote0
+		objects += e.outboundCalls(b, "object_store") - objects0
+		backend += e.backendSeconds(b) - backend0
+		b.StartTimer()
 	}
-	elapsed := time.Since(start).Seconds()
 	b.StopTimer()
 	n := float64(b.N)
-	b.ReportMetric(float64(e.lakeFSCalls()-lake0)/n, "lakefs-calls/op")
-	b.ReportMetric((e.remoteCalls(b)-remote0)/n, "remote-calls/op")
+	b.ReportMetric(lake/n, "lakefs-calls/op")
+	b.ReportMetric(remote/n, "remote-calls/op")
+	b.ReportMetric(objects/n, "objstore-reads/op")
+	b.ReportMetric(float64(own)/ownAllocRuns, "own-allocs/op")
 	if ownTime {
-		b.ReportMetric((elapsed-(e.backendSeconds(b)-backend0))/n*1e6, "own-µs/op")
+		b.ReportMetric((elapsed-backend)/n*1e6, "own-µs/op")
 	}
+}
+
+// ownAllocRuns is how many runs count own-allocs/op (see measurePrepared).
+const ownAllocRuns = 20
+
+// runs is how many times measurePrepared calls fn.
+func runs(b *testing.B) int { return ownAllocRuns + b.N }
+
+// serviceRoot is the outermost function of every request the service serves.
+const serviceRoot = "github.com/iceberg-remotes/iceberg-remotes/internal/api.requestID.func1"
+
+// ownAllocs counts the allocations fn causes on the service's request path (stacks through
+// serviceRoot), with the memory profiler recording every allocation meanwhile.
+func ownAllocs(fn func()) int64 {
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = old }()
+	before := serviceAllocs()
+	fn()
+	return serviceAllocs() - before
+}
+
+// serviceAllocs sums the allocations so far on stacks through serviceRoot, from the allocs
+// profile in its text form (whose stacks are deep enough to reach the handler's root; the
+// profile is published at garbage collections, hence the two cycles first).
+func serviceAllocs() int64 {
+	runtime.GC()
+	runtime.GC()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("allocs").WriteTo(&buf, 1); err != nil {
+		panic(err)
+	}
+	var total, objects int64
+	counted := false
+	for _, line := range strings.Split(buf.String(), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			if !counted && strings.Contains(line, serviceRoot+"+") {
+				total += objects
+				counted = true
+			}
+		case strings.Contains(line, " @ "):
+			// "<inuse objects>: <inuse bytes> [<alloc objects>: <alloc bytes>] @ <pcs>"
+			objects, counted = 0, false
+			if _, rest, ok := strings.Cut(line, "["); ok {
+				n, _, _ := strings.Cut(rest, ":")
+				objects, _ = strconv.ParseInt(n, 10, 64)
+			}
+		}
+	}
+	return total
 }
 
 // BenchmarkPushExisting: a push of a table state the remote already has (the steady state
@@ -245,8 +354,11 @@ func BenchmarkPushConcurrent(b *testing.B) {
 // TestBenchmarksRun keeps the benchmarks compiling and working in the normal test run
 // (one iteration each), so they cannot rot.
 func TestBenchmarksRun(t *testing.T) {
+	standInValidation = true
+	defer func() { standInValidation = false }()
 	for name, fn := range map[string]func(*testing.B){
 		"PushExisting": BenchmarkPushExisting, "PushNewTable": BenchmarkPushNewTable, "PullInSync": BenchmarkPullInSync,
+		"PullNewState": BenchmarkPullNewState,
 	} {
 		res := testing.Benchmark(fn)
 		if res.N == 0 {

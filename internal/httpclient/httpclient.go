@@ -118,13 +118,18 @@ func (t requestIDTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	key := IdempotencyKey(req.Context())
 	setKey := key != "" && mutating(req.Method) && req.Header.Get(IdempotencyKeyHeader) == ""
 	if setID || setKey {
-		req = req.Clone(req.Context())
+		// A RoundTripper must not change the caller's request: a shallow copy with its own
+		// header map is enough (req.Clone would also copy the URL, trailers and more).
+		r2 := new(http.Request)
+		*r2 = *req
+		r2.Header = req.Header.Clone()
 		if setID {
-			req.Header.Set(RequestIDHeader, id)
+			r2.Header.Set(RequestIDHeader, id)
 		}
 		if setKey {
-			req.Header.Set(IdempotencyKeyHeader, key)
+			r2.Header.Set(IdempotencyKeyHeader, key)
 		}
+		req = r2
 	}
 	return t.next.RoundTrip(req)
 }

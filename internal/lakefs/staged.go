@@ -18,12 +18,17 @@ func (l *Locator) StagedOutside(ctx context.Context, ref TableRef, paths []strin
 	if err != nil {
 		return "", err
 	}
+	return firstOutside(changes, paths), nil
+}
+
+// firstOutside returns the first changed path not in paths ("" when none).
+func firstOutside(changes []Change, paths []string) string {
 	for _, ch := range changes {
 		if !slices.Contains(paths, ch.Path) {
-			return ch.Path, nil
+			return ch.Path
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // checkCleanTables refuses when the branch of writes has uncommitted changes outside allowed.
@@ -33,13 +38,18 @@ func (l *Locator) checkCleanTables(ctx context.Context, writes []TableWriteAt, a
 		return err
 	}
 	if path != "" {
-		refs := make([]TableRef, len(writes))
-		for i, tw := range writes {
-			refs[i] = tw.Ref
-		}
-		return UncommittedChangesError(path, refs...)
+		return UncommittedChangesError(path, refsOf(writes)...)
 	}
 	return nil
+}
+
+// refsOf lists the tables of writes.
+func refsOf(writes []TableWriteAt) []TableRef {
+	refs := make([]TableRef, len(writes))
+	for i, tw := range writes {
+		refs[i] = tw.Ref
+	}
+	return refs
 }
 
 // UncommittedChangesError is the 409 for a branch with someone else's staged work, outside

@@ -30,6 +30,14 @@ type TableWrite struct {
 	// StagePaths, when set, are the paths the caller planned (WritePlan.Paths) and recorded:
 	// the write refuses (409) to stage any other set.
 	StagePaths []string
+	// Base, when set, is the branch as the caller's checks read it (LocateForWrite): PlanWrite
+	// plans from it instead of locating the table again, and WriteTable, given the Plan made
+	// from it, neither re-resolves the branch nor re-plans. What can have moved since is
+	// re-checked after staging, before the commit: the head (a commit that changed the
+	// table is 409 unless forced) and the uncommitted changes.
+	Base *BranchBase
+	// Plan is the plan PlanWrite made from Base (used only with Base).
+	Plan *WritePlan
 }
 
 // CreateNamespace stages the namespace marker on a branch (pointer layout; a no-op for
@@ -110,12 +118,10 @@ func (l *Locator) PlanWrite(ctx context.Context, ref TableRef, w TableWrite) (*W
 		return nil, err
 	}
 	branch := ref.Reference
-	cur, err := l.locate(ctx, ref, branch, p)
-	switch {
-	case err == nil:
-	case apperr.Is(err, http.StatusNotFound):
-		cur = nil
-	default:
+	var cur *TableState
+	if w.Base != nil {
+		cur = w.Base.Current // located for this write (LocateForWrite)
+	} else if cur, err = l.locateOrNil(ctx, ref, branch, p); err != nil {
 		return nil, err
 	}
 	plan := &WritePlan{}
@@ -190,6 +196,9 @@ type TableWriteAt struct {
 // Hadoop layout: v<N+1>.metadata.json is linked and version-hint.text rewritten. If
 // anything fails after staging began (including a pre-commit hook refusal, 412),
 // everything it staged is reset and the original error is returned.
+//
+// When every write carries a Base (one head) and the Plan made from it, the branch is
+// neither resolved nor planned again (writePlanned); otherwise the Bases are ignored.
 func (l *Locator) WriteTables(ctx context.Context, writes []TableWriteAt, message string, metadata map[string]string) (string, error) {
 	if len(writes) == 0 {
 		return "", apperr.BadRequest("nothing to write")
@@ -207,6 +216,9 @@ func (l *Locator) WriteTables(ctx context.Context, writes []TableWriteAt, messag
 			return "", apperr.BadRequest("a metadata file's physical address and size are required")
 		}
 	}
+	if planned(writes) {
+		return l.writePlanned(ctx, writes, message, metadata)
+	}
 	resolved, err := l.c.ResolveRef(ctx, first.Repository, first.Reference)
 	if err != nil {
 		return "", err
@@ -214,32 +226,85 @@ func (l *Locator) WriteTables(ctx context.Context, writes []TableWriteAt, messag
 	if !resolved.IsBranch {
 		return "", apperr.BadRequest("reference %q is not a branch", first.Reference)
 	}
-	repo, branch := first.Repository, first.Reference
-
 	plans := make([]*WritePlan, len(writes))
-	var allowed []string
 	for i, tw := range writes {
-		plan, err := l.PlanWrite(ctx, tw.Ref, tw.Write)
+		w := tw.Write
+		w.Base = nil // without its plan, a base is not trusted: locate again
+		plan, err := l.PlanWrite(ctx, tw.Ref, w)
 		if err != nil {
 			return "", err
 		}
-		paths := plan.Paths()
-		if tw.Write.StagePaths != nil && !slices.Equal(tw.Write.StagePaths, paths) {
-			return "", apperr.Conflict("table %s on branch %q changed since the operation was planned: it would now stage %v, not %v",
-				tw.Ref, branch, paths, tw.Write.StagePaths)
-		}
-		for _, p := range paths {
-			// Tables of one new namespace share its marker: staged once.
-			if slices.Contains(allowed, p) && p != plan.Marker {
-				return "", apperr.BadRequest("two tables of one commit write the same path %q", p)
-			}
-		}
-		plans[i], allowed = plan, append(allowed, paths...)
+		plans[i] = plan
+	}
+	allowed, err := commitPaths(writes, plans)
+	if err != nil {
+		return "", err
 	}
 	if err := l.checkCleanTables(ctx, writes, allowed); err != nil {
 		return "", err
 	}
+	return l.stageAndCommit(ctx, writes, plans, allowed, message, metadata, nil)
+}
 
+// planned reports whether every write carries a Base read at one head and the Plan made
+// from it.
+func planned(writes []TableWriteAt) bool {
+	for _, tw := range writes {
+		if tw.Write.Base == nil || tw.Write.Plan == nil || tw.Write.Base.Head != writes[0].Write.Base.Head {
+			return false
+		}
+	}
+	return true
+}
+
+// commitPaths lists every path the commit of writes stages, refusing a set that differs
+// from a write's recorded StagePaths (409) and two tables staging one path (a new
+// namespace's marker, shared by its tables, excepted: staged once).
+func commitPaths(writes []TableWriteAt, plans []*WritePlan) ([]string, error) {
+	var allowed []string
+	for i, tw := range writes {
+		paths := plans[i].Paths()
+		if tw.Write.StagePaths != nil && !slices.Equal(tw.Write.StagePaths, paths) {
+			return nil, apperr.Conflict("table %s on branch %q changed since the operation was planned: it would now stage %v, not %v",
+				tw.Ref, tw.Ref.Reference, paths, tw.Write.StagePaths)
+		}
+		for _, p := range paths {
+			if slices.Contains(allowed, p) && p != plans[i].Marker {
+				return nil, apperr.BadRequest("two tables of one commit write the same path %q", p)
+			}
+		}
+		allowed = append(allowed, paths...)
+	}
+	return allowed, nil
+}
+
+// writePlanned is WriteTables for writes planned from their Bases. The branch was resolved,
+// the tables located and the uncommitted changes listed by the caller's checks in this same
+// operation, so they are not read again before staging: anything that moved since is
+// caught by the re-checks after staging (headsUnchanged, then the uncommitted changes),
+// which run closer to the commit than a re-read before staging would.
+func (l *Locator) writePlanned(ctx context.Context, writes []TableWriteAt, message string, metadata map[string]string) (string, error) {
+	plans := make([]*WritePlan, len(writes))
+	for i, tw := range writes {
+		plans[i] = tw.Write.Plan
+	}
+	allowed, err := commitPaths(writes, plans)
+	if err != nil {
+		return "", err
+	}
+	// The last base read holds the newest listing of the branch's uncommitted changes.
+	if path := writes[len(writes)-1].Write.Base.StagedOutside(allowed); path != "" {
+		return "", UncommittedChangesError(path, refsOf(writes)...)
+	}
+	return l.stageAndCommit(ctx, writes, plans, allowed, message, metadata, func() error { return l.headsUnchanged(ctx, writes) })
+}
+
+// stageAndCommit stages every plan's paths for its write, runs recheck (if any) and the
+// uncommitted changes check over allowed, and commits; on any failure it resets what it
+// staged.
+func (l *Locator) stageAndCommit(ctx context.Context, writes []TableWriteAt, plans []*WritePlan, allowed []string,
+	message string, metadata map[string]string, recheck func() error) (string, error) {
+	repo, branch := writes[0].Ref.Repository, writes[0].Ref.Reference
 	var staged []string
 	fail := func(cause error) (string, error) {
 		l.unstage(ctx, repo, branch, staged)
@@ -268,6 +333,11 @@ func (l *Locator) WriteTables(ctx context.Context, writes []TableWriteAt, messag
 			if _, err := l.c.UploadObject(ctx, repo, branch, plan.Hint, plan.hintBody, false); err != nil {
 				return fail(err)
 			}
+		}
+	}
+	if recheck != nil {
+		if err := recheck(); err != nil {
+			return fail(err)
 		}
 	}
 	// Check again: someone may have staged something since the first check, and a commit

@@ -84,7 +84,7 @@ func (s *Service) BulkPull(ctx context.Context, req BulkPullRequest, emit func(B
 
 	dst := lakefs.TableRef{Repository: req.Repository, Reference: req.Branch}
 	branchPlan := &Plan{}
-	branchErr := s.checkBranch(ctx, branchPlan, dst)
+	head, branchErr := s.checkBranch(ctx, branchPlan, dst)
 	for _, t := range tables {
 		if !req.DryRun {
 			local := dst
@@ -95,7 +95,7 @@ func (s *Service) BulkPull(ctx context.Context, req BulkPullRequest, emit func(B
 			t.fail(branchErr)
 			continue
 		}
-		s.bulkPullCheck(ctx, r, req, sel, t)
+		s.bulkPullCheck(ctx, r, req, sel, head, t)
 	}
 	s.bulkPullDuplicates(tables)
 
@@ -110,13 +110,14 @@ func (s *Service) BulkPull(ctx context.Context, req BulkPullRequest, emit func(B
 		}
 	}
 	if !failed && len(passed) > 0 {
-		// One check for the whole commit: no uncommitted change outside all its paths.
+		// One check for the whole commit: no uncommitted change outside all its paths, on
+		// the newest listing of them (the last table's base).
 		var paths []string
 		refs := make([]lakefs.TableRef, len(passed))
 		for i, pc := range passed {
 			paths, refs[i] = append(paths, pc.w.StagePaths...), pc.dst
 		}
-		if err := s.checkUncommitted(ctx, &Plan{}, dst, paths, refs...); err != nil {
+		if err := s.checkUncommitted(&Plan{}, passed[len(passed)-1].base, paths, refs...); err != nil {
 			failed = true
 			for _, t := range tables {
 				if t.check != nil && !t.check.inSync {
@@ -214,7 +215,7 @@ func bulkPullSelected(rec state.SyncRecord, req BulkPullRequest, sel selector.Ta
 }
 
 // bulkPullCheck settles the table's record and checks its pull as a single pull would.
-func (s *Service) bulkPullCheck(ctx context.Context, r *Remote, req BulkPullRequest, sel selector.Tables, t *bulkPullTable) {
+func (s *Service) bulkPullCheck(ctx context.Context, r *Remote, req BulkPullRequest, sel selector.Tables, head string, t *bulkPullTable) {
 	rec, found, err := s.loadRecord(ctx, r, t.key, !req.DryRun)
 	if err != nil {
 		t.fail(err)
@@ -229,7 +230,7 @@ func (s *Service) bulkPullCheck(ctx context.Context, r *Remote, req BulkPullRequ
 		return
 	}
 	plan := &Plan{}
-	pc, err := s.checkPull(ctx, r, PullRequest{Catalog: req.Catalog, Source: t.id, Destination: dst, ForceUpdate: req.ForceUpdate}, rec, found, plan)
+	pc, err := s.checkPull(ctx, r, PullRequest{Catalog: req.Catalog, Source: t.id, Destination: dst, ForceUpdate: req.ForceUpdate}, rec, found, head, plan)
 	if err != nil {
 		t.fail(err)
 		return

@@ -270,3 +270,38 @@ func TestBulkPullUncommittedChanges(t *testing.T) {
 	assert.Equal(t, commits, c.lake.Calls("commit"))
 	assert.Equal(t, []string{"data/someone.csv"}, c.lake.Staged(testRepo, "main"))
 }
+
+// A bulk pull's tables are read at the head its branch check resolved, and its write
+// re-checks the head after staging: a commit that changes one of the tables while the
+// others are still being checked makes the whole bulk pull 409, with nothing committed or
+// left staged and the concurrent commit kept.
+func TestBulkPullRefusesConcurrentLakeFSCommit(t *testing.T) {
+	for _, layout := range []string{lakefs.LayoutPointer, lakefs.LayoutHadoop} {
+		t.Run(layout, func(t *testing.T) {
+			c := newCore(t, layout, nil)
+			tables := c.bulkTables(3)
+			for _, b := range tables {
+				c.remoteCommit(b)
+			}
+			other := c.tableVersion(tables[0], 3, 3)
+			c.before = func(location string) { // someone commits t0 while t2 is checked
+				if location != tables[2].m2 {
+					return
+				}
+				c.before = nil
+				c.linkTable("main", "t0", other, 2)
+				_, err := c.client.Commit(ctxT(t), testRepo, "main", "someone else", nil)
+				require.NoError(t, err)
+			}
+			commits := c.lake.Calls("commit")
+			results, totals := c.bulkPull(false, false)
+			assert.Equal(t, http.StatusConflict, totals.Status, "%+v", results)
+			assert.Contains(t, totals.Message, "a commit since the checks")
+			assert.Empty(t, totals.CommitID)
+			assert.Equal(t, commits+1, c.lake.Calls("commit"), "only the concurrent commit")
+			assert.Equal(t, other, c.tableAt("main", tables[0]), "the concurrent commit is kept")
+			assert.Equal(t, tables[1].m1, c.tableAt("main", tables[1]))
+			assert.Empty(t, c.lake.Staged(testRepo, "main"), "nothing staged")
+		})
+	}
+}

@@ -53,18 +53,19 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	// The destination is checked after the audit row is started, so that a pull refused
 	// for its destination (a tag, an unknown branch, a lakeFS permission denial) is
 	// audited like every other refused push or pull.
-	if err := s.checkBranch(ctx, plan, dst); err != nil {
+	head, err := s.checkBranch(ctx, plan, dst)
+	if err != nil {
 		return plan, err
 	}
 	rec, found, err := s.loadRecord(ctx, r, key, !req.DryRun)
 	if err != nil {
 		return plan, err
 	}
-	pc, err := s.checkPull(ctx, r, req, rec, found, plan)
+	pc, err := s.checkPull(ctx, r, req, rec, found, head, plan)
 	if err != nil || pc.inSync {
 		return plan, err
 	}
-	if err := s.checkUncommitted(ctx, plan, dst, pc.w.StagePaths); err != nil {
+	if err := s.checkUncommitted(plan, pc.base, pc.w.StagePaths, dst); err != nil {
 		return plan, err
 	}
 	plan.action("link %s (%d bytes) as table %s on branch %q (staging %s) and commit %q",
@@ -79,18 +80,19 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	return plan, err
 }
 
-// checkBranch refuses a destination that is not a branch (a pull commits onto one).
-func (s *Service) checkBranch(ctx context.Context, plan *Plan, dst lakefs.TableRef) error {
+// checkBranch refuses a destination that is not a branch (a pull commits onto one) and
+// returns the commit its head resolved to: the tables are read there (checkPull).
+func (s *Service) checkBranch(ctx context.Context, plan *Plan, dst lakefs.TableRef) (string, error) {
 	resolved, err := s.lakefs.ResolveRef(ctx, dst.Repository, dst.Reference)
 	if err != nil {
-		return plan.fail("destination_branch", err)
+		return "", plan.fail("destination_branch", err)
 	}
 	if !resolved.IsBranch {
-		return plan.fail("destination_branch", apperr.BadRequest(
+		return "", plan.fail("destination_branch", apperr.BadRequest(
 			"reference_id %q is not a branch: pull commits onto a branch of repository %q", dst.Reference, dst.Repository))
 	}
 	plan.pass("destination_branch", "branch %q of %q (head %s)", dst.Reference, dst.Repository, resolved.CommitID)
-	return nil
+	return resolved.CommitID, nil
 }
 
 // pullCheck is one table's pull after its checks passed (checkPull): what its write links
@@ -99,11 +101,12 @@ type pullCheck struct {
 	inSync    bool // nothing to pull
 	dst       lakefs.TableRef
 	rec       state.SyncRecord
-	remoteLoc string // lakeFS's form of the remote's metadata location: what is linked
-	curLoc    string // the table's location on the branch as checked ("" none)
+	remoteLoc string             // lakeFS's form of the remote's metadata location: what is linked
+	curLoc    string             // the table's location on the branch as checked ("" none)
+	base      *lakefs.BranchBase // the branch as checked (LocateForWrite); the write's Base
 	md        *RemoteMetadata
 	snapshot  string
-	w         lakefs.TableWrite // StagePaths set from its plan
+	w         lakefs.TableWrite // StagePaths and Plan set from its plan
 	wp        *lakefs.WritePlan
 }
 
@@ -111,8 +114,9 @@ type pullCheck struct {
 // (checkUncommitted, over every path of the commit), recording them in plan: the sync
 // record, the remote table, the pull location rule, the remote metadata and its lineage,
 // both sides changed, the lakeFS namespace, and the paths the write will stage. Nothing is
-// changed. A single pull and each table of a bulk pull are checked by it alike.
-func (s *Service) checkPull(ctx context.Context, r *Remote, req PullRequest, rec state.SyncRecord, found bool, plan *Plan) (*pullCheck, error) {
+// changed. A single pull and each table of a bulk pull are checked by it alike, the table
+// read at head (checkBranch's).
+func (s *Service) checkPull(ctx context.Context, r *Remote, req PullRequest, rec state.SyncRecord, found bool, head string, plan *Plan) (*pullCheck, error) {
 	dst := req.Destination
 	if found && rec.Status == state.StatusUnpublished {
 		return nil, plan.fail("sync_record", apperr.NotFound(
@@ -136,19 +140,26 @@ func (s *Service) checkPull(ctx context.Context, r *Remote, req PullRequest, rec
 		}
 		return nil, plan.fail("remote_table", err)
 	}
-
-	cur, err := s.lakefs.ReadTable(ctx, dst)
-	curLoc := ""
-	switch {
-	case err == nil:
-		curLoc = cur.MetadataLocation
-	case apperr.Is(err, http.StatusNotFound):
-	default:
-		return nil, plan.fail("lakefs_table", err)
+	// A remote still where the last sync left it has nothing to bring back, whatever the
+	// branch holds: the branch's state matters only to a write, so it is not read (a pull in
+	// sync costs the branch lookup and the remote's load).
+	pc := &pullCheck{dst: dst, rec: rec, remoteLoc: remoteLoc}
+	if remoteLoc == rec.RemoteLocation {
+		plan.pass("remote_table", "remote table is at %s, already synced: nothing to pull", remoteLoc)
+		pc.inSync = true
+		return pc, nil
 	}
 
-	pc := &pullCheck{dst: dst, rec: rec, remoteLoc: remoteLoc, curLoc: curLoc}
-	if remoteLoc == rec.RemoteLocation || remoteLoc == curLoc {
+	// The table is read at the head commit checkBranch resolved (immutable, so it cannot
+	// move under the checks), with the branch's uncommitted changes listed once; the write
+	// re-checks the head and the uncommitted changes after staging, before it commits.
+	base, err := s.lakefs.LocateForWrite(ctx, dst, head)
+	if err != nil {
+		return nil, plan.fail("lakefs_table", err)
+	}
+	curLoc := base.CurrentLocation()
+	pc.base, pc.curLoc = base, curLoc
+	if remoteLoc == curLoc {
 		plan.pass("remote_table", "remote table is at %s, already synced: nothing to pull", remoteLoc)
 		pc.inSync = true
 		return pc, nil
@@ -219,12 +230,13 @@ func (s *Service) checkPull(ctx context.Context, r *Remote, req PullRequest, rec
 		Message:            fmt.Sprintf("Pull iceberg table %s from %s", dotted(dst.Namespace, dst.Table), req.Catalog),
 		Metadata:           pullMetadata(ctx, r, req.Catalog, req.Source.String(), remoteLoc, md, pc.snapshot),
 		CreateNamespace:    req.CreateNamespace,
+		Base:               base,
 	}
 	pc.wp, err = s.lakefs.PlanWrite(ctx, dst, pc.w)
 	if err != nil {
 		return nil, plan.fail("lakefs_table", err)
 	}
-	pc.w.StagePaths = pc.wp.Paths()
+	pc.w.StagePaths, pc.w.Plan = pc.wp.Paths(), pc.wp
 	return pc, nil
 }
 
@@ -242,17 +254,14 @@ func pullMetadata(ctx context.Context, r *Remote, catalogID, remoteTable, locati
 }
 
 // checkUncommitted refuses a branch with uncommitted changes outside paths (the paths the
-// commit itself stages): a pull never sweeps someone's staged work into its commit.
-func (s *Service) checkUncommitted(ctx context.Context, plan *Plan, dst lakefs.TableRef, paths []string, tables ...lakefs.TableRef) error {
-	if len(tables) == 0 {
-		tables = []lakefs.TableRef{dst}
-	}
-	if path, err := s.lakefs.StagedOutside(ctx, dst, paths); err != nil {
-		return plan.fail("uncommitted_changes", err)
-	} else if path != "" {
+// commit itself stages): a pull never sweeps someone's staged work into its commit. It
+// needs no call: base (LocateForWrite, read by checkPull) listed the changes, and the
+// write re-checks them right before its commit.
+func (s *Service) checkUncommitted(plan *Plan, base *lakefs.BranchBase, paths []string, tables ...lakefs.TableRef) error {
+	if path := base.StagedOutside(paths); path != "" {
 		return plan.fail("uncommitted_changes", lakefs.UncommittedChangesError(path, tables...))
 	}
-	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", dst.Reference)
+	plan.pass("uncommitted_changes", "no unrelated uncommitted changes on branch %q", tables[0].Reference)
 	return nil
 }
 

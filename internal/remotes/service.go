@@ -46,6 +46,9 @@ type LakeFS interface {
 	ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*lakefs.TableListing, error)
 	// ListTablesAtCommit is ListTables at a commit id already resolved (no resolve call).
 	ListTablesAtCommit(ctx context.Context, repo, commit string, sel selector.Tables) (*lakefs.TableListing, error)
+	// LocateForWrite reads a branch whose head resolved to head for a write: the table at
+	// that commit and the uncommitted changes (lakefs.BranchBase).
+	LocateForWrite(ctx context.Context, ref lakefs.TableRef, head string) (*lakefs.BranchBase, error)
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)

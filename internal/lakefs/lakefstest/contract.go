@@ -67,6 +67,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			pathParams[k] = u
 		}
 	}
+	if s.opts.SkipValidation {
+		s.serveUnchecked(w, r, op, pathParams)
+		return
+	}
 	filterOpts := &openapi3filter.Options{
 		IncludeResponseStatus: true,
 		AuthenticationFunc:    presenceAuth,
@@ -111,6 +115,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, op, reqInput, filterOpts, func(w http.ResponseWriter) {
 		s.handle(w, r, op, pathParams)
 	})
+}
+
+// serveUnchecked is serve without the contract validation (Options.SkipValidation).
+func (s *Server) serveUnchecked(w http.ResponseWriter, r *http.Request, op string, pathParams map[string]string) {
+	if f, ok := s.takeFault(op); ok {
+		if f.hang {
+			select {
+			case <-r.Context().Done():
+			case <-s.closed:
+			}
+			return
+		}
+		writeErr(w, f.status, "injected fault: %s", http.StatusText(f.status))
+		return
+	}
+	s.handle(w, r, op, pathParams)
 }
 
 // respond runs h into a buffer, validates the answer against the spec and sends it.

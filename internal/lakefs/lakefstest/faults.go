@@ -12,6 +12,17 @@ func (s *Server) Calls(operationID string) int {
 	return s.counts[operationID]
 }
 
+// TotalCalls returns how many requests the stand-in received, of every operation.
+func (s *Server) TotalCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.counts {
+		n += c
+	}
+	return n
+}
+
 // LastRequestHeader returns the headers of the last request of an operation (nil if none),
 // e.g. to check that credentials and the request id are forwarded.
 func (s *Server) LastRequestHeader(operationID string) http.Header {

@@ -58,6 +58,10 @@ type Options struct {
 	// Errorf reports contract violations; default t.Errorf. Tests that deliberately break
 	// the contract capture it.
 	Errorf func(format string, args ...any)
+	// SkipValidation turns off the OpenAPI validation of requests and responses. It is for
+	// benchmarks only, so that their CPU and allocation figures are the service's own and
+	// not kin-openapi's; tests keep it off, since the validation is the stand-in's contract.
+	SkipValidation bool
 }
 
 // Server is the stand-in. Create it with NewServer; it is closed by t.Cleanup.
