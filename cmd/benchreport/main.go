@@ -189,7 +189,8 @@ var targets = []target{
 	{"PushNewTable", "push, new table (namespace exists)", "≤ 3 + 2 (re-point) / ≤ 3 + 3 (new namespace)", false},
 	{"PullInSync", "pull, nothing new on the remote", "≤ 1 + 1", false},
 	{"PullNewState", "pull, new remote state", "≤ 4 + 1 + 1 object-store read, plus the commit", false},
-	{"ListTables10k", "live listing, one 1,000-row page of 10,000 records (per page)", "≤ 3 + ≤ 10", true},
+	{"ListTables10k/remote=sql", "live listing, one 1,000-row page of 10,000 records, SQL remote (per page)", "≤ 3 + ≤ 10", true},
+	{"ListTables10k/remote=glue", "live listing, one 1,000-row page of 10,000 records, Glue remote (per page; remote = adapter batch reads, each up to ⌈namespace/100⌉ GetTables requests)", "≤ 3 + ≤ 10", true},
 }
 
 // ownOps are the single operations whose own CPU and allocations the issue targets.
@@ -242,13 +243,26 @@ func cell(in Inputs, name, unit string, format func(float64) string) string {
 
 func calls(in Inputs, name string) string {
 	side := func(r Results) string {
-		l, ok1 := r.get(name, "lakefs-calls/op")
-		rm, ok2 := r.get(name, "remote-calls/op")
+		// The listing benchmark reports per page and, since it has a sub-benchmark per
+		// remote, under "<name>/remote=…"; the runs before that were one SQL benchmark per op.
+		get := func(metric string) (float64, bool) {
+			base, _, _ := strings.Cut(name, "/remote=sql")
+			for _, n := range []string{name, base} {
+				for _, unit := range []string{metric + "/op", metric + "/page"} {
+					if v, ok := r.get(n, unit); ok {
+						return v, true
+					}
+				}
+			}
+			return 0, false
+		}
+		l, ok1 := get("lakefs-calls")
+		rm, ok2 := get("remote-calls")
 		if !ok1 || !ok2 {
 			return "–"
 		}
 		s := num(l) + " + " + num(rm)
-		if o, ok := r.get(name, "objstore-reads/op"); ok && o > 0 {
+		if o, ok := get("objstore-reads"); ok && o > 0 {
 			s += " + " + num(o) + " read"
 		}
 		return s
