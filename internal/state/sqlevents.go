@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -107,13 +106,9 @@ func affectedOne(res sql.Result, err error) error {
 
 func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, after string, amount int) (Page[Event], error) {
 	amount = clampAmount(amount)
-	afterID := int64(1<<63 - 1)
-	if after != "" {
-		id, err := strconv.ParseInt(after, 10, 64)
-		if err != nil {
-			return Page[Event]{}, fmt.Errorf("%w: invalid after token %q", ErrNotFound, after)
-		}
-		afterID = id
+	afterID, err := idCursor(after)
+	if err != nil {
+		return Page[Event]{}, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM remote_events
 		WHERE id < $1 AND ($2 = '' OR repository = $2) AND ($3 = '' OR state = $3)
@@ -121,23 +116,7 @@ func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, after string, 
 	if err != nil {
 		return Page[Event]{}, err
 	}
-	defer rows.Close()
-	var page Page[Event]
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return Page[Event]{}, err
-		}
-		page.Items = append(page.Items, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return Page[Event]{}, err
-	}
-	if len(page.Items) > amount {
-		page.Items, page.HasMore = page.Items[:amount], true
-		page.NextOffset = strconv.FormatInt(page.Items[amount-1].ID, 10)
-	}
-	return page, nil
+	return collectPage(rows, amount, scanEvent, func(ev Event) string { return strconv.FormatInt(ev.ID, 10) })
 }
 
 func (s *sqlStore) PendingEvents(ctx context.Context, repository string) (int, error) {

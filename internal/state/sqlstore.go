@@ -272,23 +272,7 @@ func (s *sqlStore) ListSyncRecords(ctx context.Context, catalog string, filter S
 	if err != nil {
 		return Page[SyncRecord]{}, err
 	}
-	defer rows.Close()
-	var page Page[SyncRecord]
-	for rows.Next() {
-		rec, err := scanSync(rows)
-		if err != nil {
-			return Page[SyncRecord]{}, err
-		}
-		page.Items = append(page.Items, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return Page[SyncRecord]{}, err
-	}
-	if len(page.Items) > amount {
-		page.Items, page.HasMore = page.Items[:amount], true
-		page.NextOffset = page.Items[amount-1].Key()
-	}
-	return page, nil
+	return collectPage(rows, amount, scanSync, SyncRecord.Key)
 }
 
 const opColumns = `catalog, operation, user_id, request_id, remote_namespace, remote_table,
@@ -332,41 +316,64 @@ func (s *sqlStore) FinishOperation(ctx context.Context, op *Operation) error {
 
 func (s *sqlStore) ListOperations(ctx context.Context, catalog, after string, amount int) (Page[Operation], error) {
 	amount = clampAmount(amount)
-	afterID := int64(1<<63 - 1)
-	if after != "" {
-		id, err := strconv.ParseInt(after, 10, 64)
-		if err != nil {
-			return Page[Operation]{}, fmt.Errorf("%w: invalid after token %q", ErrNotFound, after)
-		}
-		afterID = id
+	afterID, err := idCursor(after)
+	if err != nil {
+		return Page[Operation]{}, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, `+opColumns+` FROM remote_operations
 		WHERE catalog = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, catalog, afterID, amount+1)
 	if err != nil {
 		return Page[Operation]{}, err
 	}
+	return collectPage(rows, amount, scanOperation, func(op Operation) string { return strconv.FormatInt(op.ID, 10) })
+}
+
+func scanOperation(row scanner) (Operation, error) {
+	var op Operation
+	var remoteNS, localNS string
+	var started, finished int64
+	if err := row.Scan(&op.ID, &op.Catalog, &op.Operation, &op.User, &op.RequestID, &remoteNS,
+		&op.RemoteTable, &op.Repository, &op.Reference, &localNS, &op.LocalTable, &op.Request,
+		&op.StatusCode, &op.Outcome, &op.Error, &op.LakeFSCommit, &op.MetadataLoc, &started,
+		&finished, &op.DurationMillis); err != nil {
+		return Operation{}, err
+	}
+	op.RemoteNS, op.LocalNS = decodeNS(remoteNS), decodeNS(localNS)
+	op.StartedAt, op.FinishedAt = fromMicros(started), fromMicros(finished)
+	return op, nil
+}
+
+// idCursor reads the "after" token of a listing ordered by descending id ("" starts at the
+// newest).
+func idCursor(after string) (int64, error) {
+	if after == "" {
+		return 1<<63 - 1, nil
+	}
+	id, err := strconv.ParseInt(after, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: invalid after token %q", ErrNotFound, after)
+	}
+	return id, nil
+}
+
+// collectPage reads a listing queried with LIMIT amount+1 into one page: the extra row only
+// says there is more, and token gives the last kept item's "after" token.
+func collectPage[T any](rows *sql.Rows, amount int, scan func(scanner) (T, error), token func(T) string) (Page[T], error) {
 	defer rows.Close()
-	var page Page[Operation]
+	var page Page[T]
 	for rows.Next() {
-		var op Operation
-		var remoteNS, localNS string
-		var started, finished int64
-		if err := rows.Scan(&op.ID, &op.Catalog, &op.Operation, &op.User, &op.RequestID, &remoteNS,
-			&op.RemoteTable, &op.Repository, &op.Reference, &localNS, &op.LocalTable, &op.Request,
-			&op.StatusCode, &op.Outcome, &op.Error, &op.LakeFSCommit, &op.MetadataLoc, &started,
-			&finished, &op.DurationMillis); err != nil {
-			return Page[Operation]{}, err
+		item, err := scan(rows)
+		if err != nil {
+			return Page[T]{}, err
 		}
-		op.RemoteNS, op.LocalNS = decodeNS(remoteNS), decodeNS(localNS)
-		op.StartedAt, op.FinishedAt = fromMicros(started), fromMicros(finished)
-		page.Items = append(page.Items, op)
+		page.Items = append(page.Items, item)
 	}
 	if err := rows.Err(); err != nil {
-		return Page[Operation]{}, err
+		return Page[T]{}, err
 	}
 	if len(page.Items) > amount {
 		page.Items, page.HasMore = page.Items[:amount], true
-		page.NextOffset = strconv.FormatInt(page.Items[amount-1].ID, 10)
+		page.NextOffset = token(page.Items[amount-1])
 	}
 	return page, nil
 }
