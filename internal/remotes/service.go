@@ -52,8 +52,6 @@ type LakeFS interface {
 	NamespaceExists(ctx context.Context, repo, reference string, namespace []string) (bool, error)
 	// PlanWrite decides the exact paths a write stages, without staging anything.
 	PlanWrite(ctx context.Context, ref lakefs.TableRef, w lakefs.TableWrite) (*lakefs.WritePlan, error)
-	// StagedOutside returns a path staged on the branch outside paths ("" if none).
-	StagedOutside(ctx context.Context, ref lakefs.TableRef, paths []string) (string, error)
 	// WriteTables links several tables of one branch and commits them in one commit.
 	WriteTables(ctx context.Context, writes []lakefs.TableWriteAt, message string, metadata map[string]string) (string, error)
 	// ResetStaged resets those of objs still staged on branch as recorded, nothing else.
