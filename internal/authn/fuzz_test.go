@@ -75,7 +75,10 @@ func FuzzBearerToken(f *testing.F) {
 // checkAcceptedToken re-checks an accepted token independently of verifyToken.
 func checkAcceptedToken(t *testing.T, token, user string) {
 	t.Helper()
-	claims := jwt.MapClaims{}
+	// The claims are read with Go's JSON rules, as lakeFS reads them (jwt.RegisteredClaims):
+	// a key matches a claim whatever its case ("eXp" is exp), and the last duplicate wins. A
+	// case-sensitive map would see no exp where both lakeFS and this service see one.
+	claims := &jwt.RegisteredClaims{}
 	parsed, err := jwt.NewParser(jwt.WithoutClaimsValidation()).ParseWithClaims(token, claims,
 		func(*jwt.Token) (any, error) { return []byte(testSecret), nil })
 	if err != nil {
