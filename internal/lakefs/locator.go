@@ -61,6 +61,14 @@ type TableState struct {
 	MetadataLog []string
 	// Version is N of v<N>.metadata.json (hadoop layout; 0 for pointer).
 	Version int
+
+	// CommitChecked tells that LocateCommitted compared the reference's state with its
+	// commit's: CommittedLocation is the table's metadata location in ResolvedCommit ("" when
+	// the table is not in that commit), and Committed that the state located is that very
+	// object (always, at a tag or commit id). A committed table is read at the commit.
+	CommitChecked     bool
+	Committed         bool
+	CommittedLocation string
 }
 
 // Locator reads and writes Iceberg tables stored in lakeFS repositories.

@@ -52,13 +52,18 @@ func (l *Locator) LocateTable(ctx context.Context, ref TableRef) (*TableState, e
 }
 
 // readRef is where a located table is read: the branch by name (staged changes count), else
-// the resolved commit, so that every read of it sees the same immutable state.
+// the resolved commit, so that every read of it sees the same immutable state. A branch's
+// table found to be its head commit's object (Committed) is read at that commit too.
 func (st *TableState) readRef(ref TableRef) string {
-	if st.IsBranch || st.ResolvedCommit == "" {
+	if st.moving() || st.ResolvedCommit == "" {
 		return ref.Reference
 	}
 	return st.ResolvedCommit
 }
+
+// moving tells that the table is read where it may change between calls: on a branch, by
+// name (not known to be its head commit's object).
+func (st *TableState) moving() bool { return st.IsBranch && !st.Committed }
 
 // setLocation copies what locate found into st.
 func (st *TableState) setLocation(loc *TableState) {
@@ -187,14 +192,14 @@ func (l *Locator) load(ctx context.Context, ref TableRef, readRef string, p tabl
 	raw, v, err := l.c.ReadObject(ctx, ref.Repository, readRef, st.Path, l.limits.MaxBytes())
 	if err != nil {
 		if apperr.Is(err, http.StatusNotFound) {
-			if st.IsBranch {
+			if st.moving() {
 				return false, nil // gone since it was located: locate again
 			}
 			return false, l.notFound(ref, err)
 		}
 		return false, err
 	}
-	if st.IsBranch {
+	if st.moving() {
 		if v.Checksum == "" {
 			again, err := l.locate(ctx, ref, readRef, p)
 			if err != nil {

@@ -60,21 +60,3 @@ func (l *Locator) ProtectCommit(ctx context.Context, repo, name, commit string) 
 func (l *Locator) DeleteBranch(ctx context.Context, repo, name string) error {
 	return l.c.DeleteBranch(ctx, repo, name)
 }
-
-// CommittedLocation returns the table's metadata location in commit ("" when the table
-// does not exist there). Comparing it with a branch read tells whether the branch's table
-// is committed or only staged.
-func (l *Locator) CommittedLocation(ctx context.Context, ref TableRef, commit string) (string, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return "", err
-	}
-	st, err := l.locate(ctx, ref, commit, p)
-	if apperr.Is(err, http.StatusNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return st.MetadataLocation, nil
-}

@@ -63,12 +63,14 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 	}
 	commit, loc := st.ResolvedCommit, st.MetadataLocation
 	committed := loc
-	// Known: the last push published this very file from this commit of this table, and
-	// protected it, so it was committed there (an unchanged re-push costs no lakeFS call).
-	known := rec.ProtectedRef != "" && rec.ProtectedRef == ProtectedRefName(commit) && rec.ResolvedCommit == commit &&
-		rec.PushedLocation == loc && rec.Repository == req.Source.Repository &&
-		slices.Equal(rec.LocalNamespace, req.Source.Namespace) && rec.LocalTable == req.Source.Table
-	if st.IsBranch && !known {
+	switch {
+	case st.CommitChecked:
+		committed = st.CommittedLocation // LocateCommitted compared them
+	case !st.IsBranch:
+	case lastCommitted(rec, req.Source) == (lakefs.KnownCommitted{Commit: commit, Location: loc}):
+		// The last push published this very file from this commit of this table, and
+		// protected it, so it was committed there (an unchanged re-push costs no lakeFS call).
+	default:
 		if committed, err = at(ctx, req.Source, commit); err != nil {
 			return "", "", plan.fail("committed", err)
 		}
@@ -91,6 +93,18 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 	plan.pass("committed", "warning: table %s on branch %q is only staged: published with allow_uncommitted, not protected from lakeFS's garbage collector",
 		req.Source, req.Source.Reference)
 	return "", uncommittedNote, nil
+}
+
+// lastCommitted is what the sync record proves of table src's committed state: the file the
+// last push published and protected (a protecting branch is created only for a file found
+// committed) was the table's in the commit it was pushed from. Zero when the record is not
+// src's or did not protect a commit.
+func lastCommitted(rec state.SyncRecord, src lakefs.TableRef) lakefs.KnownCommitted {
+	if rec.ProtectedRef == "" || rec.ProtectedRef != ProtectedRefName(rec.ResolvedCommit) || rec.PushedLocation == "" ||
+		rec.Repository != src.Repository || !slices.Equal(rec.LocalNamespace, src.Namespace) || rec.LocalTable != src.Table {
+		return lakefs.KnownCommitted{}
+	}
+	return lakefs.KnownCommitted{Commit: rec.ResolvedCommit, Location: rec.PushedLocation}
 }
 
 // committedLocation gives a table's metadata location in a commit ("" when absent there).

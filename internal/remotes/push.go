@@ -125,9 +125,18 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 		return plan, false, err
 	}
 
+	// knows tells that the record holds the table-uuid and snapshot of metadata file loc,
+	// taken from a parse of this very file when it was pushed or pulled. A metadata file is
+	// never changed in place (Iceberg writes a new file per commit; lakeFS gives every
+	// upload its own address), so they still hold and the file need not be read again.
+	knows := func(loc string) bool {
+		return found && rec.Pending == "" && rec.RemoteLocation == loc && rec.LakeFSLocation == loc
+	}
 	st := in.source
 	if st == nil {
-		if st, err = s.lakefs.LocateTable(ctx, req.Source); err != nil {
+		// Located with the check that a branch's table is committed, in the same calls.
+		st, err = s.lakefs.LocateCommitted(ctx, req.Source, lastCommitted(rec, req.Source), func(loc string) bool { return !knows(loc) })
+		if err != nil {
 			return plan, false, plan.fail("lakefs_table", err)
 		}
 	}
@@ -139,19 +148,18 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 	}
 
 	var tableUUID, snapshotID string
-	if known := found && rec.Pending == "" && rec.RemoteLocation == st.MetadataLocation && rec.LakeFSLocation == st.MetadataLocation; known && cur == st.MetadataLocation {
-		// The remote already points at this file and the record holds its table-uuid and
-		// snapshot, taken from a parse of this very file when it was pushed or pulled. A
-		// metadata file is never changed in place (Iceberg writes a new file per commit;
-		// lakeFS gives every upload its own address), so they still hold: no read.
+	if st.Metadata == nil && knows(st.MetadataLocation) && cur == st.MetadataLocation {
+		// The remote already points at this file and the record knows its contents: no read.
 		tableUUID, snapshotID = rec.TableUUID, rec.SnapshotID
 		plan.pass("lakefs_table", "table %s at %q (commit %s): metadata %s, already the remote table's (table-uuid %s per the sync record)",
 			req.Source, req.Source.Reference, st.ResolvedCommit, st.MetadataLocation, tableUUID)
 	} else {
-		// On a branch the table may move while it is read; LoadMetadata then locates it
-		// again, so st (and the location compared below) always describes what was parsed.
-		if err := s.lakefs.LoadMetadata(ctx, req.Source, st); err != nil {
-			return plan, false, plan.fail("lakefs_table", err)
+		if st.Metadata == nil {
+			// On a branch the table may move while it is read; LoadMetadata then locates it
+			// again, so st (and the location compared below) always describes what was parsed.
+			if err := s.lakefs.LoadMetadata(ctx, req.Source, st); err != nil {
+				return plan, false, plan.fail("lakefs_table", err)
+			}
 		}
 		tableUUID, snapshotID = st.TableUUID, snapshotString(st.CurrentSnapshotID)
 		plan.pass("lakefs_table", "table %s at %q (commit %s): metadata %s, Iceberg format v%d, table-uuid %s",

@@ -38,10 +38,12 @@ type LakeFS interface {
 	LocateTables(ctx context.Context, repo, ref string, tables []lakefs.TableName) (*lakefs.TableListing, error)
 	// Log returns the ids of ref's newest commits, at most limit.
 	Log(ctx context.Context, repo, ref string, limit int) ([]string, error)
-	// LocateTable finds the table's metadata object at the reference without reading it;
-	// LoadMetadata reads and parses what it (or a listing) located.
-	LocateTable(ctx context.Context, ref lakefs.TableRef) (*lakefs.TableState, error)
+	// LoadMetadata reads and parses what LocateCommitted (or a listing) located.
 	LoadMetadata(ctx context.Context, ref lakefs.TableRef, st *lakefs.TableState) error
+	// LocateCommitted finds the table's metadata object at the reference and tells whether a
+	// branch's table is its head commit's, reading the metadata when read asks and the read
+	// doubles as that check.
+	LocateCommitted(ctx context.Context, ref lakefs.TableRef, known lakefs.KnownCommitted, read func(location string) bool) (*lakefs.TableState, error)
 	// ListTables locates every table sel selects at a reference with object listings.
 	ListTables(ctx context.Context, repo, ref string, sel selector.Tables) (*lakefs.TableListing, error)
 	// ListTablesAtCommit is ListTables at a commit id already resolved (no resolve call).
