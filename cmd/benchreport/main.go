@@ -186,7 +186,8 @@ type target struct {
 
 var targets = []target{
 	{"PushExisting", "push, remote already at this state", "≤ 2 + 1", false},
-	{"PushNewTable", "push, new table (namespace exists)", "≤ 3 + 2 (re-point) / ≤ 3 + 3 (new namespace)", false},
+	{"PushNewTable", "push, new table (create_namespace: the namespace is created if missing, without asking)", "≤ 3 + 3 (new namespace)", false},
+	{"PushChanged", "push, changed table in a new commit (re-point); lakeFS calls include moving the GC protection: 1 branch created, 1 deleted", "≤ 3 + 2 (re-point)", false},
 	{"PullInSync", "pull, nothing new on the remote", "≤ 1 + 1", false},
 	{"PullNewState", "pull, new remote state", "≤ 4 + 1 + 1 object-store read, plus the commit", false},
 	{"ListTables10k/remote=sql", "live listing, one 1,000-row page of 10,000 records, SQL remote (per page)", "≤ 3 + ≤ 10", true},
@@ -194,7 +195,7 @@ var targets = []target{
 }
 
 // ownOps are the single operations whose own CPU and allocations the issue targets.
-var ownOps = []string{"PushExisting", "PushNewTable", "PullInSync", "PullNewState"}
+var ownOps = []string{"PushExisting", "PushNewTable", "PushChanged", "PullInSync", "PullNewState"}
 
 func num(v float64) string {
 	switch {

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes/remotestest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
 )
 
@@ -116,8 +118,13 @@ func (e *env) push(b *testing.B, client *http.Client, src, dst string) {
 
 // pushTo pushes accounting.src to remote table ns.dst.
 func (e *env) pushTo(b *testing.B, client *http.Client, src, ns, dst string) {
+	e.pushBody(b, client, src, ns, dst, false)
+}
+
+// pushBody pushes accounting.src to remote table ns.dst, re-pointing it when force.
+func (e *env) pushBody(b *testing.B, client *http.Client, src, ns, dst string, force bool) {
 	body := fmt.Sprintf(`{"source":{"repository_id":"example","reference_id":"main","namespace":["accounting"],"table":%q},
-		"destination":{"namespace":[%q],"table":%q},"create_namespace":true}`, src, ns, dst)
+		"destination":{"namespace":[%q],"table":%q},"create_namespace":true,"force_update":%t}`, src, ns, dst, force)
 	e.post(b, client, "/api/v1/iceberg/remotes/local/push", body)
 }
 
@@ -320,6 +327,32 @@ func BenchmarkPushNewTable(b *testing.B) {
 	measure(b, e, true, func(i int) { e.push(b, client, "t0", fmt.Sprintf("new%d", i)) })
 }
 
+// BenchmarkPushChanged: before each push the table gets a new metadata file in a new lakeFS
+// commit; the push reads it, re-points the remote table and moves the GC protection from the
+// previous commit's hidden branch to the new commit's (one branch created, one deleted).
+func BenchmarkPushChanged(b *testing.B) {
+	e := newEnv(b, 1)
+	client := e.api.Client()
+	tableUUID := uuid.NewString()
+	root := "file://" + filepath.Join(e.dir, "changed")
+	locations := make([]string, runs(b)+1)
+	for i := range locations {
+		v := remotestest.Version{TableUUID: tableUUID, Location: root, Snapshots: []int64{int64(i + 1)}}
+		if i > 0 {
+			v.Previous = []string{locations[i-1]}
+		}
+		locations[i] = remotestest.WriteMetadata(b, e.dir, fmt.Sprintf("changed/metadata/%05d-%s.metadata.json", i, uuid.NewString()), v)
+	}
+	commit := func(i int) {
+		e.stage(b, "c0", locations[i])
+		_, err := e.client.Commit(context.Background(), "example", "main", fmt.Sprintf("c0 v%d", i), nil)
+		require.NoError(b, err)
+	}
+	commit(0)
+	e.pushBody(b, client, "c0", "analytics", "c0", false)
+	measurePrepared(b, e, true, func(i int) { commit(i + 1) }, func(int) { e.pushBody(b, client, "c0", "analytics", "c0", true) })
+}
+
 // BenchmarkPullInSync: a pull when the remote has not moved (no commit).
 func BenchmarkPullInSync(b *testing.B) {
 	e := newEnv(b, 1)
@@ -357,7 +390,7 @@ func TestBenchmarksRun(t *testing.T) {
 	standInValidation = true
 	defer func() { standInValidation = false }()
 	for name, fn := range map[string]func(*testing.B){
-		"PushExisting": BenchmarkPushExisting, "PushNewTable": BenchmarkPushNewTable, "PullInSync": BenchmarkPullInSync,
+		"PushExisting": BenchmarkPushExisting, "PushNewTable": BenchmarkPushNewTable, "PushChanged": BenchmarkPushChanged, "PullInSync": BenchmarkPullInSync,
 		"PullNewState": BenchmarkPullNewState,
 	} {
 		res := testing.Benchmark(fn)
