@@ -3,6 +3,7 @@ package gluecat_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
@@ -29,7 +30,9 @@ const (
 func TestLoadTablesPagesAndStopsEarly(t *testing.T) {
 	isolateAWSEnv(t)
 	srv := gluetest.New(t)
-	a := newAdapter(t, srv.Config())
+	// The test counts pages: a slow page on a loaded machine (-race, CI) must not time out
+	// and be retried, which would count one page twice.
+	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Policy.Timeout = 30 * time.Second })
 	require.NoError(t, a.CreateNamespace(ctx(t), []string{"db"}))
 	for i := range 450 {
 		putIceberg(srv, "db", fmt.Sprintf("t%04d", i), fmt.Sprintf("s3://b/t%04d/metadata/00000-x.metadata.json", i))
