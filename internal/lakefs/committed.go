@@ -35,11 +35,7 @@ type KnownCommitted struct {
 // staged), st is the branch's object with Committed false and the metadata not read. The
 // hadoop layout locates at both refs and compares (its state is two objects).
 func (l *Locator) LocateCommitted(ctx context.Context, ref TableRef, known KnownCommitted, read func(location string) bool) (*TableState, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return nil, err
-	}
-	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
+	p, resolved, err := l.resolveTable(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -33,11 +33,7 @@ func (l *Locator) ReadTable(ctx context.Context, ref TableRef) (*TableState, err
 // pointer layout one reference lookup and one stat. A branch is located by name (its staged
 // changes count); anything else at the commit it resolved to, which is immutable.
 func (l *Locator) LocateTable(ctx context.Context, ref TableRef) (*TableState, error) {
-	p, err := l.paths(ref)
-	if err != nil {
-		return nil, err
-	}
-	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
+	p, resolved, err := l.resolveTable(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +45,16 @@ func (l *Locator) LocateTable(ctx context.Context, ref TableRef) (*TableState, e
 	st.setLocation(loc)
 	st.Layout = p.layout
 	return st, nil
+}
+
+// resolveTable checks a table's name and resolves its reference (one lakeFS call).
+func (l *Locator) resolveTable(ctx context.Context, ref TableRef) (tablePaths, *ResolvedRef, error) {
+	p, err := l.paths(ref)
+	if err != nil {
+		return p, nil, err
+	}
+	resolved, err := l.c.ResolveRef(ctx, ref.Repository, ref.Reference)
+	return p, resolved, err
 }
 
 // readRef is where a located table is read: the branch by name (staged changes count), else
