@@ -309,6 +309,13 @@ func TestPullMovesProtectionToItsCommit(t *testing.T) {
 	_, _, ok = c.lake.Branch(testRepo, pushed.ProtectedRef)
 	assert.False(t, ok, "the pushed commit's branch is gone")
 	assert.False(t, rec.LastSuccessAt.Before(pushed.LastSuccessAt))
+
+	// The pulled file is the table's in the pull's commit, and the record proves it: a push
+	// right after is unchanged, with one stat at the branch and no metadata read.
+	before := c.lakeCalls()
+	require.NoError(t, c.pushWith(false), "a pushed-back pull is committed, not staged")
+	assert.Equal(t, map[string]int{"getBranch": 1, "statObject": 1}, diffCalls(c.lakeCalls(), before))
+	assert.Equal(t, rec.ProtectedRef, c.record().ProtectedRef)
 }
 
 // A bulk push checks that its tables are committed with one listing at the head commit, not

@@ -95,16 +95,17 @@ func (s *Service) checkCommitted(ctx context.Context, plan *Plan, r *Remote, req
 	return "", uncommittedNote, nil
 }
 
-// lastCommitted is what the sync record proves of table src's committed state: the file the
-// last push published and protected (a protecting branch is created only for a file found
-// committed) was the table's in the commit it was pushed from. Zero when the record is not
-// src's or did not protect a commit.
+// lastCommitted is what the sync record proves of table src's committed state: the record's
+// lakeFS location was the table's in its resolved commit (a push published that file from
+// that commit, a pull committed it there), and the protecting branch named for that commit
+// shows the file was found committed (a branch is created only for a committed file). Zero
+// when the record is not src's, is mid-operation, or protects no commit.
 func lastCommitted(rec state.SyncRecord, src lakefs.TableRef) lakefs.KnownCommitted {
-	if rec.ProtectedRef == "" || rec.ProtectedRef != ProtectedRefName(rec.ResolvedCommit) || rec.PushedLocation == "" ||
+	if rec.Pending != "" || rec.ProtectedRef == "" || rec.ProtectedRef != ProtectedRefName(rec.ResolvedCommit) || rec.LakeFSLocation == "" ||
 		rec.Repository != src.Repository || !slices.Equal(rec.LocalNamespace, src.Namespace) || rec.LocalTable != src.Table {
 		return lakefs.KnownCommitted{}
 	}
-	return lakefs.KnownCommitted{Commit: rec.ResolvedCommit, Location: rec.PushedLocation}
+	return lakefs.KnownCommitted{Commit: rec.ResolvedCommit, Location: rec.LakeFSLocation}
 }
 
 // committedLocation gives a table's metadata location in a commit ("" when absent there).
