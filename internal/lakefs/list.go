@@ -241,11 +241,10 @@ func unescapeName(parts []string) (ns []string, table string, ok bool) {
 
 // hadoopScan picks each table's current metadata file from a listing in path order, where a
 // table's files are contiguous: <ns...>/<table>/metadata/v<N>.metadata.json. The listing
-// does not read version-hint.text, so it takes the highest v<N> present. That is what
-// Iceberg's HadoopTableOperations ends at when the hint lags (it probes v<hint+1>,
-// v<hint+2>, ... until one is missing) and what ReadTable does without a usable hint; only
-// a hint that names an older version while newer files exist (a writer that crashed
-// between writing v<N+1> and the hint) reads differently there.
+// does not read version-hint.text, so it takes the highest v<N> present. That is what a
+// single read (locateHadoop) ends at in every state Iceberg writers leave: it follows the
+// hint, then on while the next version exists, as Iceberg's HadoopTableOperations does; only
+// a gap in the versions above the hint (a deleted file) reads differently.
 type hadoopScan struct {
 	dir     string // the current table's metadata folder
 	current *LocatedTable
@@ -277,8 +276,7 @@ func (h *hadoopScan) add(parts []string, o Object, keep func([]string, string) b
 	if c == nil {
 		return // a folder the selector refused
 	}
-	// The higher version wins; on a tie the plain file wins over .gz, as in ReadTable.
-	if n > c.Version || (n == c.Version && m[2] == "") {
+	if c.Path == "" || newerVersion(n, m[2] != "", c.Version) {
 		c.Version, c.Path, c.MetadataLocation, c.SizeBytes, c.Checksum = n, o.Path, o.PhysicalAddress, o.SizeBytes, o.Checksum
 	}
 }

@@ -3,7 +3,6 @@ package lakefs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -137,7 +136,12 @@ func (l *Locator) locate(ctx context.Context, ref TableRef, readRef string, p ta
 
 var versionFileRE = regexp.MustCompile(`^v([0-9]+)(\.gz)?\.metadata\.json$`)
 
-// locateHadoop follows version-hint.text to v<N>.metadata.json (or v<N>.gz.metadata.json).
+// locateHadoop finds the current v<N>.metadata.json (or v<N>.gz.metadata.json) by Iceberg's
+// HadoopTableOperations rule: the version in version-hint.text, then on while the next
+// version exists (a writer that crashed between writing v<N+1> and the hint leaves the hint
+// behind); without a usable hint, the highest version present, as a listing of the tables
+// (hadoopScan) takes it. Each version is looked up with one listing of its own prefix
+// "v<N>.", which finds either name in one call.
 func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string, p tablePaths) (*TableState, error) {
 	var obj *Object
 	version := 0
@@ -145,15 +149,15 @@ func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string
 	switch {
 	case err == nil:
 		if n, perr := strconv.Atoi(strings.TrimSpace(string(hint))); perr == nil && n > 0 {
-			for _, name := range []string{fmt.Sprintf("v%d.metadata.json", n), fmt.Sprintf("v%d.gz.metadata.json", n)} {
-				o, serr := l.c.StatObject(ctx, ref.Repository, readRef, p.metadataDir+name)
-				if serr == nil {
-					obj, version = o, n
+			for next := n; next < n+maxHintLag; next++ {
+				o, err := l.versionFile(ctx, ref.Repository, readRef, p, next)
+				if err != nil {
+					return nil, err
+				}
+				if o == nil {
 					break
 				}
-				if !apperr.Is(serr, http.StatusNotFound) {
-					return nil, serr
-				}
+				obj, version = o, next
 			}
 		}
 	case !apperr.Is(err, http.StatusNotFound):
@@ -167,22 +171,53 @@ func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string
 		if lerr != nil {
 			return nil, lerr
 		}
-		for i := range objs {
-			m := versionFileRE.FindStringSubmatch(strings.TrimPrefix(objs[i].Path, p.metadataDir))
-			if m == nil {
-				continue
-			}
-			n, perr := strconv.Atoi(m[1])
-			if perr != nil || n <= version {
-				continue
-			}
-			obj, version = &objs[i], n
-		}
+		obj, version = highestVersion(objs, p.metadataDir)
 		if obj == nil {
 			return nil, l.notFound(ref, nil)
 		}
 	}
 	return &TableState{Path: obj.Path, MetadataLocation: obj.PhysicalAddress, SizeBytes: obj.SizeBytes, Checksum: obj.Checksum, Mtime: obj.Mtime, Version: version}, nil
+}
+
+// newerVersion tells whether version n's file (gzipped or not) replaces the one of version
+// than: a higher version, or the plain file over the .gz one of the same version.
+func newerVersion(n int, gz bool, than int) bool {
+	return n > than || (n == than && !gz)
+}
+
+// maxHintLag bounds how far past version-hint.text a read goes looking for newer versions
+// (one call each); a table further behind its hint is read by the highest version present.
+const maxHintLag = 16
+
+// versionFile finds version n's metadata file in a hadoop table's folder (nil when absent).
+func (l *Locator) versionFile(ctx context.Context, repo, readRef string, p tablePaths, n int) (*Object, error) {
+	objs, err := l.c.ListObjects(ctx, repo, readRef, p.metadataDir+"v"+strconv.Itoa(n)+".")
+	if err != nil {
+		return nil, err
+	}
+	obj, version := highestVersion(objs, p.metadataDir)
+	if version != n {
+		return nil, nil
+	}
+	return obj, nil
+}
+
+// highestVersion picks the highest v<N> metadata file among objs, in folder dir.
+func highestVersion(objs []Object, dir string) (*Object, int) {
+	var obj *Object
+	version := 0
+	for i := range objs {
+		m := versionFileRE.FindStringSubmatch(strings.TrimPrefix(objs[i].Path, dir))
+		if m == nil {
+			continue
+		}
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n <= 0 || (obj != nil && !newerVersion(n, m[2] != "", version)) {
+			continue
+		}
+		obj, version = &objs[i], n
+	}
+	return obj, version
 }
 
 // load reads the metadata object at st.Path and, when it is the object st located (always

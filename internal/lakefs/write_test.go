@@ -148,13 +148,20 @@ func TestWriteTableHadoop(t *testing.T) {
 	assert.Equal(t, 3, st.Version)
 	assert.True(t, strings.HasSuffix(st.Path, "v3.gz.metadata.json"), st.Path)
 
-	// Another writer's v4 appeared without a hint update: the next version is computed from
-	// the highest file only when the hint is missing, so here v4 exists -> conflict.
+	// Another writer's v4 appeared without a hint update (a writer that stopped between the
+	// two, as Iceberg's HadoopTableOperations may): by Iceberg's rule the table is at v4, so
+	// a write expecting v3 is a conflict, and an unconditional one makes v5.
 	e.srv.PutObject(hadoopRepo, "main", dir+"v4.metadata.json", raw1)
 	e.srv.CommitBranch(hadoopRepo, "main", "racing writer")
-	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc2, SizeBytes: int64(len(raw2)), Message: "v4"})
+	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc2, SizeBytes: int64(len(raw2)), Message: "v4", IfMetadataLocation: gzLoc})
 	requireStatus(t, err, http.StatusConflict)
 	assert.Empty(t, e.srv.Staged(hadoopRepo, "main"))
+	_, err = l.WriteTable(ctx, ref, TableWrite{PhysicalAddress: loc2, SizeBytes: int64(len(raw2)), Message: "v5"})
+	require.NoError(t, err)
+	st, err = l.ReadTable(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, 5, st.Version)
+	assert.Equal(t, loc2, st.MetadataLocation)
 }
 
 func TestWriteTableConditional(t *testing.T) {
