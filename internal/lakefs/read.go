@@ -149,7 +149,11 @@ func (l *Locator) locateHadoop(ctx context.Context, ref TableRef, readRef string
 	switch {
 	case err == nil:
 		if n, perr := strconv.Atoi(strings.TrimSpace(string(hint))); perr == nil && n > 0 {
-			for next := n; next < n+maxHintLag; next++ {
+			for next := n; ; next++ {
+				if next == n+maxHintLag {
+					obj = nil // far behind: the highest version present, below
+					break
+				}
 				o, err := l.versionFile(ctx, ref.Repository, readRef, p, next)
 				if err != nil {
 					return nil, err

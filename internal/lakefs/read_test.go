@@ -3,6 +3,7 @@ package lakefs
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -242,4 +243,29 @@ func TestReadTableRoundTrips(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [3]int{1, 2, 1}, delta(before), "no ETag: the read is confirmed by a second stat")
 	assert.Equal(t, loc, st.MetadataLocation)
+}
+
+// A hint far behind the versions present (more than maxHintLag) is not walked version by
+// version: the highest version present is read, with one listing.
+func TestReadTableHadoopHintFarBehind(t *testing.T) {
+	e, l := newLocatorEnv(t)
+	ctx := context.Background()
+	dir := "warehouse/db/far/metadata/"
+	ref := TableRef{Repository: hadoopRepo, Reference: "main", Namespace: []string{"db"}, Table: "far"}
+	md := marshal(t, newMetadata(t, "s3://bucket/hrepo/warehouse/db/far"))
+	last := ""
+	for n := 1; n <= maxHintLag+4; n++ {
+		last = "s3://bucket/hrepo/" + dir + fmt.Sprintf("v%d.metadata.json", n)
+		e.srv.PutBlock(last, md)
+		_, err := e.c.StageObject(ctx, hadoopRepo, "main", dir+fmt.Sprintf("v%d.metadata.json", n), last, int64(len(md)), checksum(md), "")
+		require.NoError(t, err)
+	}
+	_, err := e.c.UploadObject(ctx, hadoopRepo, "main", dir+"version-hint.text", []byte("1"), false)
+	require.NoError(t, err)
+	lists := e.srv.Calls("listObjects")
+	st, err := l.ReadTable(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, maxHintLag+4, st.Version)
+	assert.Equal(t, last, st.MetadataLocation)
+	assert.Equal(t, maxHintLag+1, e.srv.Calls("listObjects")-lists, "maxHintLag versions looked up, then one listing of all")
 }
