@@ -123,13 +123,7 @@ func TestLocateCommittedHadoopLayout(t *testing.T) {
 	ctx := context.Background()
 	dir := "warehouse/db/t/metadata/"
 	ref := TableRef{Repository: hadoopRepo, Reference: "main", Namespace: []string{"db"}, Table: "t"}
-	link := func(name string, content []byte) string {
-		addr := "s3://bucket/hrepo/" + dir + name
-		e.srv.PutBlock(addr, content)
-		_, err := e.c.StageObject(ctx, hadoopRepo, "main", dir+name, addr, int64(len(content)), checksum(content), "")
-		require.NoError(t, err)
-		return addr
-	}
+	link := func(name string, content []byte) string { return e.linkHadoop(t, dir, name, content) }
 	v1 := link("v1.metadata.json", marshal(t, newMetadata(t, "s3://bucket/hrepo/warehouse/db/t")))
 	e.srv.CommitBranch(hadoopRepo, "main", "v1")
 	st, err := l.LocateCommitted(ctx, ref, KnownCommitted{}, func(string) bool { return true })

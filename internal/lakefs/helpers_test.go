@@ -126,3 +126,14 @@ func (e *env) link(t *testing.T, branch, path, physicalAddress string, content [
 	_, err := e.c.StageObject(context.Background(), testRepo, branch, path, physicalAddress, int64(len(content)), checksum(content), "application/json")
 	require.NoError(t, err)
 }
+
+// linkHadoop writes content to the object store and stages it as dir+name on hadoopRepo's
+// main branch, returning its physical address.
+func (e *env) linkHadoop(t *testing.T, dir, name string, content []byte) string {
+	t.Helper()
+	addr := "s3://bucket/hrepo/" + dir + name
+	e.srv.PutBlock(addr, content)
+	_, err := e.c.StageObject(context.Background(), hadoopRepo, "main", dir+name, addr, int64(len(content)), checksum(content), "")
+	require.NoError(t, err)
+	return addr
+}

@@ -117,13 +117,7 @@ func TestReadTableHadoopLayout(t *testing.T) {
 	ctx := context.Background()
 	dir := "warehouse/db/sub/t/metadata/"
 	ref := TableRef{Repository: hadoopRepo, Reference: "main", Namespace: []string{"db", "sub"}, Table: "t"}
-	link := func(name string, content []byte) string {
-		addr := "s3://bucket/hrepo/" + dir + name
-		e.srv.PutBlock(addr, content)
-		_, err := e.c.StageObject(ctx, hadoopRepo, "main", dir+name, addr, int64(len(content)), checksum(content), "")
-		require.NoError(t, err)
-		return addr
-	}
+	link := func(name string, content []byte) string { return e.linkHadoop(t, dir, name, content) }
 	md1 := marshal(t, newMetadata(t, "s3://bucket/hrepo/warehouse/db/sub/t"))
 	link("v1.metadata.json", md1)
 	md2 := marshal(t, withSnapshot(t, newMetadata(t, "s3://bucket/hrepo/warehouse/db/sub/t"), "s3://bucket/hrepo/"+dir+"v1.metadata.json", 7))
@@ -255,10 +249,7 @@ func TestReadTableHadoopHintFarBehind(t *testing.T) {
 	md := marshal(t, newMetadata(t, "s3://bucket/hrepo/warehouse/db/far"))
 	last := ""
 	for n := 1; n <= maxHintLag+4; n++ {
-		last = "s3://bucket/hrepo/" + dir + fmt.Sprintf("v%d.metadata.json", n)
-		e.srv.PutBlock(last, md)
-		_, err := e.c.StageObject(ctx, hadoopRepo, "main", dir+fmt.Sprintf("v%d.metadata.json", n), last, int64(len(md)), checksum(md), "")
-		require.NoError(t, err)
+		last = e.linkHadoop(t, dir, fmt.Sprintf("v%d.metadata.json", n), md)
 	}
 	_, err := e.c.UploadObject(ctx, hadoopRepo, "main", dir+"version-hint.text", []byte("1"), false)
 	require.NoError(t, err)
