@@ -64,6 +64,7 @@ type Server struct {
 	faults  map[string][]string
 	hooks   map[string][]func()
 	calls   map[string]int
+	retries map[string]int // requests an AWS SDK marked as a repeated attempt
 	updates []glue.UpdateTableInput
 }
 
@@ -97,7 +98,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		accessKeyID: AccessKeyID, secretAccessKey: SecretAccessKey, region: Region,
 		dbs: map[string]*database{}, faults: map[string][]string{}, hooks: map[string][]func(){},
-		calls: map[string]int{},
+		calls: map[string]int{}, retries: map[string]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
@@ -138,6 +139,24 @@ func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
+}
+
+// Retries counts the requests of operation op that an AWS SDK sent as a repeated attempt
+// (its amz-sdk-request header says attempt=2 or more); Calls minus Retries is the calls.
+func (s *Server) Retries(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.retries[op]
+}
+
+// sdkRetry tells whether an AWS SDK sent r as a repeated attempt ("attempt=N; max=M").
+func sdkRetry(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Amz-Sdk-Request"), ";") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
+			return n != "1"
+		}
+	}
+	return false
 }
 
 // Updates returns the UpdateTable requests accepted so far.
@@ -259,6 +278,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[op]++
+	if sdkRetry(r) {
+		s.retries[op]++
+	}
 	s.mu.Unlock()
 	if e := s.authenticate(r, body); e != nil {
 		writeError(w, e)
