@@ -139,25 +139,45 @@ func withMethod(req *http.Request) *http.Request {
 
 type requestIDTransport struct{ next http.RoundTripper }
 
+// stamps says which of the request id and the idempotency key of req's context (see
+// WithIdempotencyKey: mutating requests only) req still lacks.
+func stamps(req *http.Request) (id string, setID bool, key string, setKey bool) {
+	id = requestctx.RequestID(req.Context())
+	setID = id != "" && req.Header.Get(RequestIDHeader) == ""
+	key = IdempotencyKey(req.Context())
+	setKey = key != "" && mutating(req.Method) && req.Header.Get(IdempotencyKeyHeader) == ""
+	return id, setID, key, setKey
+}
+
+func setStamps(h http.Header, id string, setID bool, key string, setKey bool) {
+	if setID {
+		h.Set(RequestIDHeader, id)
+	}
+	if setKey {
+		h.Set(IdempotencyKeyHeader, key)
+	}
+}
+
+// StampHeaders sets the request id and idempotency key on a request its caller has just
+// built and owns (e.g. in a generated client's request editor), so that the transport
+// below finds them set and need not copy the request's headers on every call.
+func StampHeaders(_ context.Context, req *http.Request) error {
+	id, setID, key, setKey := stamps(req)
+	setStamps(req.Header, id, setID, key, setKey)
+	return nil
+}
+
 // RoundTrip also sets the idempotency key of ctx (WithIdempotencyKey) on mutating requests:
 // it runs on every attempt, so each retry carries the same key.
 func (t requestIDTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	id := requestctx.RequestID(req.Context())
-	setID := id != "" && req.Header.Get(RequestIDHeader) == ""
-	key := IdempotencyKey(req.Context())
-	setKey := key != "" && mutating(req.Method) && req.Header.Get(IdempotencyKeyHeader) == ""
+	id, setID, key, setKey := stamps(req)
 	if setID || setKey {
 		// A RoundTripper must not change the caller's request: a shallow copy with its own
 		// header map is enough (req.Clone would also copy the URL, trailers and more).
 		r2 := new(http.Request)
 		*r2 = *req
 		r2.Header = req.Header.Clone()
-		if setID {
-			r2.Header.Set(RequestIDHeader, id)
-		}
-		if setKey {
-			r2.Header.Set(IdempotencyKeyHeader, key)
-		}
+		setStamps(r2.Header, id, setID, key, setKey)
 		req = r2
 	}
 	return t.next.RoundTrip(req)

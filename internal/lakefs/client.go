@@ -55,7 +55,10 @@ func New(cfg config.LakeFS, creds Credentials, httpClient lakefsapi.HttpRequestD
 	if httpClient == nil {
 		httpClient = httpclient.NewClient(httpclient.Options{Policy: cfg.RetryPolicy()})
 	}
-	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient)}
+	// The request id and idempotency key are set on the request as it is built (the
+	// transport would otherwise copy its headers to set them).
+	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient),
+		lakefsapi.WithRequestEditorFn(httpclient.StampHeaders)}
 	if creds != nil {
 		opts = append(opts, lakefsapi.WithRequestEditorFn(lakefsapi.RequestEditorFn(creds)))
 	}
