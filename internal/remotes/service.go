@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/names"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/selector"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
@@ -257,7 +257,7 @@ func (p *Plan) finish(err error) {
 }
 
 func dotted(ns []string, table string) string {
-	return strings.Join(append(slices.Clone(ns), table), ".")
+	return names.Join(ns, table, ".")
 }
 
 // snapshotString renders a snapshot id for records and commit metadata ("" for none).
