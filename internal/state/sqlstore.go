@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -483,20 +482,6 @@ func scanSync(row scanner) (SyncRecord, error) {
 	rec.CreatedAt, rec.UpdatedAt = fromMicros(created), fromMicros(updated)
 	rec.LastSuccessAt = fromMicros(lastSuccess)
 	return rec, nil
-}
-
-func encodeNS(ns []string) string {
-	if ns == nil {
-		ns = []string{}
-	}
-	raw, _ := json.Marshal(ns)
-	return string(raw)
-}
-
-func decodeNS(s string) []string {
-	var ns []string
-	_ = json.Unmarshal([]byte(s), &ns)
-	return ns
 }
 
 func micros(t time.Time) int64 {
