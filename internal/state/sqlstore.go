@@ -395,6 +395,11 @@ func (s *sqlStore) LockTables(ctx context.Context, keys []TableKey) (func(), err
 	}
 	slices.Sort(ks)
 	ks = slices.Compact(ks)
+	if len(ks) == 1 && !s.postgres {
+		// One table in one process (every push and pull): its in-process lock is all there
+		// is to take, and its unlock is already safe to call twice.
+		return s.locks.Lock(ctx, ks[0])
+	}
 	var unlocks []func()
 	unlockLocal := func() {
 		for i := len(unlocks) - 1; i >= 0; i-- {
