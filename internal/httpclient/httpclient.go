@@ -35,8 +35,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// RequestIDHeader is the header that carries the request id to backends.
-const RequestIDHeader = "X-Request-ID"
+// RequestIDHeader is the header that carries the request id to backends (X-Request-ID),
+// spelled in Go's canonical form: Header.Get and Set take that form as is and convert any
+// other, at one allocation per call. Header names are case-insensitive; Go sends this form
+// either way.
+const RequestIDHeader = "X-Request-Id"
 
 // Client is the policy's retrying client for callers that accept any Do method (e.g. the
 // generated lakeFS client): Do hands the request to go-retryablehttp's retry loop directly,

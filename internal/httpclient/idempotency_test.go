@@ -109,3 +109,11 @@ func TestStampHeadersSetsRequestIDAndKeyInPlace(t *testing.T) {
 	assert.Empty(t, get.Header.Get(httpclient.IdempotencyKeyHeader), "GET carries no key")
 	assert.Equal(t, "mine", own.Header.Get(httpclient.RequestIDHeader))
 }
+
+// The header names are spelled as net/http stores them, so that setting and reading them
+// costs no conversion.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, h := range []string{httpclient.RequestIDHeader, httpclient.IdempotencyKeyHeader} {
+		assert.Equal(t, http.CanonicalHeaderKey(h), h)
+	}
+}
