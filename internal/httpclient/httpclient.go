@@ -58,7 +58,8 @@ func NewClient(o Options) *Client {
 		transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Timeout: p.Timeout, Transport: requestIDTransport{next: transport}}
+	// The timeout per attempt is attemptTransport's, not http.Client.Timeout's (see there).
+	rc.HTTPClient = &http.Client{Transport: attemptTransport{policy: p, next: requestIDTransport{next: transport}}}
 	rc.RetryMax = p.MaxRetries
 	rc.RetryWaitMin = p.MinBackoff
 	rc.RetryWaitMax = p.MaxBackoff
