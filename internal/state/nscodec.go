@@ -6,13 +6,42 @@ import (
 	"unicode/utf8"
 )
 
-// encodeNS is the stored form of a namespace: a JSON array of its levels.
+// encodeNS is the stored form of a namespace: a JSON array of its levels. Levels of
+// printable ASCII that encoding/json writes as they are (no quote, backslash, <, > or &) are
+// written directly, in one allocation; any other namespace goes through json.Marshal.
 func encodeNS(ns []string) string {
-	if ns == nil {
-		ns = []string{}
+	n := 2
+	for _, level := range ns {
+		if !plainJSON(level) {
+			raw, _ := json.Marshal(ns)
+			return string(raw)
+		}
+		n += len(level) + 3
 	}
-	raw, _ := json.Marshal(ns)
-	return string(raw)
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte('[')
+	for i, level := range ns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(level)
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// plainJSON reports whether encoding/json writes s between quotes byte for byte.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // decodeNS reads encodeNS's form. Every record read decodes two namespaces, so the common

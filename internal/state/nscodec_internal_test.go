@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,4 +40,26 @@ func TestNamespaceRoundTrip(t *testing.T) {
 	assert.True(t, ok)
 	plain := encodeNS([]string{"analytics", "finance"})
 	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = decodeNS(plain) }))
+}
+
+// encodeNS writes what json.Marshal writes, for any levels (the fuzzed string is split at
+// '|' into levels).
+func FuzzEncodeNS(f *testing.F) {
+	for _, seed := range []string{"", "a", "a|b|c", "|", "a\"b", `a\b`, "<&>", "été|日本", "a\x01", "\xff", "\u2028", "a\x7f"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ns := strings.Split(s, "|")
+		want, err := json.Marshal(ns)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), encodeNS(ns), "%q", ns)
+	})
+}
+
+func TestEncodeNS(t *testing.T) {
+	assert.Equal(t, `[]`, encodeNS(nil))
+	assert.Equal(t, `[]`, encodeNS([]string{}))
+	plain := []string{"analytics", "finance"}
+	assert.Equal(t, `["analytics","finance"]`, encodeNS(plain))
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = encodeNS(plain) }))
 }
