@@ -164,21 +164,33 @@ func validatePull(b *apigen.IcebergPullRequest) error {
 }
 
 func validateLocal(field string, t apigen.IcebergLocalTable) error {
-	if err := names.Repository(field+".repository_id", t.RepositoryId); err != nil {
-		return err
+	err := names.Repository("repository_id", t.RepositoryId)
+	if err == nil {
+		err = names.Reference("reference_id", t.ReferenceId)
 	}
-	if err := names.Reference(field+".reference_id", t.ReferenceId); err != nil {
-		return err
+	if err == nil {
+		err = names.Namespace("namespace", t.Namespace)
 	}
-	if err := names.Namespace(field+".namespace", t.Namespace); err != nil {
-		return err
+	if err == nil {
+		err = names.Name("table", t.Table)
 	}
-	return names.Name(field+".table", t.Table)
+	return inField(field, err)
 }
 
 func validateRemote(field string, t apigen.IcebergRemoteTable) error {
-	if err := names.Namespace(field+".namespace", t.Namespace); err != nil {
-		return err
+	err := names.Namespace("namespace", t.Namespace)
+	if err == nil {
+		err = names.Name("table", t.Table)
 	}
-	return names.Name(field+".table", t.Table)
+	return inField(field, err)
+}
+
+// inField puts a name check's 400, whose message names the field inside field, under it
+// ("table: ..." becomes "source.table: ..."): the full field names are built only for an
+// error, not for every request.
+func inField(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return apperr.BadRequest("%s.%s", field, apperr.PublicMessage(err))
 }
