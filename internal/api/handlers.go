@@ -29,15 +29,31 @@ type dryRunKey struct{}
 // which cannot appear in their lakeFS-identical spec) onto the context.
 func dryRunFlag(next apigen.StrictHandlerFunc, _ string) apigen.StrictHandlerFunc {
 	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
-		if v := r.URL.Query().Get("dry_run"); v != "" {
-			on, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, apperr.BadRequest("dry_run: must be true or false (got %q)", v)
-			}
+		on, set, err := queryBool(r, "dry_run")
+		if err != nil {
+			return nil, err
+		}
+		if set {
 			ctx = context.WithValue(ctx, dryRunKey{}, on)
 		}
 		return next(ctx, w, r, req)
 	}
+}
+
+// queryBool reads a true/false query parameter (set is false when it is absent or empty);
+// a request without a query string is not parsed.
+func queryBool(r *http.Request, name string) (on, set bool, err error) {
+	if r.URL.RawQuery == "" {
+		return false, false, nil
+	}
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, false, nil
+	}
+	if on, err = strconv.ParseBool(v); err != nil {
+		return false, false, apperr.BadRequest("%s: must be true or false (got %q)", name, v)
+	}
+	return on, true, nil
 }
 
 func isDryRun(ctx context.Context) bool {
