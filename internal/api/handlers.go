@@ -29,15 +29,31 @@ type dryRunKey struct{}
 // which cannot appear in their lakeFS-identical spec) onto the context.
 func dryRunFlag(next apigen.StrictHandlerFunc, _ string) apigen.StrictHandlerFunc {
 	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
-		if v := r.URL.Query().Get("dry_run"); v != "" {
-			on, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, apperr.BadRequest("dry_run: must be true or false (got %q)", v)
-			}
+		on, set, err := queryBool(r, "dry_run")
+		if err != nil {
+			return nil, err
+		}
+		if set {
 			ctx = context.WithValue(ctx, dryRunKey{}, on)
 		}
 		return next(ctx, w, r, req)
 	}
+}
+
+// queryBool reads a true/false query parameter (set is false when it is absent or empty);
+// a request without a query string is not parsed.
+func queryBool(r *http.Request, name string) (on, set bool, err error) {
+	if r.URL.RawQuery == "" {
+		return false, false, nil
+	}
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, false, nil
+	}
+	if on, err = strconv.ParseBool(v); err != nil {
+		return false, false, apperr.BadRequest("%s: must be true or false (got %q)", name, v)
+	}
+	return on, true, nil
 }
 
 func isDryRun(ctx context.Context) bool {
@@ -164,21 +180,33 @@ func validatePull(b *apigen.IcebergPullRequest) error {
 }
 
 func validateLocal(field string, t apigen.IcebergLocalTable) error {
-	if err := names.Repository(field+".repository_id", t.RepositoryId); err != nil {
-		return err
+	err := names.Repository("repository_id", t.RepositoryId)
+	if err == nil {
+		err = names.Reference("reference_id", t.ReferenceId)
 	}
-	if err := names.Reference(field+".reference_id", t.ReferenceId); err != nil {
-		return err
+	if err == nil {
+		err = names.Namespace("namespace", t.Namespace)
 	}
-	if err := names.Namespace(field+".namespace", t.Namespace); err != nil {
-		return err
+	if err == nil {
+		err = names.Name("table", t.Table)
 	}
-	return names.Name(field+".table", t.Table)
+	return inField(field, err)
 }
 
 func validateRemote(field string, t apigen.IcebergRemoteTable) error {
-	if err := names.Namespace(field+".namespace", t.Namespace); err != nil {
-		return err
+	err := names.Namespace("namespace", t.Namespace)
+	if err == nil {
+		err = names.Name("table", t.Table)
 	}
-	return names.Name(field+".table", t.Table)
+	return inField(field, err)
+}
+
+// inField puts a name check's 400, whose message names the field inside field, under it
+// ("table: ..." becomes "source.table: ..."): the full field names are built only for an
+// error, not for every request.
+func inField(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return apperr.BadRequest("%s.%s", field, apperr.PublicMessage(err))
 }

@@ -17,8 +17,10 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/requestctx"
 )
 
-// RequestIDHeader carries the request id in both directions.
-const RequestIDHeader = "X-Request-ID"
+// RequestIDHeader carries the request id in both directions (X-Request-ID), spelled in Go's
+// canonical form: Header.Get and Set take that form as is and convert any other, at one
+// allocation per call. Header names are case-insensitive; Go sends this form either way.
+const RequestIDHeader = "X-Request-Id"
 
 // maxRequestIDLen bounds a caller-supplied request id (it lands in logs and audit rows).
 const maxRequestIDLen = 128

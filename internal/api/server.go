@@ -31,6 +31,8 @@ const DefaultMaxBodyBytes = 1 << 20
 // Service is what the handlers need from the push/pull service. Push and Pull return the
 // plan of what was (or, with dryRun, would be) done; err is the operation's failure.
 type Service interface {
+	// Push, Pull and Unpublish return the plan of a dry run (the answer); otherwise only
+	// the error counts.
 	Push(ctx context.Context, catalog string, req apigen.IcebergPushRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	Pull(ctx context.Context, catalog string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error)
 	Unpublish(ctx context.Context, catalog string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error)

@@ -3,10 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api/apigen"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 )
 
 type allowUncommittedKey struct{}
@@ -20,11 +18,11 @@ func allowUncommittedFlag(next apigen.StrictHandlerFunc, operationID string) api
 		return next
 	}
 	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
-		if v := r.URL.Query().Get("allow_uncommitted"); v != "" {
-			on, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, apperr.BadRequest("allow_uncommitted: must be true or false (got %q)", v)
-			}
+		on, set, err := queryBool(r, "allow_uncommitted")
+		if err != nil {
+			return nil, err
+		}
+		if set {
 			ctx = context.WithValue(ctx, allowUncommittedKey{}, on)
 		}
 		return next(ctx, w, r, req)

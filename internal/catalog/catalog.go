@@ -13,6 +13,8 @@ package catalog
 import (
 	"context"
 	"strings"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/names"
 )
 
 // Ident names a table in a remote catalog.
@@ -23,7 +25,7 @@ type Ident struct {
 
 // String renders the identifier the way Iceberg prints it (levels joined by dots).
 func (i Ident) String() string {
-	return strings.Join(append(append([]string{}, i.Namespace...), i.Table), ".")
+	return names.Join(i.Namespace, i.Table, ".")
 }
 
 // Provenance says where a registered table came from. Adapters whose catalog keeps table

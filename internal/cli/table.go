@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/names"
 )
 
 // table writes aligned columns, as lakectl's listings look.
@@ -39,7 +41,7 @@ func writeJSON(out io.Writer, v any) error {
 }
 
 func dotted(ns []string, name string) string {
-	return strings.Join(append(append([]string{}, ns...), name), ".")
+	return names.Join(ns, name, ".")
 }
 
 func str(p *string) string {

@@ -217,3 +217,29 @@ func TestNonIdempotentRequestIsRepeatedWhenTheConnectionWasRefused(t *testing.T)
 	require.Error(t, err)
 	assert.EqualValues(t, 3, ct.n.Load(), "a refused connection proves the request never arrived")
 }
+
+// Reading the answer is part of the attempt: a body that stalls fails once the attempt's
+// timeout is up, as with http.Client.Timeout.
+func TestTimeoutPerAttemptCoversTheBody(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("partial"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	o := fast(0)
+	o.Policy.Timeout = 200 * time.Millisecond
+	resp, err := httpclient.New(o).Get(srv.URL)
+	require.NoError(t, err, "the headers arrive in time")
+	defer resp.Body.Close()
+	start := time.Now()
+	_, err = io.ReadAll(resp.Body)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/requestctx"
 )
 
 // keyRecorder answers status to the first n requests (0: drops their connection instead),
@@ -88,4 +89,31 @@ func TestNewIdempotencyKeyIsAUUIDv7(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uuid.Version(7), u.Version())
 	assert.Len(t, a, 36, "the spec's minLength and maxLength")
+}
+
+// StampHeaders sets what the transport would (the same rule), in place, and keeps what the
+// caller already set.
+func TestStampHeadersSetsRequestIDAndKeyInPlace(t *testing.T) {
+	ctx, _ := requestctx.With(context.Background(), "req-1")
+	ctx = httpclient.WithIdempotencyKey(ctx, "key-1")
+	post, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1/", nil)
+	get, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/", nil)
+	own, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1/", nil)
+	own.Header.Set(httpclient.RequestIDHeader, "mine")
+	for _, r := range []*http.Request{post, get, own} {
+		require.NoError(t, httpclient.StampHeaders(ctx, r))
+	}
+	assert.Equal(t, "req-1", post.Header.Get(httpclient.RequestIDHeader))
+	assert.Equal(t, "key-1", post.Header.Get(httpclient.IdempotencyKeyHeader))
+	assert.Equal(t, "req-1", get.Header.Get(httpclient.RequestIDHeader))
+	assert.Empty(t, get.Header.Get(httpclient.IdempotencyKeyHeader), "GET carries no key")
+	assert.Equal(t, "mine", own.Header.Get(httpclient.RequestIDHeader))
+}
+
+// The header names are spelled as net/http stores them, so that setting and reading them
+// costs no conversion.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, h := range []string{httpclient.RequestIDHeader, httpclient.IdempotencyKeyHeader} {
+		assert.Equal(t, http.CanonicalHeaderKey(h), h)
+	}
 }

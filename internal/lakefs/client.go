@@ -45,16 +45,20 @@ type Client struct {
 }
 
 // New returns a client for cfg.Endpoint (e.g. http://127.0.0.1:8000/api/v1). creds is applied
-// to every request (nil sends none). httpClient should come from internal/httpclient (timeout
-// per attempt, retries); nil builds one from cfg.RetryPolicy().
-func New(cfg config.LakeFS, creds Credentials, httpClient *http.Client) (*Client, error) {
+// to every request (nil sends none). httpClient should be an *httpclient.Client (timeout per
+// attempt, retries) or an *http.Client from httpclient.New; nil builds one from
+// cfg.RetryPolicy().
+func New(cfg config.LakeFS, creds Credentials, httpClient lakefsapi.HttpRequestDoer) (*Client, error) {
 	if cfg.Endpoint == "" {
 		return nil, errors.New("lakefs: endpoint is required")
 	}
 	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{Policy: cfg.RetryPolicy()})
+		httpClient = httpclient.NewClient(httpclient.Options{Policy: cfg.RetryPolicy()})
 	}
-	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient)}
+	// The request id and idempotency key are set on the request as it is built (the
+	// transport would otherwise copy its headers to set them).
+	opts := []lakefsapi.ClientOption{lakefsapi.WithHTTPClient(httpClient),
+		lakefsapi.WithRequestEditorFn(httpclient.StampHeaders)}
 	if creds != nil {
 		opts = append(opts, lakefsapi.WithRequestEditorFn(lakefsapi.RequestEditorFn(creds)))
 	}

@@ -3,7 +3,6 @@ package lakefs
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
@@ -58,16 +57,19 @@ func (l *Locator) paths(ref TableRef) (tablePaths, error) {
 	if err != nil {
 		return tablePaths{}, err
 	}
+	// Every path starts with the namespace's folder, joined once (this runs on every read
+	// and write of a table).
+	dir := joinPrefix(root, ns...)
 	if layout == LayoutPointer {
 		return tablePaths{
 			layout:   LayoutPointer,
-			pointer:  joinPrefix(root, append(slices.Clone(ns), tbl, pointerFile)...),
-			nsMarker: joinPrefix(root, append(slices.Clone(ns), namespaceMarker)...),
+			pointer:  dir + "/" + tbl + "/" + pointerFile,
+			nsMarker: dir + "/" + namespaceMarker,
 		}, nil
 	}
 	return tablePaths{
 		layout:      LayoutHadoop,
-		metadataDir: joinPrefix(root, append(slices.Clone(ns), tbl, "metadata")...) + "/",
+		metadataDir: dir + "/" + tbl + "/metadata/",
 	}, nil
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 )
 
 func TestNameEscaping(t *testing.T) {
@@ -54,4 +56,29 @@ func TestNameEscaping(t *testing.T) {
 	requireStatus(t, err, http.StatusNotFound)
 	_, err = l.ReadTable(ctx, TableRef{Repository: testRepo, Reference: "main", Namespace: []string{"a", "b"}, Table: "t"})
 	require.NoError(t, err)
+}
+
+// A table's paths under each layout and prefix, escaped levels included.
+func TestPaths(t *testing.T) {
+	layouts := map[string]config.TablesLayout{
+		"default": {},
+		"pointer": {Layout: LayoutPointer, PointerPrefix: "/tables/"},
+		"hadoop":  {Layout: LayoutHadoop, WarehousePrefix: "warehouse"},
+		"rooted":  {Layout: LayoutHadoop},
+	}
+	l := NewLocator(nil, func(repo string) config.TablesLayout { return layouts[repo] })
+	ref := TableRef{Reference: "main", Namespace: []string{"sales", "e/u"}, Table: "orders"}
+	for repo, want := range map[string]tablePaths{
+		"default": {layout: LayoutPointer, pointer: "_lakefs_tables/iceberg/sales/e%2Fu/orders/" + pointerFile,
+			nsMarker: "_lakefs_tables/iceberg/sales/e%2Fu/" + namespaceMarker},
+		"pointer": {layout: LayoutPointer, pointer: "tables/sales/e%2Fu/orders/" + pointerFile,
+			nsMarker: "tables/sales/e%2Fu/" + namespaceMarker},
+		"hadoop": {layout: LayoutHadoop, metadataDir: "warehouse/sales/e%2Fu/orders/metadata/"},
+		"rooted": {layout: LayoutHadoop, metadataDir: "sales/e%2Fu/orders/metadata/"},
+	} {
+		ref.Repository = repo
+		got, err := l.paths(ref)
+		require.NoError(t, err, repo)
+		assert.Equal(t, want, got, repo)
+	}
 }

@@ -95,8 +95,10 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		defer inFlight.Dec()
 		next.ServeHTTP(ww, r)
 		route := "unmatched"
-		if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePattern() != "" {
-			route = rctx.RoutePattern()
+		if rctx := chi.RouteContext(r.Context()); rctx != nil {
+			if p := rctx.RoutePattern(); p != "" { // built anew by each call
+				route = p
+			}
 		}
 		code := ww.Status()
 		if code == 0 {

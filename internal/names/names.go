@@ -18,25 +18,34 @@ const MaxNameBytes = 255
 // Name checks one namespace level or table name: non-empty, at most 255 bytes of valid
 // UTF-8, no '/', no NUL or other control character, not "." or "..".
 func Name(field, name string) error {
+	if problem := nameProblem(name); problem != "" {
+		return apperr.BadRequest("%s: %s", field, problem)
+	}
+	return nil
+}
+
+// nameProblem says what is wrong with a name ("" for nothing), so that a caller names the
+// field only when there is something to report.
+func nameProblem(name string) string {
 	switch {
 	case name == "":
-		return apperr.BadRequest("%s: must not be empty", field)
+		return "must not be empty"
 	case len(name) > MaxNameBytes:
-		return apperr.BadRequest("%s: longer than %d bytes", field, MaxNameBytes)
+		return fmt.Sprintf("longer than %d bytes", MaxNameBytes)
 	case !utf8.ValidString(name):
-		return apperr.BadRequest("%s: not valid UTF-8", field)
+		return "not valid UTF-8"
 	case name == "." || name == "..":
-		return apperr.BadRequest("%s: %q is not a valid name", field, name)
+		return fmt.Sprintf("%q is not a valid name", name)
 	}
 	for _, r := range name {
 		if r == '/' {
-			return apperr.BadRequest("%s: must not contain '/' (got %q)", field, name)
+			return fmt.Sprintf("must not contain '/' (got %q)", name)
 		}
 		if unicode.IsControl(r) {
-			return apperr.BadRequest("%s: must not contain control characters (got %q)", field, name)
+			return fmt.Sprintf("must not contain control characters (got %q)", name)
 		}
 	}
-	return nil
+	return ""
 }
 
 // Namespace checks every level of a namespace; it must have at least one level.
@@ -45,8 +54,8 @@ func Namespace(field string, ns []string) error {
 		return apperr.BadRequest("%s: must have at least one level", field)
 	}
 	for i, level := range ns {
-		if err := Name(fmt.Sprintf("%s[%d]", field, i), level); err != nil {
-			return err
+		if problem := nameProblem(level); problem != "" {
+			return apperr.BadRequest("%s[%d]: %s", field, i, problem)
 		}
 	}
 	return nil

@@ -216,7 +216,7 @@ func (s *Service) publishOne(ctx context.Context, ev state.Event, j publishJob) 
 		res.Outcome = OutcomeUnchanged
 	}
 	if plan.Superseded {
-		res.Message = plan.Checks[len(plan.Checks)-1].Message
+		res.Message = plan.Checks[len(plan.Checks)-1].Message()
 		return res, true
 	}
 	pub := state.Publication{TableKey: state.TableKey{Catalog: j.sub.remote, Namespace: j.dest.Namespace, Table: j.dest.Table},

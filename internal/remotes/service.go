@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/names"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/selector"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/state"
 )
@@ -200,9 +200,20 @@ func (s *Service) Ready(ctx context.Context) error {
 
 // Check is one safety check of an operation, as shown by a dry run.
 type Check struct {
-	Name    string `json:"name"`
-	OK      bool   `json:"ok"`
-	Message string `json:"message,omitempty"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// The message is formatted when read (Message): most operations are carried out, not
+	// dry runs, and nothing reads their checks' messages.
+	format string
+	args   []any
+}
+
+// Message describes the check's outcome.
+func (c Check) Message() string {
+	if c.args == nil {
+		return c.format
+	}
+	return fmt.Sprintf(c.format, c.args...)
 }
 
 // Plan is what an operation did or, in a dry run, would do.
@@ -219,13 +230,18 @@ type Plan struct {
 	Superseded bool `json:"-"`
 }
 
+// pass records a passed check; its message is fmt.Sprintf(format, args...), formatted when
+// read, so args must not change afterwards (they are values or immutable).
 func (p *Plan) pass(name, format string, args ...any) {
-	p.Checks = append(p.Checks, Check{Name: name, OK: true, Message: fmt.Sprintf(format, args...)})
+	if args == nil {
+		args = []any{} // formatted even without arguments, as fmt.Sprintf(format) would be
+	}
+	p.Checks = append(p.Checks, Check{Name: name, OK: true, format: format, args: args})
 }
 
 // fail records a failed check and returns err unchanged.
 func (p *Plan) fail(name string, err error) error {
-	p.Checks = append(p.Checks, Check{Name: name, OK: false, Message: apperr.PublicMessage(err)})
+	p.Checks = append(p.Checks, Check{Name: name, OK: false, format: apperr.PublicMessage(err)})
 	return err
 }
 
@@ -243,7 +259,7 @@ func (p *Plan) finish(err error) {
 }
 
 func dotted(ns []string, table string) string {
-	return strings.Join(append(slices.Clone(ns), table), ".")
+	return names.Join(ns, table, ".")
 }
 
 // snapshotString renders a snapshot id for records and commit metadata ("" for none).

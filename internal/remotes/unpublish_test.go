@@ -213,7 +213,7 @@ func TestUnpublishCrashIsReconciled(t *testing.T) {
 			assert.Equal(t, state.StatusUnpublished, rec.Status)
 			assert.False(t, c.remoteHas())
 			if dropped {
-				assert.Contains(t, plan.Checks[len(plan.Checks)-1].Message, "already un-published")
+				assert.Contains(t, plan.Checks[len(plan.Checks)-1].Message(), "already un-published")
 			}
 		})
 	}

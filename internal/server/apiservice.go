@@ -29,7 +29,7 @@ func (a apiService) Push(ctx context.Context, catalogID string, req apigen.Icebe
 		// A query parameter, as dry_run: push's body stays lakeFS's.
 		AllowUncommitted: api.AllowUncommitted(ctx),
 	})
-	return toAPIPlan(plan), err
+	return toAPIPlan(plan, dryRun), err
 }
 
 func (a apiService) Pull(ctx context.Context, catalogID string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error) {
@@ -42,7 +42,7 @@ func (a apiService) Pull(ctx context.Context, catalogID string, req apigen.Icebe
 		CreateNamespace: req.CreateNamespace,
 		DryRun:          dryRun,
 	})
-	return toAPIPlan(plan), err
+	return toAPIPlan(plan, dryRun), err
 }
 
 func (a apiService) Unpublish(ctx context.Context, catalogID string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error) {
@@ -52,7 +52,7 @@ func (a apiService) Unpublish(ctx context.Context, catalogID string, req apigen.
 		Force:   req.Force,
 		DryRun:  dryRun,
 	})
-	return toAPIPlan(plan), err
+	return toAPIPlan(plan, dryRun), err
 }
 
 func (a apiService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
@@ -117,8 +117,10 @@ func pagination(hasMore bool, next string, results, amount int) apigen.Paginatio
 	return apigen.Pagination{HasMore: hasMore, NextOffset: next, Results: results, MaxPerPage: amount}
 }
 
-func toAPIPlan(p *remotes.Plan) *apigen.IcebergPlan {
-	if p == nil {
+// toAPIPlan is the answer of a dry run; an operation carried out answers no plan, so its
+// plan is not converted (which would format every check's message for nothing).
+func toAPIPlan(p *remotes.Plan, dryRun bool) *apigen.IcebergPlan {
+	if p == nil || !dryRun {
 		return nil
 	}
 	out := &apigen.IcebergPlan{Operation: p.Operation, DryRun: p.DryRun, Actions: p.Actions, Status: p.Status, Message: p.Message,
@@ -127,7 +129,7 @@ func toAPIPlan(p *remotes.Plan) *apigen.IcebergPlan {
 		out.Actions = []string{}
 	}
 	for _, c := range p.Checks {
-		out.Checks = append(out.Checks, apigen.IcebergPlanCheck{Name: c.Name, Ok: c.OK, Message: c.Message})
+		out.Checks = append(out.Checks, apigen.IcebergPlanCheck{Name: c.Name, Ok: c.OK, Message: c.Message()})
 	}
 	return out
 }

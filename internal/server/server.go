@@ -95,14 +95,16 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		}
 	}()
 
-	lakeFSHTTP := httpclient.New(httpclient.Options{
+	// One retrying client for lakeFS: the generated client calls it directly (Do), the
+	// basic-auth verifier through an *http.Client over the same retry loop and transport.
+	lakeFSHTTP := httpclient.NewClient(httpclient.Options{
 		Policy:    cfg.LakeFS.RetryPolicy(),
 		Logger:    logger,
 		Transport: m.RoundTripper("lakefs", http.DefaultTransport.(*http.Transport).Clone()),
 	})
 	authenticator, err := authn.New(authn.Options{
 		Auth:   cfg.Auth,
-		Basic:  authn.NewLakeFSBasicVerifier(cfg.LakeFS.Endpoint, lakeFSHTTP),
+		Basic:  authn.NewLakeFSBasicVerifier(cfg.LakeFS.Endpoint, lakeFSHTTP.Standard()),
 		Logger: logger,
 	})
 	if err != nil {

@@ -53,3 +53,25 @@ func TestLockTables(t *testing.T) {
 		})
 	}
 }
+
+// One table's unlock may be called twice (deferred and on an early path): the second call
+// must not release the lock a later holder took meanwhile.
+func TestLockTableUnlockTwice(t *testing.T) {
+	for name, backend := range backends() {
+		t.Run(name, func(t *testing.T) {
+			s := backend(t)(t)
+			key := state.TableKey{Catalog: "c", Namespace: []string{"ns"}, Table: "t"}
+			first, err := s.LockTable(ctx(t), key)
+			require.NoError(t, err)
+			first()
+			second, err := s.LockTable(ctx(t), key)
+			require.NoError(t, err)
+			first()
+			short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			_, err = s.LockTable(short, key)
+			cancel()
+			require.Error(t, err, "the second holder still holds the table")
+			second()
+		})
+	}
+}

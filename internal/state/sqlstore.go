@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -396,6 +395,11 @@ func (s *sqlStore) LockTables(ctx context.Context, keys []TableKey) (func(), err
 	}
 	slices.Sort(ks)
 	ks = slices.Compact(ks)
+	if len(ks) == 1 && !s.postgres {
+		// One table in one process (every push and pull): its in-process lock is all there
+		// is to take, and its unlock is already safe to call twice.
+		return s.locks.Lock(ctx, ks[0])
+	}
 	var unlocks []func()
 	unlockLocal := func() {
 		for i := len(unlocks) - 1; i >= 0; i-- {
@@ -483,20 +487,6 @@ func scanSync(row scanner) (SyncRecord, error) {
 	rec.CreatedAt, rec.UpdatedAt = fromMicros(created), fromMicros(updated)
 	rec.LastSuccessAt = fromMicros(lastSuccess)
 	return rec, nil
-}
-
-func encodeNS(ns []string) string {
-	if ns == nil {
-		ns = []string{}
-	}
-	raw, _ := json.Marshal(ns)
-	return string(raw)
-}
-
-func decodeNS(s string) []string {
-	var ns []string
-	_ = json.Unmarshal([]byte(s), &ns)
-	return ns
 }
 
 func micros(t time.Time) int64 {

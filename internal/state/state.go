@@ -13,8 +13,9 @@ package state
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/names"
 )
 
 // Errors returned by stores; callers test them with errors.Is.
@@ -38,7 +39,7 @@ const keySep = "\x1f"
 
 // Key is the stored, sortable form of the namespace and table (also the pagination token).
 func (k TableKey) Key() string {
-	return strings.Join(append(append([]string{}, k.Namespace...), k.Table), keySep)
+	return names.Join(k.Namespace, k.Table, keySep)
 }
 
 // Sync statuses.
