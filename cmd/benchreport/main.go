@@ -383,7 +383,11 @@ func render(w io.Writer, in Inputs) error {
 			"lakeFS stand-in and a SQL remote in its process, driven by `cmd/loadgen -op mix` from another\n"+
 			"process: %d clients, each pushing, pulling and listing its own table in turn. The resident\n"+
 			"memory and goroutines are read from the server's `/metrics` (`process_resident_memory_bytes`,\n"+
-			"`go_goroutines`) after the first minute and at the end, with no request in flight.\n\n", l.Clients)
+			"`go_goroutines`) after the first minute and at the end, with no request in flight and the\n"+
+			"clients' idle connections closed. Pools inside the server (idle keep-alive connections to\n"+
+			"the lakeFS stand-in, 3 goroutines each with the stand-in's side, and the database pool's\n"+
+			"cleaner) come and go with timing, so the two counts may differ by a few; a leak would grow\n"+
+			"with the requests.\n\n", l.Clients)
 		fmt.Fprintf(&b, "| requests | errors | elapsed | throughput | p50 | p99 | RSS at %s | RSS at %s | growth | goroutines at %s → %s |\n",
 			l.FirstAt, l.EndAt, l.FirstAt, l.EndAt)
 		b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")

@@ -55,7 +55,11 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "maximum run time (at most 10m)")
 	flag.DurationVar(&o.sampleAt, "sample-at", 0, "read the server's memory and goroutines from /metrics at this time and at the end (0: never)")
 	flag.Parse()
-	res, err := run(context.Background(), o, http.DefaultTransport)
+	// Each client keeps its connection, as an SDK client does (the default keeps 2 per host,
+	// so the others would open a new connection per request).
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = max(o.clients, 2)
+	res, err := run(context.Background(), o, transport)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(2)
@@ -253,8 +257,16 @@ func send(ctx context.Context, client *http.Client, o options, rq request) (time
 	return d, resp.StatusCode, nil
 }
 
+// sampleSettle is how long a sample waits for the server to see closed connections go.
+const sampleSettle = 500 * time.Millisecond
+
 // sample reads process_resident_memory_bytes and go_goroutines from the server's /metrics.
+// The clients' idle connections are closed first (none is in use during a sample), so that
+// the count is the server's own goroutines plus the one serving this read, not however many
+// keep-alive connections happen to be open.
 func sample(client *http.Client, baseURL string) (Sample, error) {
+	client.CloseIdleConnections()
+	time.Sleep(sampleSettle)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/metrics", nil)
