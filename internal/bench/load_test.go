@@ -3,10 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +19,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/servertest"
 )
 
 // The load run (scripts/load.sh sets these; the test skips without them).
@@ -96,26 +94,7 @@ iceberg_catalog:
 `, lake.URL(), secret, filepath.Join(dir, "state.db"), "file:"+filepath.Join(dir, "remote.db"), "file://"+dir+"/")), 0o600))
 	cfg, err := config.Load(cfgFile, nil)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-			func(a string) { addrCh <- a })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("server: %v", err)
-		}
-	})
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("server stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("server did not start")
-	}
+	addr := servertest.Run(t, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), 2*time.Minute)
 
 	push, pull := filepath.Join(dir, "push.json"), filepath.Join(dir, "pull.json")
 	require.NoError(t, os.WriteFile(push, []byte(`{"source":{"repository_id":"example","reference_id":"main","namespace":["accounting"],"table":"t{{client}}"},

@@ -3,10 +3,8 @@ package ci
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +16,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
-	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/servertest"
 )
 
 // EnvSchemathesis names the schemathesis executable; the test skips without it (.ci/run
@@ -81,24 +79,7 @@ iceberg_catalog:
 	cfg, err := config.Load(cfgFile, nil)
 	require.NoError(t, err)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh, done := make(chan string, 1), make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- server.Run(ctx, cfg, logger, func(a string) { addrCh <- a }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("server: %v", err)
-		}
-	})
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("server stopped: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("server did not start")
-	}
+	addr := servertest.Run(t, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), 60*time.Second)
 
 	spec, err := filepath.Abs("../../api/openapi.yaml")
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/servertest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -36,29 +37,7 @@ func run(t *testing.T, mutate func(*config.Config)) string {
 	cfg.IcebergCatalog.Remotes[0].SQL.DSN = "file:" + filepath.Join(dir, "local.db")
 	mutate(&cfg)
 	require.NoError(t, cfg.Validate())
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrCh <- a })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err, "the server stops cleanly")
-		case <-time.After(30 * time.Second):
-			t.Error("the server did not stop")
-		}
-	})
-	select {
-	case a := <-addrCh:
-		return a
-	case err := <-done:
-		t.Fatalf("server stopped early: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
-	return ""
+	return servertest.Run(t, &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), 30*time.Second)
 }
 
 func get(t *testing.T, url string) (int, string) {
