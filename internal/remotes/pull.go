@@ -30,11 +30,10 @@ func (s *Service) Pull(ctx context.Context, req PullRequest) (plan *Plan, err er
 	plan = &Plan{Operation: "pull", DryRun: req.DryRun}
 	defer func() { plan.finish(err) }()
 
-	r, err := s.remote(ctx, req.Catalog)
+	r, err := s.planRemote(ctx, plan, req.Catalog)
 	if err != nil {
-		return plan, plan.fail("remote_catalog", err)
+		return plan, err
 	}
-	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
 
 	dst := req.Destination
 	key := state.TableKey{Catalog: req.Catalog, Namespace: req.Source.Namespace, Table: req.Source.Table}

@@ -84,11 +84,10 @@ func (s *Service) push(ctx context.Context, req PushRequest, in pushInputs) (pla
 	plan = &Plan{Operation: req.Operation, DryRun: req.DryRun}
 	defer func() { plan.finish(err) }()
 
-	r, err := s.remote(ctx, req.Catalog)
+	r, err := s.planRemote(ctx, plan, req.Catalog)
 	if err != nil {
-		return plan, false, plan.fail("remote_catalog", err)
+		return plan, false, err
 	}
-	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
 	if in.ns == nil {
 		in.ns = adapterNamespaces{r.Adapter}
 	}

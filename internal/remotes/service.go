@@ -162,6 +162,17 @@ func (s *Service) ListRemotes() []RemoteInfo {
 	return out
 }
 
+// planRemote is a single operation's first check: remote (the caller may use it), recorded
+// in plan as "remote_catalog".
+func (s *Service) planRemote(ctx context.Context, plan *Plan, id string) (*Remote, error) {
+	r, err := s.remote(ctx, id)
+	if err != nil {
+		return nil, plan.fail("remote_catalog", err)
+	}
+	plan.pass("remote_catalog", "remote catalog %q (%s)", id, r.Config.Type)
+	return r, nil
+}
+
 // remote returns the adapter of catalog after checking the caller may use it.
 func (s *Service) remote(ctx context.Context, id string) (*Remote, error) {
 	r, ok := s.remotes[id]

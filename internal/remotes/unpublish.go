@@ -26,11 +26,10 @@ func (s *Service) Unpublish(ctx context.Context, req UnpublishRequest) (plan *Pl
 	plan = &Plan{Operation: req.Operation, DryRun: req.DryRun}
 	defer func() { plan.finish(err) }()
 
-	r, err := s.remote(ctx, req.Catalog)
+	r, err := s.planRemote(ctx, plan, req.Catalog)
 	if err != nil {
-		return plan, plan.fail("remote_catalog", err)
+		return plan, err
 	}
-	plan.pass("remote_catalog", "remote catalog %q (%s)", req.Catalog, r.Config.Type)
 
 	id := req.Table
 	key := state.TableKey{Catalog: req.Catalog, Namespace: id.Namespace, Table: id.Table}
