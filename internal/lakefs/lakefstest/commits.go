@@ -137,22 +137,9 @@ func writeDiff(w http.ResponseWriter, q url.Values, changes []change) {
 			filtered = append(filtered, c)
 		}
 	}
-	amount := pageAmount(q)
-	hasMore := len(filtered) > amount
-	if hasMore {
-		filtered = filtered[:amount]
-	}
-	results := make([]map[string]any, 0, len(filtered))
-	next := ""
-	for _, c := range filtered {
-		results = append(results, map[string]any{"path": c.path, "path_type": "object", "type": c.typ, "size_bytes": c.e.size})
-		next = c.path
-	}
-	if !hasMore {
-		next = ""
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results, "pagination": map[string]any{
-		"has_more": hasMore, "next_offset": next, "results": len(results), "max_per_page": 1000}})
+	writePage(w, q, filtered, func(c change) (string, map[string]any) {
+		return c.path, map[string]any{"path": c.path, "path_type": "object", "type": c.typ, "size_bytes": c.e.size}
+	})
 }
 
 // logCommits lists the commits reachable from ref, newest first (lakeFS orders its log by
@@ -182,22 +169,7 @@ func (s *Server) logCommits(w http.ResponseWriter, q url.Values, rp *repo, ref s
 			}
 		}
 	}
-	amount := pageAmount(q)
-	hasMore := len(all) > amount
-	if hasMore {
-		all = all[:amount]
-	}
-	results := make([]map[string]any, 0, len(all))
-	next := ""
-	for _, c := range all {
-		results = append(results, commitJSON(c))
-		next = c.id
-	}
-	if !hasMore {
-		next = ""
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results, "pagination": map[string]any{
-		"has_more": hasMore, "next_offset": next, "results": len(results), "max_per_page": 1000}})
+	writePage(w, q, all, func(c *commit) (string, map[string]any) { return c.id, commitJSON(c) })
 }
 
 func (s *Server) getCommit(w http.ResponseWriter, rp *repo, ref string) {

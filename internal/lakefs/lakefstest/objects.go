@@ -164,21 +164,30 @@ func (s *Server) listObjects(w http.ResponseWriter, q url.Values, view map[strin
 			page = append(page, it)
 		}
 	}
-	amount := pageAmount(q)
-	hasMore := len(page) > amount
-	if hasMore {
-		page = page[:amount]
-	}
-	results := make([]map[string]any, 0, len(page))
-	next := ""
-	for _, it := range page {
+	writePage(w, q, page, func(it item) (string, map[string]any) {
 		if it.prefix {
-			results = append(results, map[string]any{"path": it.path, "path_type": "common_prefix",
-				"physical_address": "", "checksum": "", "mtime": 0})
-		} else {
-			results = append(results, statJSON(it.path, it.e))
+			return it.path, map[string]any{"path": it.path, "path_type": "common_prefix",
+				"physical_address": "", "checksum": "", "mtime": 0}
 		}
-		next = it.path
+		return it.path, statJSON(it.path, it.e)
+	})
+}
+
+// writePage answers a lakeFS listing with the first pageAmount(q) of items (those after the
+// request's cursor, in order), each rendered by render with its cursor key, and lakeFS's
+// pagination: next_offset is the last key sent when more follow, else "".
+func writePage[T any](w http.ResponseWriter, q url.Values, items []T, render func(T) (key string, result map[string]any)) {
+	amount := pageAmount(q)
+	hasMore := len(items) > amount
+	if hasMore {
+		items = items[:amount]
+	}
+	results := make([]map[string]any, 0, len(items))
+	next := ""
+	for _, it := range items {
+		key, r := render(it)
+		results = append(results, r)
+		next = key
 	}
 	if !hasMore {
 		next = ""
