@@ -44,7 +44,7 @@ func printPlan(out io.Writer, p apiclient.IcebergPlan) error {
 	}
 	if p.Status >= 300 {
 		fmt.Fprintln(out)
-		return &APIError{Status: p.Status, Message: "the real call would fail: " + firstNonEmpty(str(p.Message), http.StatusText(p.Status))}
+		return &APIError{Status: p.Status, Message: "the real call would fail: " + first(str(p.Message), http.StatusText(p.Status))}
 	}
 	fmt.Fprintf(out, "\nThe real call would answer %d.\n", p.Status)
 	return nil
@@ -56,5 +56,3 @@ func yesNo(ok bool) string {
 	}
 	return "NO"
 }
-
-func firstNonEmpty(a, b string) string { return first(a, b) }

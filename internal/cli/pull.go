@@ -23,11 +23,7 @@ the pull is a conflict unless --force.`,
   iceberg-remotes pull local --table accounting.events --repository example --branch etl-42 --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ns, name, err := splitTable("table", tbl)
-			if err != nil {
-				return err
-			}
-			rns, rname, err := splitTable("remote-table", first(remoteTbl, tbl))
+			ns, name, rns, rname, err := splitTables(tbl, remoteTbl)
 			if err != nil {
 				return err
 			}

@@ -24,11 +24,7 @@ unless --force.`,
   iceberg-remotes push local --repository example --ref main --table accounting.events --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ns, name, err := splitTable("table", tbl)
-			if err != nil {
-				return err
-			}
-			rns, rname, err := splitTable("remote-table", first(remoteTbl, tbl))
+			ns, name, rns, rname, err := splitTables(tbl, remoteTbl)
 			if err != nil {
 				return err
 			}
