@@ -5,8 +5,6 @@ import (
 	"strings"
 )
 
-// splitTable reads a dotted table name, "ns1.ns2.table", into its namespace levels and
-// table name. Names are checked by the server; here only the shape.
 // splitTables splits --table and --remote-table (which defaults to --table).
 func splitTables(tbl, remoteTbl string) (ns []string, name string, rns []string, rname string, err error) {
 	if ns, name, err = splitTable("table", tbl); err != nil {
@@ -16,6 +14,8 @@ func splitTables(tbl, remoteTbl string) (ns []string, name string, rns []string,
 	return
 }
 
+// splitTable reads a dotted table name, "ns1.ns2.table", into its namespace levels and
+// table name. Names are checked by the server; here only the shape.
 func splitTable(flag, dottedName string) ([]string, string, error) {
 	parts := strings.Split(dottedName, ".")
 	if len(parts) < 2 {
