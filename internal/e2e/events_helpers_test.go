@@ -6,37 +6,27 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // eventRow is one event of GET /api/v1/iceberg/remotes/events.
 type eventRow struct {
-	ID           int64  `json:"id"`
-	EventType    string `json:"event_type"`
-	RepositoryID string `json:"repository_id"`
-	BranchID     string `json:"branch_id"`
-	TagID        string `json:"tag_id"`
-	CommitID     string `json:"commit_id"`
-	State        string `json:"state"`
-	Attempts     int    `json:"attempts"`
-	LastError    string `json:"last_error"`
-	Results      []struct {
-		Source struct {
-			Namespace []string `json:"namespace"`
-			Table     string   `json:"table"`
-		} `json:"source"`
-		Destination struct {
-			Namespace []string `json:"namespace"`
-			Table     string   `json:"table"`
-		} `json:"destination"`
-		Status  int    `json:"status"`
-		Outcome string `json:"outcome"`
-		Message string `json:"message"`
-	} `json:"results"`
+	ID           int64      `json:"id"`
+	EventType    string     `json:"event_type"`
+	RepositoryID string     `json:"repository_id"`
+	BranchID     string     `json:"branch_id"`
+	TagID        string     `json:"tag_id"`
+	CommitID     string     `json:"commit_id"`
+	State        string     `json:"state"`
+	Attempts     int        `json:"attempts"`
+	LastError    string     `json:"last_error"`
+	Results      []bulkLine `json:"results"` // a table's result each, as a bulk push answers it
 }
 
 // postHook posts a webhook event as lakeFS does, authenticated with the header set in the
@@ -148,4 +138,28 @@ func remoteCatalog(t *testing.T, driver, dsn string) map[string]string {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// requireFilesExist checks that the metadata files at locs (file:// locations) still exist:
+// un-publishing never deletes a file.
+func (e *env) requireFilesExist(locs ...string) {
+	e.t.Helper()
+	for _, loc := range locs {
+		_, err := os.Stat(strings.TrimPrefix(loc, "file://"))
+		assert.NoError(e.t, err, "metadata file %s stays", loc)
+	}
+}
+
+// requireAutoUnpublished checks that the audit log holds n automatic un-publications, each
+// succeeded.
+func (e *env) requireAutoUnpublished(n int) {
+	e.t.Helper()
+	unpublished := 0
+	for _, op := range e.auditLog(remoteID, 100) {
+		if op.Operation == "auto-unpublish" {
+			assert.Equal(e.t, "succeeded", op.Outcome)
+			unpublished++
+		}
+	}
+	assert.Equal(e.t, n, unpublished)
 }

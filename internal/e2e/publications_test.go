@@ -132,19 +132,9 @@ func TestPublicationFollowsBranches(t *testing.T) {
 	assert.Len(t, deleted.Results, 2)
 	assert.Empty(t, remoteCatalog(t, "sqlite", remoteDSN), "the branch's tables are un-published")
 	e.requirePreserved(before)
-	for _, loc := range []string{e.m1, orders} {
-		_, err := os.Stat(strings.TrimPrefix(loc, "file://"))
-		assert.NoError(t, err, "metadata files stay")
-	}
+	e.requireFilesExist(e.m1, orders)
 	assert.Equal(t, e.m1, e.readLakeFS("main", localNS, tableName).MetadataLocation)
-	unpublished := 0
-	for _, op := range e.auditLog(remoteID, 100) {
-		if op.Operation == "auto-unpublish" {
-			assert.Equal(t, "succeeded", op.Outcome)
-			unpublished++
-		}
-	}
-	assert.Equal(t, 2, unpublished)
+	e.requireAutoUnpublished(2)
 }
 
 // TestPublicationsSurviveOutageAndRestarts: the remote is unreachable while 50 commits'

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -111,19 +109,9 @@ func TestTagPublicationCreatedAndUnpublished(t *testing.T) {
 	}
 	assert.Empty(t, remoteCatalog(t, "sqlite", remoteDSN), "the tag's tables are un-published")
 	e.requirePreserved(before)
-	for _, loc := range []string{e.m1, orders} {
-		_, err := os.Stat(strings.TrimPrefix(loc, "file://"))
-		assert.NoError(t, err, "metadata files stay")
-	}
+	e.requireFilesExist(e.m1, orders)
 	assert.Equal(t, newer, e.readLakeFS("main", []string{"sales"}, "orders").MetadataLocation, "lakeFS is untouched")
-	unpublished := 0
-	for _, op := range e.auditLog(remoteID, 100) {
-		if op.Operation == "auto-unpublish" {
-			assert.Equal(t, "succeeded", op.Outcome)
-			unpublished++
-		}
-	}
-	assert.Equal(t, 2, unpublished)
+	e.requireAutoUnpublished(2)
 }
 
 // TestTagPublicationKeptOnDelete: with the default on_tag_delete (keep) a deleted tag's
