@@ -194,6 +194,60 @@ var targets = []target{
 	{"ListTables10k/remote=glue", "live listing, one 1,000-row page of 10,000 records, Glue remote (per page; remote = adapter batch reads, each up to ⌈namespace/100⌉ GetTables requests)", "≤ 3 + ≤ 10", true},
 }
 
+// allocPartPrefix starts the units of the own allocations' parts (own-allocs-lakefs/op...),
+// which have a table of their own.
+const allocPartPrefix = "own-allocs-"
+
+// allocParts are the parts the benchmarks split their own allocations into
+// (internal/bench, allocParts), in the report's order, with their column titles.
+var allocParts = []struct{ unit, title string }{
+	{"lakefs", "lakeFS client (per call)"},
+	{"state", "state store"},
+	{"remote", "remote catalog client"},
+	{"parse", "metadata parse (iceberg-go)"},
+	{"objstore", "object-store read"},
+	{"validation", "request validation (kin-openapi)"},
+	{"rest", "the rest"},
+}
+
+// renderAllocParts writes where each operation's own allocations are made (after only):
+// the measured floor of what the service's libraries cost per call.
+func renderAllocParts(b *strings.Builder, in Inputs) {
+	var rows []string
+	for _, name := range ownOps {
+		total, ok := in.After.get(name, "own-allocs/op")
+		if _, split := in.After.get(name, allocPartPrefix+"rest/op"); !ok || !split {
+			continue
+		}
+		row := fmt.Sprintf("| `%s` | %s |", name, num(total))
+		for _, p := range allocParts {
+			v, _ := in.After.get(name, allocPartPrefix+p.unit+"/op")
+			c := num(v)
+			if calls, _ := in.After.get(name, "lakefs-calls/op"); p.unit == "lakefs" && calls > 0 {
+				c += fmt.Sprintf(" (%s × %s)", num(calls), num(v/calls))
+			}
+			row += " " + c + " |"
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("### Where the own allocations are made (after)\n\n")
+	b.WriteString("Each allocation on the request path counted once, in the first of these parts its stack passes\n" +
+		"through: the metadata parse (iceberg-go's `table.ParseMetadataBytes`, wherever it runs), the\n" +
+		"lakeFS client with all below it (the generated client, go-retryablehttp, net/http, JSON), the\n" +
+		"state store (database/sql and the SQLite driver), the remote catalog's adapter with its driver\n" +
+		"(here the SQL catalog on SQLite), the object-store read, request validation; *the rest* is\n" +
+		"routing, authentication, logging, metrics and the service's own logic.\n\n")
+	b.WriteString("| benchmark | own allocs/op |")
+	for _, p := range allocParts {
+		b.WriteString(" " + p.title + " |")
+	}
+	b.WriteString("\n| --- | --- |" + strings.Repeat(" --- |", len(allocParts)) + "\n")
+	b.WriteString(strings.Join(rows, "\n") + "\n\n")
+}
+
 // ownOps are the single operations whose own CPU and allocations the issue targets.
 var ownOps = []string{"PushExisting", "PushNewTable", "PushChanged", "PullInSync", "PullNewState"}
 
@@ -320,13 +374,15 @@ func render(w io.Writer, in Inputs) error {
 	}
 	b.WriteString("\n")
 
+	renderAllocParts(&b, in)
+
 	b.WriteString("## Every benchmark (after; before in parentheses)\n\n")
 	units := []string{"ns/op", "lakefs-calls/op", "remote-calls/op", "objstore-reads/op", "own-µs/op", "own-allocs/op", "allocs/op", "B/op"}
 	extra := map[string]bool{}
 	for _, r := range []Results{in.After, in.Before} {
 		for _, name := range r.Order {
 			for u := range r.ByName[name].Metrics {
-				if !slices.Contains(units, u) {
+				if !slices.Contains(units, u) && !strings.HasPrefix(u, allocPartPrefix) {
 					extra[u] = true
 				}
 			}

@@ -16,7 +16,7 @@ PASS
 `
 
 const afterOut = `BenchmarkPushExisting-2   	     100	   8164759 ns/op	         2.000 lakefs-calls/op	         0 objstore-reads/op	      514 own-allocs/op	      1304 own-µs/op	         1.000 remote-calls/op	  142016 B/op	    1152 allocs/op
-BenchmarkPullNewState-2   	     100	   5192671 ns/op	         8.000 lakefs-calls/op	         1.000 objstore-reads/op	      1674 own-allocs/op	       948.0 own-µs/op	         1.000 remote-calls/op	  279762 B/op	    3690 allocs/op
+BenchmarkPullNewState-2   	     100	   5192671 ns/op	         8.000 lakefs-calls/op	         1.000 objstore-reads/op	       640.0 own-allocs-lakefs/op	        23.00 own-allocs-objstore/op	       204.2 own-allocs-parse/op	        46.00 own-allocs-remote/op	       359.4 own-allocs-rest/op	       339.4 own-allocs-state/op	        62.00 own-allocs-validation/op	      1674 own-allocs/op	       948.0 own-µs/op	         1.000 remote-calls/op	  279762 B/op	    3690 allocs/op
 BenchmarkBulkPush10k-2   	     1	   9000000000 ns/op	         11.00 lakefs-calls/page	         3.000 remote-calls/page
 `
 
@@ -47,4 +47,8 @@ func TestRender(t *testing.T) {
 	assert.NotContains(t, s, "PullInSync", "absent from both: no row")
 	assert.Contains(t, s, "| 6,525 | 0 | 10m5.193s | 10.8/s | 2.9s | 21.8s | 130.8 MB | 144.1 MB | +13.3 MB (limit 50 MB) | 25 → 24 |")
 	assert.Contains(t, s, "admin_address")
+	assert.Contains(t, s, "| `PullNewState` | 1,674 | 640 (8 × 80) | 339 | 46 | 204 | 23 | 62 | 359 |",
+		"own allocations by part, with the lakeFS client's per call")
+	assert.NotContains(t, s, "| `PushExisting` | 514 |", "a benchmark without parts has no row there")
+	assert.NotContains(t, s, "own-allocs-lakefs/op |", "the parts are not columns of the table of every benchmark")
 }

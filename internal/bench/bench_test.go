@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -220,7 +222,7 @@ func measure(b *testing.B, e *env, ownTime bool, fn func(i int)) {
 func measurePrepared(b *testing.B, e *env, ownTime bool, prepare, fn func(i int)) {
 	b.ReportAllocs()
 	b.StopTimer()
-	own := ownAllocs(func() {
+	own, parts := ownAllocs(func() {
 		for i := 0; i < ownAllocRuns; i++ {
 			if prepare != nil {
 				prepare(i)
@@ -254,6 +256,9 @@ func measurePrepared(b *testing.B, e *env, ownTime bool, prepare, fn func(i int)
 	b.ReportMetric(remote/n, "remote-calls/op")
 	b.ReportMetric(objects/n, "objstore-reads/op")
 	b.ReportMetric(float64(own)/ownAllocRuns, "own-allocs/op")
+	for _, p := range allocParts {
+		b.ReportMetric(float64(parts[p.name])/ownAllocRuns, "own-allocs-"+p.name+"/op")
+	}
 	if ownTime {
 		b.ReportMetric((elapsed-backend)/n*1e6, "own-µs/op")
 	}
@@ -269,45 +274,87 @@ func runs(b *testing.B) int { return ownAllocRuns + b.N }
 const serviceRoot = "github.com/iceberg-remotes/iceberg-remotes/internal/api.requestID.func1"
 
 // ownAllocs counts the allocations fn causes on the service's request path (stacks through
-// serviceRoot), with the memory profiler recording every allocation meanwhile.
-func ownAllocs(fn func()) int64 {
+// serviceRoot), with the memory profiler recording every allocation meanwhile, in all and
+// by allocPart.
+func ownAllocs(fn func()) (int64, map[string]int64) {
 	old := runtime.MemProfileRate
 	runtime.MemProfileRate = 1
 	defer func() { runtime.MemProfileRate = old }()
-	before := serviceAllocs()
+	before, parts0 := serviceAllocs()
 	fn()
-	return serviceAllocs() - before
+	after, parts := serviceAllocs()
+	for k, v := range parts0 {
+		parts[k] -= v
+	}
+	return after - before, parts
 }
 
-// serviceAllocs sums the allocations so far on stacks through serviceRoot, from the allocs
-// profile in its text form (whose stacks are deep enough to reach the handler's root; the
-// profile is published at garbage collections, hence the two cycles first).
-func serviceAllocs() int64 {
+// allocParts say where an allocation on the request path is made: in the first part whose
+// frame its stack passes through (in this order), else in "rest" (routing, authentication,
+// logging, metrics and the service's own logic). The order puts the metadata parse first
+// (it runs inside the lakeFS and object-store reads), then each backend's client with
+// everything below it (generated client, retries, net/http, JSON, SQL driver).
+var allocParts = []struct{ name, frame string }{
+	{"parse", "github.com/apache/iceberg-go/table."},
+	{"lakefs", "/internal/lakefs."},
+	{"remote", "/internal/catalog/"},
+	{"objstore", "/internal/objstore."},
+	{"state", "/internal/state."},
+	{"validation", "github.com/getkin/kin-openapi/"},
+	{"rest", ""},
+}
+
+// allocPart is the part of allocParts a stack's frames fall in.
+func allocPart(frames []string) string {
+	for _, p := range allocParts[:len(allocParts)-1] {
+		for _, f := range frames {
+			if strings.Contains(f, p.frame) {
+				return p.name
+			}
+		}
+	}
+	return "rest"
+}
+
+// serviceAllocs sums the allocations so far on stacks through serviceRoot, in all and by
+// allocPart, from the allocs profile in its text form (whose stacks are deep enough to
+// reach the handler's root; the profile is published at garbage collections, hence the two
+// cycles first).
+func serviceAllocs() (int64, map[string]int64) {
 	runtime.GC()
 	runtime.GC()
 	var buf bytes.Buffer
 	if err := pprof.Lookup("allocs").WriteTo(&buf, 1); err != nil {
 		panic(err)
 	}
-	var total, objects int64
-	counted := false
+	var (
+		total, objects int64
+		frames         []string
+		parts          = map[string]int64{}
+	)
+	// A record is "<counts> @ <pcs>" followed by one "#" line per frame.
+	flush := func() {
+		if objects != 0 && slices.ContainsFunc(frames, func(f string) bool { return strings.Contains(f, serviceRoot+"+") }) {
+			total += objects
+			parts[allocPart(frames)] += objects
+		}
+		objects, frames = 0, frames[:0]
+	}
 	for _, line := range strings.Split(buf.String(), "\n") {
 		switch {
 		case strings.HasPrefix(line, "#"):
-			if !counted && strings.Contains(line, serviceRoot+"+") {
-				total += objects
-				counted = true
-			}
+			frames = append(frames, line)
 		case strings.Contains(line, " @ "):
 			// "<inuse objects>: <inuse bytes> [<alloc objects>: <alloc bytes>] @ <pcs>"
-			objects, counted = 0, false
+			flush()
 			if _, rest, ok := strings.Cut(line, "["); ok {
 				n, _, _ := strings.Cut(rest, ":")
 				objects, _ = strconv.ParseInt(n, 10, 64)
 			}
 		}
 	}
-	return total
+	flush()
+	return total, parts
 }
 
 // BenchmarkPushExisting: a push of a table state the remote already has (the steady state
@@ -399,6 +446,31 @@ func TestBenchmarksRun(t *testing.T) {
 		}
 		if calls := res.Extra["lakefs-calls/op"]; calls <= 0 {
 			t.Fatalf("%s: no lakeFS calls measured", name)
+		}
+		// The parts split the own allocations: each is counted, and they add up.
+		sum := 0.0
+		for _, p := range allocParts {
+			sum += res.Extra["own-allocs-"+p.name+"/op"]
+		}
+		if own := res.Extra["own-allocs/op"]; own <= 0 || math.Abs(sum-own) > 0.01*own || res.Extra["own-allocs-lakefs/op"] <= 0 || res.Extra["own-allocs-rest/op"] <= 0 {
+			t.Fatalf("%s: own allocations %.1f, parts %v", name, own, res.Extra)
+		}
+	}
+}
+
+// Each allocation is counted in the first part its stack passes through: the metadata parse
+// wins over the lakeFS read it runs in, and a stack through no part is the rest.
+func TestAllocPart(t *testing.T) {
+	const root = "#\t0x1\t" + serviceRoot + "+0x2c\t/x.go:1"
+	for want, frames := range map[string][]string{
+		"parse":  {"#\t0x1\tgithub.com/apache/iceberg-go/table.ParseMetadataBytes+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/lakefs.(*Locator).load+0x1", root},
+		"lakefs": {"#\t0x1\tnet/http.(*Client).do+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/lakefs.(*Client).GetBranch+0x1", root},
+		"remote": {"#\t0x1\tdatabase/sql.(*DB).query+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat.(*Adapter).run+0x1", root},
+		"state":  {"#\t0x1\tdatabase/sql.(*DB).query+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/state.(*sqlStore).GetSyncRecord+0x1", root},
+		"rest":   {"#\t0x1\tgithub.com/iceberg-remotes/iceberg-remotes/internal/catalog.Ident.String+0x1", root},
+	} {
+		if got := allocPart(frames); got != want {
+			t.Errorf("%v: %s, want %s", frames, got, want)
 		}
 	}
 }
