@@ -20,6 +20,15 @@ type attemptTransport struct {
 func (t attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := t.policy.Attempt(req.Context())
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	return Attempted(resp, err, cancel)
+}
+
+// Attempted ends an HTTP attempt begun with Policy.Attempt, whose context cancel ends: at
+// once when the attempt got no answer, else when the answer's body is closed (reading it
+// is part of the attempt). Every HTTP client of a backend bounds its attempts this way
+// (the lakeFS and REST clients through New's transport, the Glue SDK's through its
+// HTTPClient).
+func Attempted(resp *http.Response, err error, cancel context.CancelFunc) (*http.Response, error) {
 	if err != nil {
 		cancel()
 		return nil, err
@@ -28,8 +37,7 @@ func (t attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// cancelOnClose ends the attempt's context once the body is closed (reading it is part
-// of the attempt).
+// cancelOnClose ends the attempt's context once the body is closed.
 type cancelOnClose struct {
 	io.ReadCloser
 	cancel context.CancelFunc

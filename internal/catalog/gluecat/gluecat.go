@@ -102,11 +102,7 @@ func New(ctx context.Context, cfg config.GlueRemote, opts Options) (*Adapter, er
 			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
 	}
 	if opts.HTTPClient != nil {
-		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(attemptTimeout{next: opts.HTTPClient, timeout: policy.Timeout}))
-	} else {
-		// The SDK's own client (it applies AWS_CA_BUNDLE and the like), with the policy's
-		// timeout on each HTTP exchange: an attempt.
-		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(policy.Timeout)))
+		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTPClient))
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
@@ -114,6 +110,13 @@ func New(ctx context.Context, cfg config.GlueRemote, opts Options) (*Adapter, er
 		// part of what LoadDefaultConfig parses.
 		return nil, apperr.Wrap(http.StatusBadGateway, err, "glue remote %q: loading AWS configuration failed", opts.Name)
 	}
+	// The SDK's own client, once the configuration has applied AWS_CA_BUNDLE and the like to
+	// it (that needs the SDK's client type), or the caller's; each HTTP exchange, an
+	// attempt, is bounded by the policy's timeout.
+	if awsCfg.HTTPClient == nil {
+		awsCfg.HTTPClient = awshttp.NewBuildableClient()
+	}
+	awsCfg.HTTPClient = attemptTimeout{next: awsCfg.HTTPClient, policy: policy}
 	client := glue.NewFromConfig(awsCfg, func(o *glue.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)

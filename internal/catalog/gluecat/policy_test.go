@@ -1,6 +1,8 @@
 package gluecat_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -46,4 +48,23 @@ func TestTimeoutIsPerAttempt(t *testing.T) {
 	require.NoError(t, err, "the second attempt has its own timeout")
 	assert.True(t, ok)
 	assert.Equal(t, 2, srv.Calls("GetDatabase"))
+}
+
+// The Glue client's attempts are bounded by httpclient's rule after the SDK's configuration
+// has applied AWS_CA_BUNDLE to its own client type: an HTTPS endpoint signed by the bundle is
+// trusted, and the same endpoint without the bundle is not.
+func TestCABundleStillApplies(t *testing.T) {
+	isolateAWSEnv(t)
+	srv := gluetest.NewTLS(t)
+	_, err := newAdapter(t, srv.Config()).NamespaceExists(ctx(t), []string{"db"})
+	require.Error(t, err, "the stand-in's certificate is not trusted without the bundle")
+
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(bundle, srv.CertPEM(), 0o600))
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	a := newAdapter(t, srv.Config(), func(o *gluecat.Options) { o.Policy.MaxRetries = 0 })
+	require.NoError(t, a.CreateNamespace(ctx(t), []string{"db"}))
+	ok, err := a.NamespaceExists(ctx(t), []string{"db"})
+	require.NoError(t, err)
+	assert.True(t, ok)
 }

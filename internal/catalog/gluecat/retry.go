@@ -1,9 +1,7 @@
 package gluecat
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -57,31 +55,16 @@ func classify(err error) httpclient.Failure {
 // DeleteTable.
 func (a *Adapter) idempotent(o *glue.Options) { o.Retryer = a.idempotentRetryer }
 
-// attemptTimeout bounds each HTTP exchange (an attempt: request, answer and body) of a
-// caller-supplied client by the policy's timeout.
+// attemptTimeout bounds each HTTP exchange (an attempt: request, answer and body) of the
+// SDK's HTTP client by the policy's timeout, by httpclient's rule (Policy.Attempt,
+// Attempted).
 type attemptTimeout struct {
-	next    aws.HTTPClient
-	timeout time.Duration
+	next   aws.HTTPClient
+	policy httpclient.Policy
 }
 
 func (c attemptTimeout) Do(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
+	ctx, cancel := c.policy.Attempt(r.Context())
 	resp, err := c.next.Do(r.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return resp, err
-	}
-	resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	return httpclient.Attempted(resp, err, cancel)
 }

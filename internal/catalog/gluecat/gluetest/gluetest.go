@@ -27,6 +27,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,15 +95,25 @@ type TableState struct {
 
 // New starts a stand-in on 127.0.0.1 that accepts the default credentials; it is closed in
 // t.Cleanup.
-func New(t testing.TB) *Server {
+func New(t testing.TB) *Server { return start(t, httptest.NewServer) }
+
+// NewTLS is New over HTTPS, with a certificate of its own (CertPEM).
+func NewTLS(t testing.TB) *Server { return start(t, httptest.NewTLSServer) }
+
+func start(t testing.TB, serve func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
 		accessKeyID: AccessKeyID, secretAccessKey: SecretAccessKey, region: Region,
 		dbs: map[string]*database{}, faults: map[string][]string{}, hooks: map[string][]func(){},
 		calls: map[string]int{}, retries: map[string]int{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = serve(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// CertPEM is the PEM of an HTTPS stand-in's certificate (NewTLS), for a client's CA bundle.
+func (s *Server) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
 }
 
 // Endpoint is the base URL to set as the Glue client's BaseEndpoint.
