@@ -2,8 +2,10 @@
 # The bounded memory-flatness load run of BENCHMARKS.md: the real server on loopback with the
 # lakeFS stand-in and a SQL remote, driven by cmd/loadgen (64 clients mixing push, pull and
 # the tables listing). Prints loadgen's result with the server's resident memory and
-# goroutines after the first minute and at the end, and fails when memory grew by more than
-# 50 MB. Loopback only, bounded in time.
+# goroutines after the first minute and at the end (also those outside idle pooled
+# connections, from the goroutine profile on the server's admin listener), and fails when
+# memory grew by more than 50 MB or the goroutines outside the pools changed. Loopback only,
+# bounded in time.
 #
 #   scripts/load.sh [duration] [output file]     (defaults: 10m, internal/bench/testdata/load.txt)
 set -euo pipefail

@@ -120,13 +120,16 @@ type Load struct {
 	Elapsed, Throughput           string
 	RSSFirst, RSSEnd              float64
 	GoroutinesFirst, GoroutineEnd int
-	FirstAt, EndAt                string
-	P50, P99                      string
+	// ServiceFirst and ServiceEnd are the goroutines outside idle pooled connections (-1:
+	// not in the output).
+	ServiceFirst, ServiceEnd int
+	FirstAt, EndAt           string
+	P50, P99                 string
 }
 
 var (
 	loadLine   = regexp.MustCompile(`loadgen op=(\S+) clients=(\d+) requests=(\d+) errors=(\d+) elapsed=(\S+) throughput=(\S+) p50=(\S+) p90=\S+ p99=(\S+)`)
-	sampleLine = regexp.MustCompile(`loadgen sample=(first|end) at=(\S+) rss_bytes=(\d+) goroutines=(\d+)`)
+	sampleLine = regexp.MustCompile(`loadgen sample=(first|end) at=(\S+) rss_bytes=(\d+) goroutines=(\d+)(?: service_goroutines=(\d+))?`)
 )
 
 func parseLoad(s string) *Load {
@@ -134,17 +137,21 @@ func parseLoad(s string) *Load {
 	if m == nil {
 		return nil
 	}
-	l := &Load{Summary: m[0], Elapsed: m[5], Throughput: m[6], P50: m[7], P99: m[8]}
+	l := &Load{Summary: m[0], Elapsed: m[5], Throughput: m[6], P50: m[7], P99: m[8], ServiceFirst: -1, ServiceEnd: -1}
 	l.Clients, _ = strconv.Atoi(m[2])
 	l.Requests, _ = strconv.Atoi(m[3])
 	l.Errors, _ = strconv.Atoi(m[4])
 	for _, sm := range sampleLine.FindAllStringSubmatch(s, -1) {
 		rss, _ := strconv.ParseFloat(sm[3], 64)
 		g, _ := strconv.Atoi(sm[4])
+		svc := -1
+		if sm[5] != "" {
+			svc, _ = strconv.Atoi(sm[5])
+		}
 		if sm[1] == "first" {
-			l.FirstAt, l.RSSFirst, l.GoroutinesFirst = sm[2], rss, g
+			l.FirstAt, l.RSSFirst, l.GoroutinesFirst, l.ServiceFirst = sm[2], rss, g, svc
 		} else {
-			l.EndAt, l.RSSEnd, l.GoroutineEnd = sm[2], rss, g
+			l.EndAt, l.RSSEnd, l.GoroutineEnd, l.ServiceEnd = sm[2], rss, g, svc
 		}
 	}
 	return l
@@ -443,13 +450,18 @@ func render(w io.Writer, in Inputs) error {
 			"clients' idle connections closed. Pools inside the server (idle keep-alive connections to\n"+
 			"the lakeFS stand-in, 3 goroutines each with the stand-in's side, and the database pool's\n"+
 			"cleaner) come and go with timing, so the two counts may differ by a few; a leak would grow\n"+
-			"with the requests.\n\n", l.Clients)
-		fmt.Fprintf(&b, "| requests | errors | elapsed | throughput | p50 | p99 | RSS at %s | RSS at %s | growth | goroutines at %s → %s |\n",
+			"with the requests. The goroutines outside those pools are counted from the goroutine\n"+
+			"profile on the admin listener (`loadgen -profile-url`); `TestLoad` requires them equal.\n\n", l.Clients)
+		fmt.Fprintf(&b, "| requests | errors | elapsed | throughput | p50 | p99 | RSS at %s | RSS at %s | growth | goroutines at %s → %s | outside pools |\n",
 			l.FirstAt, l.EndAt, l.FirstAt, l.EndAt)
-		b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.1f MB | %.1f MB | %+.1f MB (limit 50 MB) | %d → %d |\n\n",
+		b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		service := "–"
+		if l.ServiceFirst >= 0 && l.ServiceEnd >= 0 {
+			service = fmt.Sprintf("%d → %d", l.ServiceFirst, l.ServiceEnd)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.1f MB | %.1f MB | %+.1f MB (limit 50 MB) | %d → %d | %s |\n\n",
 			groupThousands(int64(l.Requests)), l.Errors, l.Elapsed, l.Throughput, l.P50, l.P99,
-			l.RSSFirst/1e6, l.RSSEnd/1e6, (l.RSSEnd-l.RSSFirst)/1e6, l.GoroutinesFirst, l.GoroutineEnd)
+			l.RSSFirst/1e6, l.RSSEnd/1e6, (l.RSSEnd-l.RSSFirst)/1e6, l.GoroutinesFirst, l.GoroutineEnd, service)
 	} else {
 		b.WriteString("No load run output was given.\n\n")
 	}

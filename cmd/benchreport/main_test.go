@@ -21,8 +21,8 @@ BenchmarkBulkPush10k-2   	     1	   9000000000 ns/op	         11.00 lakefs-calls
 `
 
 const loadOut = `loadgen op=mix clients=64 requests=6525 errors=0 elapsed=10m5.193s throughput=10.8/s p50=2.9s p90=15.3s p99=21.8s statuses=map[200:2169 204:4356]
-loadgen sample=first at=1m4s rss_bytes=130764800 goroutines=25
-loadgen sample=end at=10m5s rss_bytes=144076800 goroutines=24
+loadgen sample=first at=1m4s rss_bytes=130764800 goroutines=25 service_goroutines=15
+loadgen sample=end at=10m5s rss_bytes=144076800 goroutines=24 service_goroutines=15
 `
 
 // The report shows before → after from the outputs alone, keeps benchmarks that only one
@@ -45,7 +45,7 @@ func TestRender(t *testing.T) {
 	assert.Contains(t, s, "lakefs-calls/page")
 	assert.Contains(t, s, "| `BulkPush10k` | 1 | 9.00 s |")
 	assert.NotContains(t, s, "PullInSync", "absent from both: no row")
-	assert.Contains(t, s, "| 6,525 | 0 | 10m5.193s | 10.8/s | 2.9s | 21.8s | 130.8 MB | 144.1 MB | +13.3 MB (limit 50 MB) | 25 → 24 |")
+	assert.Contains(t, s, "| 6,525 | 0 | 10m5.193s | 10.8/s | 2.9s | 21.8s | 130.8 MB | 144.1 MB | +13.3 MB (limit 50 MB) | 25 → 24 | 15 → 15 |")
 	assert.Contains(t, s, "admin_address")
 	assert.Contains(t, s, "| `PullNewState` | 1,674 | 640 (8 × 80) | 339 | 46 | 204 | 23 | 62 | 359 |",
 		"own allocations by part, with the lakeFS client's per call")

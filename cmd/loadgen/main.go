@@ -11,7 +11,9 @@
 // that each client can work on a table of its own. With -sample-at, the server's resident
 // memory and goroutines are read from its /metrics at that time (the clients pause, so that
 // no request is in flight) and again when the run ends: a leak shows as growth between the
-// two.
+// two. With -profile-url (the server's admin listener, admin_address), each sample also
+// counts the goroutines that are not an idle pooled connection's (service_goroutines), a
+// figure that does not move with how many keep-alive connections the pools happen to hold.
 package main
 
 import (
@@ -36,6 +38,7 @@ import (
 type options struct {
 	baseURL, op, catalog, bodyFile, basic, bearer string
 	pushBodyFile, pullBodyFile                    string
+	profileURL                                    string
 	clients, requests                             int
 	duration, sampleAt                            time.Duration
 }
@@ -54,6 +57,7 @@ func main() {
 	flag.IntVar(&o.requests, "requests", 1000, "total requests (1..1000000)")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "maximum run time (at most 10m)")
 	flag.DurationVar(&o.sampleAt, "sample-at", 0, "read the server's memory and goroutines from /metrics at this time and at the end (0: never)")
+	flag.StringVar(&o.profileURL, "profile-url", "", "the server's admin listener (e.g. http://127.0.0.1:6060): samples also count the goroutines outside idle pooled connections (loopback only)")
 	flag.Parse()
 	// Each client keeps its connection, as an SDK client does (the default keeps 2 per host,
 	// so the others would open a new connection per request).
@@ -72,6 +76,9 @@ type Sample struct {
 	At         time.Duration
 	RSSBytes   float64
 	Goroutines float64
+	// ServiceGoroutines are Goroutines less those of idle pooled connections (-1: not read,
+	// no -profile-url).
+	ServiceGoroutines int
 }
 
 // Result summarizes a run.
@@ -96,6 +103,9 @@ func (r Result) String() string {
 			name = "end"
 		}
 		s += fmt.Sprintf("\nloadgen sample=%s at=%s rss_bytes=%.0f goroutines=%.0f", name, smp.At.Round(time.Second), smp.RSSBytes, smp.Goroutines)
+		if smp.ServiceGoroutines >= 0 {
+			s += fmt.Sprintf(" service_goroutines=%d", smp.ServiceGoroutines)
+		}
 	}
 	return s
 }
@@ -146,6 +156,15 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 	}
 	if err := loopbackOnly(u.Hostname()); err != nil {
 		return Result{}, err
+	}
+	if o.profileURL != "" {
+		pu, err := url.Parse(o.profileURL)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := loopbackOnly(pu.Hostname()); err != nil {
+			return Result{}, err
+		}
 	}
 	if o.clients < 1 || o.clients > 256 || o.requests < 1 || o.requests > 1_000_000 || o.duration <= 0 || o.duration > 10*time.Minute {
 		return Result{}, fmt.Errorf("bounds: clients 1..256, requests 1..1000000, duration (0, 10m]")
@@ -199,7 +218,7 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 		case <-time.After(o.sampleAt):
 			pause.Lock()
 			var s Sample
-			s, sampleErr = sample(client, o.baseURL)
+			s, sampleErr = sample(client, o.baseURL, o.profileURL)
 			s.At = time.Since(start)
 			res.Samples = append(res.Samples, s)
 			pause.Unlock()
@@ -211,7 +230,7 @@ func run(ctx context.Context, o options, transport http.RoundTripper) (Result, e
 	if o.sampleAt > 0 && sampleErr == nil {
 		// Read with a context of its own: the run's may have ended with the time bound.
 		var s Sample
-		s, sampleErr = sample(client, o.baseURL)
+		s, sampleErr = sample(client, o.baseURL, o.profileURL)
 		s.At = res.Elapsed
 		res.Samples = append(res.Samples, s)
 	}
@@ -260,49 +279,119 @@ func send(ctx context.Context, client *http.Client, o options, rq request) (time
 // sampleSettle is how long a sample waits for the server to see closed connections go.
 const sampleSettle = 500 * time.Millisecond
 
-// sample reads process_resident_memory_bytes and go_goroutines from the server's /metrics.
-// The clients' idle connections are closed first (none is in use during a sample), so that
-// the count is the server's own goroutines plus the one serving this read, not however many
-// keep-alive connections happen to be open.
-func sample(client *http.Client, baseURL string) (Sample, error) {
+// sample reads process_resident_memory_bytes and go_goroutines from the server's /metrics,
+// and, with a profileURL, the goroutines outside idle pooled connections from its goroutine
+// profile. The clients' idle connections are closed first (none is in use during a
+// sample), so that the count is the server's own goroutines plus the one serving this read,
+// not however many keep-alive connections happen to be open.
+func sample(client *http.Client, baseURL, profileURL string) (Sample, error) {
 	client.CloseIdleConnections()
 	time.Sleep(sampleSettle)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/metrics", nil)
-	resp, err := client.Do(req)
-	if err != nil {
-		return Sample{}, fmt.Errorf("read /metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return Sample{}, fmt.Errorf("read /metrics: status %d", resp.StatusCode)
-	}
-	var s Sample
+	s := Sample{ServiceGoroutines: -1}
 	found := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
+	err := get(client, baseURL+"/metrics", func(line string) error {
+		name, value, ok := strings.Cut(line, " ")
 		if !ok {
-			continue
+			return nil
 		}
 		dst := map[string]*float64{"process_resident_memory_bytes": &s.RSSBytes, "go_goroutines": &s.Goroutines}[name]
 		if dst == nil {
-			continue
+			return nil
 		}
+		var err error
 		if *dst, err = strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
-			return Sample{}, fmt.Errorf("read /metrics: %s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		found++
+		return nil
+	})
+	if err == nil && found < 2 {
+		err = fmt.Errorf("read /metrics: process_resident_memory_bytes or go_goroutines missing")
+	}
+	if err != nil || profileURL == "" {
+		return s, err
+	}
+	var g goroutineCount
+	if err := get(client, strings.TrimSuffix(profileURL, "/")+"/debug/pprof/goroutine?debug=1", g.line); err != nil {
+		return s, err
+	}
+	s.ServiceGoroutines = g.service()
+	return s, nil
+}
+
+// get reads url's body line by line.
+func get(client *http.Client, url string, line func(string) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("read %s: status %d", url, resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if err := line(sc.Text()); err != nil {
+			return fmt.Errorf("read %s: %w", url, err)
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return Sample{}, fmt.Errorf("read /metrics: %w", err)
+		return fmt.Errorf("read %s: %w", url, err)
 	}
-	if found < 2 {
-		return Sample{}, fmt.Errorf("read /metrics: process_resident_memory_bytes or go_goroutines missing")
+	return nil
+}
+
+// poolFrames mark the goroutines of pooled connections: an HTTP client connection's two
+// loops, a served connection (with no request in flight, an idle keep-alive one; the
+// sample's own read is one too) and database/sql's idle-connection cleaner. Their number
+// follows how many connections the pools hold at that moment, not leaks.
+var poolFrames = []string{
+	"net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop",
+	"net/http.(*conn).serve", "database/sql.(*DB).connectionCleaner",
+}
+
+// goroutineCount reads a goroutine profile in its debug=1 text form: records
+// "<count> @ <pcs>", each followed by one "#" line per frame.
+type goroutineCount struct {
+	total, pooled, count int
+	inPool               bool
+}
+
+func (g *goroutineCount) line(l string) error {
+	switch {
+	case strings.Contains(l, " @ "):
+		g.flush()
+		n, _, _ := strings.Cut(l, " @ ")
+		var err error
+		if g.count, err = strconv.Atoi(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("goroutine profile: %q: %w", l, err)
+		}
+	case strings.HasPrefix(l, "#"):
+		for _, f := range poolFrames {
+			if strings.Contains(l, "\t"+f+"+") {
+				g.inPool = true
+			}
+		}
 	}
-	return s, nil
+	return nil
+}
+
+func (g *goroutineCount) flush() {
+	g.total += g.count
+	if g.inPool {
+		g.pooled += g.count
+	}
+	g.count, g.inPool = 0, false
+}
+
+// service is the count of goroutines outside pooled connections.
+func (g *goroutineCount) service() int {
+	g.flush()
+	return g.total - g.pooled
 }
 
 // loopbackOnly refuses any target that is not a loopback address: load is never sent to

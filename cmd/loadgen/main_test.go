@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
+	rpprof "runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,8 +94,54 @@ func TestMixAndSamples(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{`{"push":"t0"}`: true, `{"push":"t1"}`: true, `{"pull":"t0"}`: true, `{"pull":"t1"}`: true}, bodies)
 	require.Len(t, res.Samples, 2)
-	assert.Equal(t, Sample{At: res.Samples[0].At, RSSBytes: 15e6, Goroutines: 42}, res.Samples[0])
+	assert.Equal(t, Sample{At: res.Samples[0].At, RSSBytes: 15e6, Goroutines: 42, ServiceGoroutines: -1}, res.Samples[0], "no -profile-url: not read")
 	assert.GreaterOrEqual(t, res.Samples[0].At, 200*time.Millisecond)
 	assert.Zero(t, inFlightAtSample.Load(), "no request in flight while sampling")
 	assert.Contains(t, res.String(), "sample=end")
+}
+
+// The goroutines of idle pooled connections are told apart in Go's own goroutine profile:
+// an idle keep-alive connection adds its client's two loops and its server's connection
+// goroutine to the total, not to the service's count, which closing it leaves as it was.
+// Served by net/http/pprof as the admin listener serves it, -profile-url puts the count in
+// each sample.
+func TestServiceGoroutinesLeavePooledConnectionsOut(t *testing.T) {
+	admin := httptest.NewServer(http.HandlerFunc(pprof.Index))
+	defer admin.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			_, _ = io.WriteString(w, "go_goroutines 1\nprocess_resident_memory_bytes 1\n")
+		}
+	}))
+	defer api.Close()
+	count := func() goroutineCount {
+		var buf bytes.Buffer
+		require.NoError(t, rpprof.Lookup("goroutine").WriteTo(&buf, 1))
+		var g goroutineCount
+		for _, l := range strings.Split(buf.String(), "\n") {
+			require.NoError(t, g.line(l))
+		}
+		g.service()
+		return g
+	}
+	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	before := count()
+	resp, err := client.Get(api.URL + "/x")
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	time.Sleep(100 * time.Millisecond)
+	open := count()
+	assert.Equal(t, before.pooled+3, open.pooled, "one idle connection: 2 client loops and 1 served connection")
+	assert.Equal(t, before.total-before.pooled, open.total-open.pooled, "the service's count does not move")
+	client.CloseIdleConnections()
+	require.Eventually(t, func() bool { return count().pooled == before.pooled }, 5*time.Second, 20*time.Millisecond)
+
+	s, err := sample(client, api.URL, admin.URL)
+	require.NoError(t, err)
+	assert.Positive(t, s.ServiceGoroutines)
+	assert.Contains(t, Result{Samples: []Sample{s}}.String(), fmt.Sprintf(" service_goroutines=%d", s.ServiceGoroutines))
+
+	_, err = run(context.Background(), options{baseURL: api.URL, profileURL: "http://10.0.0.1:6060", op: "health", clients: 1, requests: 1, duration: time.Second}, http.DefaultTransport)
+	require.ErrorContains(t, err, "loopback", "the admin listener is loopback only too")
 }
