@@ -311,13 +311,28 @@ func sample(client *http.Client, baseURL, profileURL string) (Sample, error) {
 	if err != nil || profileURL == "" {
 		return s, err
 	}
-	var g goroutineCount
-	if err := get(client, strings.TrimSuffix(profileURL, "/")+"/debug/pprof/goroutine?debug=1", g.line); err != nil {
-		return s, err
+	// The fewest of a few reads: a goroutine that a background job starts for a moment is
+	// not in all of them, a leaked one is.
+	for i := 0; i < profileReads; i++ {
+		if i > 0 {
+			time.Sleep(profileReadGap)
+		}
+		var g goroutineCount
+		if err := get(client, strings.TrimSuffix(profileURL, "/")+"/debug/pprof/goroutine?debug=1", g.line); err != nil {
+			return s, err
+		}
+		if n := g.service(); s.ServiceGoroutines < 0 || n < s.ServiceGoroutines {
+			s.ServiceGoroutines = n
+		}
 	}
-	s.ServiceGoroutines = g.service()
 	return s, nil
 }
+
+// profileReads goroutine profiles, profileReadGap apart, make one sample's service count.
+const (
+	profileReads   = 3
+	profileReadGap = 200 * time.Millisecond
+)
 
 // get reads url's body line by line.
 func get(client *http.Client, url string, line func(string) error) error {

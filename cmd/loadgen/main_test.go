@@ -178,3 +178,24 @@ func TestServiceGoroutinesLeavePooledConnectionsOut(t *testing.T) {
 	_, err = run(context.Background(), options{baseURL: api.URL, profileURL: "http://10.0.0.1:6060", op: "health", clients: 1, requests: 1, duration: time.Second}, http.DefaultTransport)
 	require.ErrorContains(t, err, "loopback", "the admin listener is loopback only too")
 }
+
+// A sample's service count is the fewest of its profile reads: a goroutine there for a
+// moment (a background job's) is left out, one there in every read is not.
+func TestServiceGoroutinesAreTheFewestOfThreeReads(t *testing.T) {
+	var reads atomic.Int64
+	counts := []int{7, 5, 6}
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "/debug/pprof/goroutine", r.URL.Path)
+		n := counts[int(reads.Add(1)-1)%len(counts)]
+		fmt.Fprintf(w, "goroutine profile: total %d\n%d @ 0x1\n#\t0x1\tmain.worker+0x1\t/x.go:1\n", n, n)
+	}))
+	defer admin.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "go_goroutines 9\nprocess_resident_memory_bytes 1\n")
+	}))
+	defer api.Close()
+	s, err := sample(api.Client(), api.URL, admin.URL)
+	require.NoError(t, err)
+	assert.Equal(t, 5, s.ServiceGoroutines)
+	assert.EqualValues(t, profileReads, reads.Load())
+}
