@@ -2,9 +2,6 @@ package lakefs
 
 import (
 	"context"
-	"net/http"
-
-	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 )
 
 // KnownCommitted is what a caller already knows of a table's committed state: its metadata
@@ -99,11 +96,8 @@ func (l *Locator) CommittedLocation(ctx context.Context, ref TableRef, commit st
 	if err != nil {
 		return "", err
 	}
-	st, err := l.locate(ctx, ref, commit, p)
-	if apperr.Is(err, http.StatusNotFound) {
-		return "", nil
-	}
-	if err != nil {
+	st, err := l.locateOrNil(ctx, ref, commit, p)
+	if err != nil || st == nil {
 		return "", err
 	}
 	return st.MetadataLocation, nil
