@@ -29,7 +29,7 @@ func (a apiService) Push(ctx context.Context, catalogID string, req apigen.Icebe
 		// A query parameter, as dry_run: push's body stays lakeFS's.
 		AllowUncommitted: api.AllowUncommitted(ctx),
 	})
-	return toAPIPlan(plan, dryRun), err
+	return toAPIPlan(plan), err
 }
 
 func (a apiService) Pull(ctx context.Context, catalogID string, req apigen.IcebergPullRequest, dryRun bool) (*apigen.IcebergPlan, error) {
@@ -42,7 +42,7 @@ func (a apiService) Pull(ctx context.Context, catalogID string, req apigen.Icebe
 		CreateNamespace: req.CreateNamespace,
 		DryRun:          dryRun,
 	})
-	return toAPIPlan(plan, dryRun), err
+	return toAPIPlan(plan), err
 }
 
 func (a apiService) Unpublish(ctx context.Context, catalogID string, req apigen.IcebergUnpublishRequest, dryRun bool) (*apigen.IcebergPlan, error) {
@@ -52,7 +52,7 @@ func (a apiService) Unpublish(ctx context.Context, catalogID string, req apigen.
 		Force:   req.Force,
 		DryRun:  dryRun,
 	})
-	return toAPIPlan(plan, dryRun), err
+	return toAPIPlan(plan), err
 }
 
 func (a apiService) ListRemotes(context.Context) ([]apigen.IcebergRemote, error) {
@@ -119,8 +119,8 @@ func pagination(hasMore bool, next string, results, amount int) apigen.Paginatio
 
 // toAPIPlan is the answer of a dry run; an operation carried out answers no plan, so its
 // plan is not converted (which would format every check's message for nothing).
-func toAPIPlan(p *remotes.Plan, dryRun bool) *apigen.IcebergPlan {
-	if p == nil || !dryRun {
+func toAPIPlan(p *remotes.Plan) *apigen.IcebergPlan {
+	if p == nil || !p.DryRun {
 		return nil
 	}
 	out := &apigen.IcebergPlan{Operation: p.Operation, DryRun: p.DryRun, Actions: p.Actions, Status: p.Status, Message: p.Message,
