@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/servertest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/tcptest"
 )
 
 // The load run (scripts/load.sh sets these; the test skips without them).
@@ -77,7 +77,7 @@ func TestLoad(t *testing.T) {
 	_, err = e.client.Commit(context.Background(), "example", "main", "tables", nil)
 	require.NoError(t, err)
 
-	admin := freeLoopbackAddress(t)
+	admin := tcptest.FreeAddr(t)
 	cfgFile := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgFile, []byte(fmt.Sprintf(`
 listen_address: "127.0.0.1:0"
@@ -133,14 +133,4 @@ iceberg_catalog:
 	require.LessOrEqual(t, g2, g1+6, "all goroutines: at most two more idle connections at the end than after the first minute")
 	require.Contains(t, out.String(), " errors=0 ", "no failed requests")
 	require.NotRegexp(t, `statuses=map\[[^\]]*\b5[0-9][0-9]:`, out.String(), "no server errors")
-}
-
-// freeLoopbackAddress is a loopback address with a port free when asked (for a listener
-// whose address the server only logs, such as admin_address).
-func freeLoopbackAddress(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
 }

@@ -18,14 +18,8 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/servertest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/tcptest"
 )
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // run starts the server with cfg (state and the local remote under a temp dir) and returns
 // the API's address; the server stops when the test ends.
@@ -53,7 +47,7 @@ func get(t *testing.T, url string) (int, string) {
 // With admin_address set, the profiler answers there and only there: the API's port knows
 // no /debug/pprof route.
 func TestAdminListenerServesPprofOffTheAPIPort(t *testing.T) {
-	admin := freeAddr(t)
+	admin := tcptest.FreeAddr(t)
 	api := run(t, func(c *config.Config) { c.AdminAddress = admin })
 
 	status, body := get(t, "http://"+admin+"/debug/pprof/")
@@ -85,7 +79,7 @@ func TestAdminListenerBadAddress(t *testing.T) {
 	defer taken.Close()
 	dir := t.TempDir()
 	cfg := config.Defaults()
-	cfg.ListenAddress = freeAddr(t)
+	cfg.ListenAddress = tcptest.FreeAddr(t)
 	cfg.AdminAddress = taken.Addr().String()
 	cfg.State.SQLite.Path = filepath.Join(dir, "state.db")
 	cfg.IcebergCatalog.Remotes[0].SQL.DSN = "file:" + filepath.Join(dir, "local.db")

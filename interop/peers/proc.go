@@ -18,11 +18,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/testutil/tcptest"
 )
 
 // RepoRoot returns the repository's top folder (the one holding go.mod).
@@ -77,12 +80,12 @@ func WithInstallLock(t testing.TB, name string, fn func()) {
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("peers: %v", err)
+	_, port, err := net.SplitHostPort(tcptest.FreeAddr(t))
+	n, aerr := strconv.Atoi(port)
+	if err != nil || aerr != nil {
+		t.Fatalf("peers: free port: %v %v", err, aerr)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return n
 }
 
 // Logf writes one line of the suite's log: what was installed or started, and how long it

@@ -52,3 +52,16 @@ func TestProxyStopRestart(t *testing.T) {
 		t.Fatalf("after restart: %v", err)
 	}
 }
+
+// FreeAddr names a loopback port that can be listened on.
+func TestFreeAddr(t *testing.T) {
+	addr := FreeAddr(t)
+	if host, _, err := net.SplitHostPort(addr); err != nil || host != "127.0.0.1" {
+		t.Fatalf("FreeAddr = %q (%v), want 127.0.0.1:<port>", addr, err)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = l.Close()
+}
