@@ -33,6 +33,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/proftext"
 )
 
 type options struct {
@@ -289,21 +291,25 @@ func sample(client *http.Client, baseURL, profileURL string) (Sample, error) {
 	time.Sleep(sampleSettle)
 	s := Sample{ServiceGoroutines: -1}
 	found := 0
-	err := get(client, baseURL+"/metrics", func(line string) error {
-		name, value, ok := strings.Cut(line, " ")
-		if !ok {
-			return nil
+	err := get(client, baseURL+"/metrics", func(body io.Reader) error {
+		sc := bufio.NewScanner(body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			name, value, ok := strings.Cut(sc.Text(), " ")
+			if !ok {
+				continue
+			}
+			dst := map[string]*float64{"process_resident_memory_bytes": &s.RSSBytes, "go_goroutines": &s.Goroutines}[name]
+			if dst == nil {
+				continue
+			}
+			var err error
+			if *dst, err = strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			found++
 		}
-		dst := map[string]*float64{"process_resident_memory_bytes": &s.RSSBytes, "go_goroutines": &s.Goroutines}[name]
-		if dst == nil {
-			return nil
-		}
-		var err error
-		if *dst, err = strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		found++
-		return nil
+		return sc.Err()
 	})
 	if err == nil && found < 2 {
 		err = fmt.Errorf("read /metrics: process_resident_memory_bytes or go_goroutines missing")
@@ -317,8 +323,11 @@ func sample(client *http.Client, baseURL, profileURL string) (Sample, error) {
 		if i > 0 {
 			time.Sleep(profileReadGap)
 		}
-		var g goroutineCount
-		if err := get(client, strings.TrimSuffix(profileURL, "/")+"/debug/pprof/goroutine?debug=1", g.line); err != nil {
+		var g goroutines
+		if err := get(client, strings.TrimSuffix(profileURL, "/")+"/debug/pprof/goroutine?debug=1", func(body io.Reader) (err error) {
+			g, err = countGoroutines(body)
+			return err
+		}); err != nil {
 			return s, err
 		}
 		if n := g.service(); s.ServiceGoroutines < 0 || n < s.ServiceGoroutines {
@@ -334,8 +343,8 @@ const (
 	profileReadGap = 200 * time.Millisecond
 )
 
-// get reads url's body line by line.
-func get(client *http.Client, url string, line func(string) error) error {
+// get reads url's body with read.
+func get(client *http.Client, url string, read func(io.Reader) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -347,14 +356,7 @@ func get(client *http.Client, url string, line func(string) error) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("read %s: status %d", url, resp.StatusCode)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if err := line(sc.Text()); err != nil {
-			return fmt.Errorf("read %s: %w", url, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
+	if err := read(resp.Body); err != nil {
 		return fmt.Errorf("read %s: %w", url, err)
 	}
 	return nil
@@ -369,44 +371,28 @@ var poolFrames = []string{
 	"net/http.(*conn).serve", "database/sql.(*DB).connectionCleaner",
 }
 
-// goroutineCount reads a goroutine profile in its debug=1 text form: records
-// "<count> @ <pcs>", each followed by one "#" line per frame.
-type goroutineCount struct {
-	total, pooled, count int
-	inPool               bool
-}
-
-func (g *goroutineCount) line(l string) error {
-	switch {
-	case strings.Contains(l, " @ "):
-		g.flush()
-		n, _, _ := strings.Cut(l, " @ ")
-		var err error
-		if g.count, err = strconv.Atoi(strings.TrimSpace(n)); err != nil {
-			return fmt.Errorf("goroutine profile: %q: %w", l, err)
-		}
-	case strings.HasPrefix(l, "#"):
-		for _, f := range poolFrames {
-			if strings.Contains(l, "\t"+f+"+") {
-				g.inPool = true
-			}
-		}
-	}
-	return nil
-}
-
-func (g *goroutineCount) flush() {
-	g.total += g.count
-	if g.inPool {
-		g.pooled += g.count
-	}
-	g.count, g.inPool = 0, false
-}
+// goroutines counts a goroutine profile's goroutines, in all and in pooled connections.
+type goroutines struct{ total, pooled int }
 
 // service is the count of goroutines outside pooled connections.
-func (g *goroutineCount) service() int {
-	g.flush()
-	return g.total - g.pooled
+func (g goroutines) service() int { return g.total - g.pooled }
+
+// countGoroutines reads a goroutine profile in its debug=1 text form (proftext), whose
+// record headers are the number of goroutines with that stack.
+func countGoroutines(profile io.Reader) (goroutines, error) {
+	var g goroutines
+	err := proftext.Read(profile, func(r proftext.Record) error {
+		n, err := strconv.Atoi(strings.TrimSpace(r.Counts))
+		if err != nil {
+			return fmt.Errorf("goroutine profile: %q: %w", r.Counts, err)
+		}
+		g.total += n
+		if slices.ContainsFunc(poolFrames, r.Has) {
+			g.pooled += n
+		}
+		return nil
+	})
+	return g, err
 }
 
 // loopbackOnly refuses any target that is not a loopback address: load is never sent to

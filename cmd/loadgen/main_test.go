@@ -107,13 +107,12 @@ func TestGoroutineCountReadsTheProfile(t *testing.T) {
 		"3 @ 0x1 0x2\n#\t0x1\tnet/http.(*persistConn).readLoop+0x2c\t/go/src/net/http/transport.go:2300\n\n" +
 		"2 @ 0x3\n#\t0x3\tnet/http.(*conn).serve+0x10\t/go/src/net/http/server.go:2000\n#\t0x4\tnet/http.(*Server).Serve.gowrap3+0x1\t/x.go:1\n\n" +
 		"4 @ 0x5\n#\t0x5\tmain.worker+0x1\t/x.go:2\n#\t0x6\tdatabase/sql.(*DB).connectionOpener+0x1\t/x.go:3\n"
-	var g goroutineCount
-	for _, l := range strings.Split(profile, "\n") {
-		require.NoError(t, g.line(l))
-	}
+	g, err := countGoroutines(strings.NewReader(profile))
+	require.NoError(t, err)
 	assert.Equal(t, 4, g.service())
 	assert.Equal(t, 9, g.total)
-	assert.Error(t, (&goroutineCount{}).line("x @ 0x1"), "a record without a count")
+	_, err = countGoroutines(strings.NewReader("x @ 0x1\n"))
+	assert.Error(t, err, "a record without a count")
 }
 
 // The goroutines of idle pooled connections are told apart in Go's own goroutine profile:
@@ -133,18 +132,15 @@ func TestServiceGoroutinesLeavePooledConnectionsOut(t *testing.T) {
 	defer api.Close()
 	// count runs inside Eventually's goroutine, so it reports errors instead of failing.
 	var countErr error
-	count := func() goroutineCount {
+	count := func() goroutines {
 		var buf bytes.Buffer
-		var g goroutineCount
 		if err := rpprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
 			countErr = err
 		}
-		for _, l := range strings.Split(buf.String(), "\n") {
-			if err := g.line(l); err != nil {
-				countErr = err
-			}
+		g, err := countGoroutines(&buf)
+		if err != nil {
+			countErr = err
 		}
-		g.service()
 		return g
 	}
 	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}

@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,6 +34,7 @@ import (
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/lakefs/lakefstest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/proftext"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes/remotestest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/server"
 )
@@ -304,10 +304,10 @@ var allocParts = []struct{ name, frame string }{
 	{"rest", ""},
 }
 
-// allocPart is the part of allocParts a stack's frames fall in.
-func allocPart(frames []string) string {
+// allocPart is the part of allocParts a stack's functions fall in.
+func allocPart(funcs []string) string {
 	for _, p := range allocParts[:len(allocParts)-1] {
-		for _, f := range frames {
+		for _, f := range funcs {
 			if strings.Contains(f, p.frame) {
 				return p.name
 			}
@@ -327,33 +327,26 @@ func serviceAllocs() (int64, map[string]int64) {
 	if err := pprof.Lookup("allocs").WriteTo(&buf, 1); err != nil {
 		panic(err)
 	}
-	var (
-		total, objects int64
-		frames         []string
-		parts          = map[string]int64{}
-	)
-	// A record is "<counts> @ <pcs>" followed by one "#" line per frame.
-	flush := func() {
-		if objects != 0 && slices.ContainsFunc(frames, func(f string) bool { return strings.Contains(f, serviceRoot+"+") }) {
-			total += objects
-			parts[allocPart(frames)] += objects
+	var total int64
+	parts := map[string]int64{}
+	err := proftext.Read(&buf, func(r proftext.Record) error {
+		if !r.Has(serviceRoot) {
+			return nil
 		}
-		objects, frames = 0, frames[:0]
-	}
-	for _, line := range strings.Split(buf.String(), "\n") {
-		switch {
-		case strings.HasPrefix(line, "#"):
-			frames = append(frames, line)
-		case strings.Contains(line, " @ "):
-			// "<inuse objects>: <inuse bytes> [<alloc objects>: <alloc bytes>] @ <pcs>"
-			flush()
-			if _, rest, ok := strings.Cut(line, "["); ok {
-				n, _, _ := strings.Cut(rest, ":")
-				objects, _ = strconv.ParseInt(n, 10, 64)
-			}
+		// "<inuse objects>: <inuse bytes> [<alloc objects>: <alloc bytes>]"
+		_, allocs, _ := strings.Cut(r.Counts, "[")
+		allocs, _, _ = strings.Cut(allocs, ":")
+		n, err := strconv.ParseInt(allocs, 10, 64)
+		if err != nil {
+			return fmt.Errorf("allocs profile record %q: %w", r.Counts, err)
 		}
+		total += n
+		parts[allocPart(r.Funcs)] += n
+		return nil
+	})
+	if err != nil {
+		panic(err)
 	}
-	flush()
 	return total, parts
 }
 
@@ -461,13 +454,12 @@ func TestBenchmarksRun(t *testing.T) {
 // Each allocation is counted in the first part its stack passes through: the metadata parse
 // wins over the lakeFS read it runs in, and a stack through no part is the rest.
 func TestAllocPart(t *testing.T) {
-	const root = "#\t0x1\t" + serviceRoot + "+0x2c\t/x.go:1"
 	for want, frames := range map[string][]string{
-		"parse":  {"#\t0x1\tgithub.com/apache/iceberg-go/table.ParseMetadataBytes+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/lakefs.(*Locator).load+0x1", root},
-		"lakefs": {"#\t0x1\tnet/http.(*Client).do+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/lakefs.(*Client).GetBranch+0x1", root},
-		"remote": {"#\t0x1\tdatabase/sql.(*DB).query+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat.(*Adapter).run+0x1", root},
-		"state":  {"#\t0x1\tdatabase/sql.(*DB).query+0x1", "#\t0x2\tgithub.com/iceberg-remotes/iceberg-remotes/internal/state.(*sqlStore).GetSyncRecord+0x1", root},
-		"rest":   {"#\t0x1\tgithub.com/iceberg-remotes/iceberg-remotes/internal/catalog.Ident.String+0x1", root},
+		"parse":  {"github.com/apache/iceberg-go/table.ParseMetadataBytes", "github.com/iceberg-remotes/iceberg-remotes/internal/lakefs.(*Locator).load", serviceRoot},
+		"lakefs": {"net/http.(*Client).do", "github.com/iceberg-remotes/iceberg-remotes/internal/lakefs.(*Client).GetBranch", serviceRoot},
+		"remote": {"database/sql.(*DB).query", "github.com/iceberg-remotes/iceberg-remotes/internal/catalog/sqlcat.(*Adapter).run", serviceRoot},
+		"state":  {"database/sql.(*DB).query", "github.com/iceberg-remotes/iceberg-remotes/internal/state.(*sqlStore).GetSyncRecord", serviceRoot},
+		"rest":   {"github.com/iceberg-remotes/iceberg-remotes/internal/catalog.Ident.String", serviceRoot},
 	} {
 		if got := allocPart(frames); got != want {
 			t.Errorf("%v: %s, want %s", frames, got, want)
