@@ -42,17 +42,24 @@ func newRESTProbe(t *testing.T, uri string) *restProbe {
 
 func (p *restProbe) do(method, u string, body any) (int, string) {
 	p.t.Helper()
+	return sendJSON(p.t, p.hc, method, u, body)
+}
+
+// sendJSON sends body (nil: none) as JSON and returns the status and up to 1 MiB of the
+// answer.
+func sendJSON(t *testing.T, hc *http.Client, method, u string, body any) (int, string) {
+	t.Helper()
 	var rdr io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
-		require.NoError(p.t, err)
+		require.NoError(t, err)
 		rdr = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, u, rdr)
-	require.NoError(p.t, err)
+	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	rsp, err := p.hc.Do(req)
-	require.NoError(p.t, err)
+	rsp, err := hc.Do(req)
+	require.NoError(t, err)
 	defer rsp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(rsp.Body, 1<<20))
 	return rsp.StatusCode, string(b)

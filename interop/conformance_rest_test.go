@@ -25,8 +25,10 @@ type restPeer struct {
 	// javaStyle: the metadata files the peer is given are worded as Iceberg's Java writer
 	// words them (see s3MetadataFiles).
 	javaStyle bool
-	caps      restCapabilities
-	standIn   resttest.Options
+	// history: the server keeps a commit history the adapter reads (catalog.History).
+	history bool
+	caps    restCapabilities
+	standIn resttest.Options
 }
 
 // atomic reports whether the peer re-points a table atomically (register with overwrite).
@@ -51,6 +53,7 @@ var restPeers = []restPeer{
 		name:      "nessie",
 		start:     peers.StartNessie,
 		javaStyle: true,
+		history:   true,
 		caps: restCapabilities{
 			RegisterInMissingNamespace: http.StatusNotFound,
 			OverwriteStatus:            http.StatusConflict, // the field is ignored: the table exists
@@ -92,6 +95,15 @@ func TestREST(t *testing.T) {
 				c := testCtx(t)
 				loc := s3MetadataFiles(s3, "restart/"+peer.name, peer.javaStyle)(t, 1)[0]
 				checkSurvivesRestart(t, c, a, real.Proc, loc)
+			})
+			t.Run("history", func(t *testing.T) {
+				emptyREST(t, real.URI)
+				a := restAdapter(t, config.RESTRemote{URI: real.URI})
+				if !peer.history {
+					require.Nil(t, a.History(), "only a server whose history the adapter reads offers one")
+					return
+				}
+				checkNessieHistory(t, s3, real, a)
 			})
 			standIn := func(t *testing.T) *resttest.Server {
 				o := peer.standIn

@@ -43,9 +43,8 @@ func restNessieKind() remoteKind {
 				AllowedLocations: []string{r.Location}},
 			pyName: "rest", pyProps: map[string]string{"type": "rest", "uri": r.URI, "warehouse": r.Warehouse},
 			proc: r.Proc,
-			limits: map[string]string{limitNoLineage: "pull after an external commit is refused (409): Nessie rewrites the " +
-				"metadata with an empty metadata-log and only the new snapshot (no parent-snapshot-id), so descent " +
-				"from the pushed state cannot be proven"},
+			notes: "Nessie rewrites the metadata on every commit with an empty metadata-log and only the new " +
+				"snapshot: a pull proves descent from the synced state by Nessie's commit log (API v2)",
 		}
 	}}
 }

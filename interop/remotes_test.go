@@ -37,9 +37,6 @@ type remotePeer struct {
 	pyProps map[string]string
 	proc    stoppable
 	notes   string // for the matrix
-	// limits are the remote's known limitations, by limit name, with the reason; the scenario
-	// concerned asserts the limited behaviour instead (and fails once the limit is gone).
-	limits map[string]string
 	// noCreate: the remote has no create-table endpoint; an unrelated table is registered.
 	noCreate bool
 	// provenance returns the lakefs.* parameters the remote stores for a table; nil when the
@@ -50,10 +47,6 @@ type remotePeer struct {
 	// check, when set, runs once the environment is up (e.g. proving a shim is still needed).
 	check func(t *testing.T, e *env)
 }
-
-// limitNoLineage: the remote rewrites metadata on commit without metadata-log or parent
-// snapshot, so a pull cannot prove that the remote state descends from what was pushed.
-const limitNoLineage = "no-lineage"
 
 // stoppable is what the unreachable scenario stops and restarts: a peer process, or the
 // proxy in front of a server the suite does not own.

@@ -72,8 +72,6 @@ func (r *results) outcome(kind, sc string, ok bool) {
 		case !ok:
 		case strings.Contains(n, "n/a"):
 			v = "n/a"
-		case strings.HasPrefix(n, "limit: "):
-			v = "limited"
 		}
 	}
 	r.outcomes[kind][sc] = v
@@ -117,13 +115,8 @@ func (r *results) matrixRow(kind string) string {
 	}
 	var failed []string
 	for _, sc := range scenarios {
-		switch o[sc.name] {
-		case "FAIL":
+		if o[sc.name] == "FAIL" {
 			failed = append(failed, sc.name)
-		case "limited":
-			for _, n := range r.notes[kind+"/"+sc.name] {
-				notes = append(notes, sc.name+": "+strings.TrimPrefix(n, "limit: "))
-			}
 		}
 	}
 	if len(failed) > 0 {

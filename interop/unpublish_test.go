@@ -62,15 +62,8 @@ func scUnpublish(t *testing.T, e *env) string {
 	assert.Contains(t, r.Body, "pull it first")
 	require.Contains(t, e.remoteTables(remoteNS), "retired", "a refused un-publish changes nothing")
 
-	force := false
-	if _, ok := e.peer.limits[limitNoLineage]; ok {
-		// The pull of the remote commit is refused on this peer (see its limit): un-publish
-		// the moved table with force instead.
-		force = true
-	} else {
-		r = e.pull(pushArgs{ref: branch, table: "retired", auth: basicAuth}, localNS, remoteNS)
-		require.Equal(t, 204, r.Status, r.Body)
-	}
+	r = e.pull(pushArgs{ref: branch, table: "retired", auth: basicAuth}, localNS, remoteNS)
+	require.Equal(t, 204, r.Status, r.Body)
 
 	before := e.s3.List(t)
 	files := 0
@@ -80,7 +73,7 @@ func scUnpublish(t *testing.T, e *env) string {
 		}
 	}
 	require.Positive(t, files, "the bucket holds the tables' metadata and data files")
-	r = e.unpublish("retired", force, jwtAuth)
+	r = e.unpublish("retired", false, jwtAuth)
 	require.Equal(t, 204, r.Status, r.Body)
 	assert.NotContains(t, e.remoteTables(remoteNS), "retired", "the remote no longer lists the table")
 	after := e.s3.List(t)
@@ -99,11 +92,7 @@ func scUnpublish(t *testing.T, e *env) string {
 	r = e.push(pushArgs{ref: branch, table: "retired", auth: basicAuth}, localNS, remoteNS)
 	require.Equal(t, 204, r.Status, r.Body)
 	assert.True(t, slices.Contains(e.remoteTables(remoteNS), "retired"), "a later push registers the table again")
-	rows := 5 // pulled: lakeFS has the remote's commit
-	if force {
-		rows = 3
-	}
-	assertRemote(t, e, "retired", loc, rows)
+	assertRemote(t, e, "retired", loc, 5) // pulled: lakeFS has the remote's commit
 	assert.Equal(t, "in_sync", e.synced()["retired"].State)
 	return ""
 }

@@ -19,6 +19,24 @@ func (m *Metrics) Adapter(remoteID string, a catalog.Adapter) catalog.Adapter {
 	return d
 }
 
+// History instruments a remote's history as backend "remote:<id>", call "history".
+func (m *Metrics) History(remoteID string, h catalog.History) catalog.History {
+	return &history{h: h, m: m, backend: "remote:" + remoteID}
+}
+
+type history struct {
+	h       catalog.History
+	m       *Metrics
+	backend string
+}
+
+func (h *history) Descends(ctx context.Context, id catalog.Ident, from, current string) (ok bool, err error) {
+	defer func(start time.Time) {
+		h.m.observe(h.backend, "history", start, outcomeOf(ctx, err, apperr.StatusOf))
+	}(time.Now())
+	return h.h.Descends(ctx, id, from, current)
+}
+
 type batchAdapter struct {
 	*adapter
 	batch catalog.BatchLoader

@@ -31,6 +31,15 @@ func scrape(t *testing.T, srv *httptest.Server) string {
 	return string(raw)
 }
 
+// scrapeOf serves m's metrics behind the API handler and scrapes them once.
+func scrapeOf(t *testing.T, m *metrics.Metrics) string {
+	t.Helper()
+	h, _ := api.NewHandler(api.Options{Metrics: m.Handler()})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	return scrape(t, srv)
+}
+
 func TestAPIRequestMetrics(t *testing.T) {
 	m := metrics.New()
 	h, err := api.NewHandler(api.Options{Instrument: m.Middleware, Metrics: m.Handler()})
@@ -73,10 +82,7 @@ func TestOutboundHTTPMetrics(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 	}
-	h, _ := api.NewHandler(api.Options{Metrics: m.Handler()})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	out := scrape(t, srv)
+	out := scrapeOf(t, m)
 	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="lakefs",call="GET",outcome="5xx"} 1`)
 	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="lakefs",call="GET",outcome="ok"} 1`)
 }
@@ -107,10 +113,7 @@ func TestAdapterAndStoreMetrics(t *testing.T) {
 	require.NoError(t, s.CreateSyncRecord(context.Background(), &rec))
 	require.Error(t, s.CreateSyncRecord(context.Background(), &rec))
 
-	h, _ := api.NewHandler(api.Options{Metrics: m.Handler()})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	out := scrape(t, srv)
+	out := scrapeOf(t, m)
 	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="remote:glue_prod",call="load_table",outcome="404"} 1`)
 	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="remote:glue_prod",call="ping",outcome="ok"} 1`)
 	assert.Contains(t, out, `iceberg_remotes_state_store_duration_seconds_count{call="create_sync_record"} 2`)
@@ -135,10 +138,29 @@ func TestAdapterKeepsTheBatchRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"t": "s3://b/t"}, got.Locations)
 
-	h, _ := api.NewHandler(api.Options{Metrics: m.Handler()})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	out := scrape(t, srv)
+	out := scrapeOf(t, m)
 	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="remote:sql_prod",call="load_tables",outcome="ok"} 1`)
 	assert.NotContains(t, out, `call="load_table",`)
+}
+
+type historyFunc func() (bool, error)
+
+func (f historyFunc) Descends(context.Context, catalog.Ident, string, string) (bool, error) {
+	return f()
+}
+
+// TestHistoryCalls: a remote's history walk is a call of the remote's backend.
+func TestHistoryCalls(t *testing.T) {
+	m := metrics.New()
+	ok, err := m.History("nessie", historyFunc(func() (bool, error) { return true, nil })).Descends(context.Background(), catalog.Ident{Table: "t"}, "a", "b")
+	require.NoError(t, err)
+	assert.True(t, ok, "the answer passes through")
+	_, err = m.History("nessie", historyFunc(func() (bool, error) {
+		return false, apperr.Wrap(504, errors.New("slow"), "remote timed out")
+	})).Descends(context.Background(), catalog.Ident{Table: "t"}, "a", "b")
+	require.Error(t, err)
+
+	out := scrapeOf(t, m)
+	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="remote:nessie",call="history",outcome="ok"} 1`)
+	assert.Contains(t, out, `iceberg_remotes_outbound_calls_total{backend="remote:nessie",call="history",outcome="504"} 1`)
 }

@@ -131,3 +131,68 @@ func TestListTablesStates(t *testing.T) {
 		})
 	}
 }
+
+// history is a catalog.History answering ok (or err), recording what it was asked.
+type history struct {
+	ok    bool
+	err   error
+	asked [][3]string // table, from, current
+}
+
+func (h *history) Descends(_ context.Context, id catalog.Ident, from, current string) (bool, error) {
+	h.asked = append(h.asked, [3]string{id.String(), from, current})
+	return h.ok, h.err
+}
+
+// A remote that rewrites the metadata on every commit without its log or the synced snapshot
+// (Nessie) is pulled when the remote's own history shows the table moving from the synced
+// location to the current one; it is refused when that history does not, or has none, and a
+// history that cannot be read fails the pull with its status.
+func TestPullLineageByRemoteHistory(t *testing.T) {
+	c := newCore(t, lakefs.LayoutPointer, nil)
+	c.push()
+	synced := c.record().RemoteLocation
+	rewritten := remotestest.WriteMetadata(t, c.dir, "table/metadata/00002-rewritten.metadata.json",
+		remotestest.Version{TableUUID: c.uuid, Location: "file://" + c.dir + "/table", Snapshots: []int64{42}})
+	c.cat.SetTable(c.remoteID(), rewritten)
+
+	_, err := c.pull(false, false)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
+	assert.Contains(t, err.Error(), "neither its metadata log nor its snapshots contain it")
+
+	for _, h := range []*history{{ok: false}, {err: apperr.Wrap(http.StatusGatewayTimeout, errors.New("slow"), "remote timed out")}} {
+		c.remote.History = h
+		_, err = c.pull(false, false)
+		require.Error(t, err)
+		if h.err != nil {
+			assert.Equal(t, http.StatusGatewayTimeout, apperr.StatusOf(err), "%v", err)
+		} else {
+			assert.Equal(t, http.StatusConflict, apperr.StatusOf(err))
+			assert.Contains(t, err.Error(), "nor the remote's history of the table contain it")
+		}
+		assert.Equal(t, [][3]string{{c.remoteID().String(), synced, rewritten}}, h.asked)
+		assert.Empty(t, c.lake.Staged(testRepo, "main"), "a refused pull stages nothing")
+	}
+
+	h := &history{ok: true}
+	c.remote.History = h
+	plan, err := c.pull(false, false)
+	require.NoError(t, err)
+	assert.Equal(t, rewritten, c.lakeLocation("main"))
+	assert.Equal(t, rewritten, c.record().RemoteLocation)
+	var lineage string
+	for _, ch := range plan.Checks {
+		if ch.Name == "lineage" {
+			lineage = ch.Message()
+		}
+	}
+	assert.Contains(t, lineage, "by the remote's history")
+
+	// A remote whose metadata shows the lineage is not asked.
+	c.cat.SetTable(c.remoteID(), c.version(3, []string{rewritten}, 42))
+	h.asked = nil
+	_, err = c.pull(false, false)
+	require.NoError(t, err)
+	assert.Empty(t, h.asked, "the metadata log proved it")
+}

@@ -181,11 +181,12 @@ func (s *Service) checkPull(ctx context.Context, r *Remote, req PullRequest, rec
 	if err != nil {
 		return nil, plan.fail("remote_metadata", err)
 	}
-	if err := s.checkLineage(r, rec, remoteLoc, md); err != nil {
+	how, err := s.checkLineage(ctx, r, rec, req.Source, remoteLoc, md)
+	if err != nil {
 		return nil, plan.fail("lineage", err)
 	}
 	pc.md, pc.snapshot = md, snapshotString(currentSnapshotID(md))
-	plan.pass("lineage", "remote metadata descends from the synced state (table-uuid %s, snapshot %s)", md.Metadata.TableUUID(), pc.snapshot)
+	plan.pass("lineage", "remote metadata descends from the synced state by %s (table-uuid %s, snapshot %s)", how, md.Metadata.TableUUID(), pc.snapshot)
 
 	switch {
 	case curLoc == rec.LakeFSLocation:
@@ -322,27 +323,41 @@ func (s *Service) commitPulls(ctx context.Context, r *Remote, pcs []*pullCheck, 
 }
 
 // checkLineage refuses remote metadata that does not descend from the synced state: same
-// table UUID, and either the synced metadata file is in its metadata log or the synced
-// snapshot is among its snapshots (docs/design.md section 6, step 4).
-func (s *Service) checkLineage(r *Remote, rec state.SyncRecord, remoteLoc string, md *RemoteMetadata) error {
+// table UUID, and either the synced metadata file is in its metadata log, or the synced
+// snapshot is among its snapshots (docs/design.md section 6, step 4), or, where the remote
+// keeps a history of its own (Nessie, which rewrites the metadata on every commit without
+// either), that history shows the table moving from the synced location to remoteLoc. It
+// returns which of them proved it.
+func (s *Service) checkLineage(ctx context.Context, r *Remote, rec state.SyncRecord, id catalog.Ident, remoteLoc string, md *RemoteMetadata) (string, error) {
 	uuid := md.Metadata.TableUUID().String()
 	if rec.TableUUID != "" && uuid != rec.TableUUID {
-		return apperr.Conflict("remote table %s was replaced by an unrelated table (table-uuid %s, synced %s)",
+		return "", apperr.Conflict("remote table %s was replaced by an unrelated table (table-uuid %s, synced %s)",
 			dotted(rec.Namespace, rec.Table), uuid, rec.TableUUID)
 	}
 	synced := []string{rec.RemoteLocation, catalog.LocationMap(r.Config.LocationMap).ToRemote(rec.RemoteLocation)}
 	for entry := range md.Metadata.PreviousFiles() {
 		if slices.Contains(synced, entry.MetadataFile) {
-			return nil
+			return "its metadata log", nil
 		}
 	}
 	if rec.SnapshotID != "" {
 		if id, err := strconv.ParseInt(rec.SnapshotID, 10, 64); err == nil && md.Metadata.SnapshotByID(id) != nil {
-			return nil
+			return "its snapshots", nil
 		}
 	}
-	return apperr.Conflict("remote metadata %s does not descend from the synced state %s (neither its metadata log nor its snapshots contain it)",
-		remoteLoc, rec.RemoteLocation)
+	if r.History == nil {
+		return "", apperr.Conflict("remote metadata %s does not descend from the synced state %s (neither its metadata log nor its snapshots contain it)",
+			remoteLoc, rec.RemoteLocation)
+	}
+	ok, err := r.History.Descends(ctx, id, rec.RemoteLocation, remoteLoc)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", apperr.Conflict("remote metadata %s does not descend from the synced state %s (neither its metadata log, nor its snapshots, nor the remote's history of the table contain it)",
+			remoteLoc, rec.RemoteLocation)
+	}
+	return "the remote's history", nil
 }
 
 func currentSnapshotID(md *RemoteMetadata) *int64 {

@@ -86,6 +86,9 @@ type MetadataReader interface {
 type Remote struct {
 	Config  config.Remote
 	Adapter catalog.Adapter
+	// History is the remote's own history of its tables (nil: none), consulted by a pull
+	// when the metadata file alone cannot show that it descends from the synced state.
+	History catalog.History
 	// StartErr is why the adapter could not be created; operations answer 503 with it.
 	StartErr error
 }

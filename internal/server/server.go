@@ -140,6 +140,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		if e.Adapter != nil {
 			r.Adapter = m.Adapter(e.Config.ID, e.Adapter)
 		}
+		if e.History != nil {
+			r.History = m.History(e.Config.ID, e.History)
+		}
 		rs = append(rs, r)
 	}
 	app.Service = remotes.New(remotes.Options{

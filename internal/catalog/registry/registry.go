@@ -22,6 +22,9 @@ import (
 type Entry struct {
 	Config  config.Remote
 	Adapter catalog.Adapter // nil when Err is set
+	// History is the remote's own history of its tables (catalog.HistoryOf), with the same
+	// location map as Adapter; nil when the remote keeps none the adapter can read.
+	History catalog.History
 	Err     error
 }
 
@@ -38,7 +41,9 @@ func Open(ctx context.Context, remotes []config.Remote, ioProps map[string]strin
 			continue
 		}
 		logger.Info("remote catalog ready", "remote", rc.ID, "type", rc.Type)
-		entries = append(entries, Entry{Config: rc, Adapter: catalog.WithLocationMap(a, catalog.LocationMap(rc.LocationMap))})
+		m := catalog.LocationMap(rc.LocationMap)
+		entries = append(entries, Entry{Config: rc, Adapter: catalog.WithLocationMap(a, m),
+			History: catalog.MappedHistory(catalog.HistoryOf(a), m)})
 	}
 	return entries
 }

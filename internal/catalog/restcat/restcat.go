@@ -28,6 +28,7 @@
 package restcat
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"maps"
@@ -60,6 +61,9 @@ type Options struct {
 	// Transport replaces the underlying transport (below retries and auth), for tests.
 	// When set, the TLS settings of the remote are not applied.
 	Transport http.RoundTripper
+	// HistoryPageSize and HistoryLimit bound a walk of a Nessie server's commit log
+	// (History): log entries per request, and in all (0: 100 and 1,000).
+	HistoryPageSize, HistoryLimit int
 }
 
 // Adapter is a REST remote. It is safe for concurrent use.
@@ -186,6 +190,10 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		_ = cat.Close()
 		closeIdle()
 		return nil, a.mapErr(err, nil, "read config")
+	}
+	if n := sess.nessie; n != nil {
+		n.pageSize = cmp.Or(opts.HistoryPageSize, n.pageSize)
+		n.limit = cmp.Or(opts.HistoryLimit, n.limit)
 	}
 	return a, nil
 }

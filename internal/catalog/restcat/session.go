@@ -44,6 +44,8 @@ type session struct {
 	keyLifetime time.Duration
 	// unregister: the server advertises the spec's unregisterTable endpoint.
 	unregister bool
+	// nessie is the server's native API when the server is Nessie (nil otherwise).
+	nessie *nessie
 }
 
 // unregisterEndpoint is how a server advertises the REST spec's unregisterTable in
@@ -80,6 +82,7 @@ func (s *session) resolve(ctx context.Context, base *url.URL, cfg config.RESTRem
 		s.base = s.base.JoinPath(p)
 	}
 	s.unregister = slices.Contains(c.Endpoints, unregisterEndpoint)
+	s.nessie = nessieFrom(s, props, root)
 	s.nsSep = props["namespace-separator"]
 	if s.nsSep == "" {
 		s.nsSep = "%1F"

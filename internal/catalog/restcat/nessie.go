@@ -1,0 +1,189 @@
+package restcat
+
+// Nessie's own commit history of a table, for pulls from a Nessie server's Iceberg REST
+// endpoint: Nessie rewrites a table's metadata on every commit with an empty metadata log and
+// only the current snapshot, so the metadata file cannot show that it descends from the
+// synced state; Nessie's commit log can.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	ourcatalog "github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+)
+
+// The bounds of one history walk: pages of nessiePageSize log entries of the table, at most
+// nessieHistoryLimit entries in all (so at most 10 requests). A synced state further back
+// than that is not proven to be an ancestor, and the pull is refused as it would be without
+// a history.
+const (
+	nessiePageSize     = 100
+	nessieHistoryLimit = 1000
+)
+
+// nessie is how a Nessie server's native API (v2) is reached: Nessie's /v1/config advertises
+// it (nessie.is-nessie-catalog, nessie.core-base-uri) next to its Iceberg REST endpoint.
+type nessie struct {
+	sess     *session
+	api      *url.URL // .../api/v2
+	ref      string   // the branch the REST prefix names
+	pageSize int
+	limit    int
+}
+
+// nessieFrom returns the Nessie API the server's configuration advertises, or nil when the
+// server is not Nessie. The API is used only on the same scheme and host as the REST
+// endpoint, because the remote's credentials go with every request.
+func nessieFrom(s *session, props map[string]string, root *url.URL) *nessie {
+	if props["nessie.is-nessie-catalog"] != "true" {
+		return nil
+	}
+	core, err := url.Parse(props["nessie.core-base-uri"])
+	if err != nil || core.Scheme != root.Scheme || core.Host != root.Host {
+		return nil
+	}
+	ref := props["nessie.default-branch.name"]
+	// Nessie's prefix is "{ref}|{warehouse}" (nessie.prefix-pattern), URL-encoded or not;
+	// a ref may be pinned ("main@hash"): the history is read at the branch's head.
+	if p, err := url.PathUnescape(props["prefix"]); err == nil && p != "" {
+		if r, _, _ := strings.Cut(p, "|"); r != "" {
+			ref, _, _ = strings.Cut(r, "@")
+		}
+	}
+	if ref == "" {
+		return nil
+	}
+	return &nessie{sess: s, api: core.JoinPath("v2"), ref: ref, pageSize: nessiePageSize, limit: nessieHistoryLimit}
+}
+
+// History implements catalog.HistorySource: Nessie's commit log when the server is Nessie.
+func (a *Adapter) History() ourcatalog.History {
+	if a.sess.nessie == nil {
+		return nil
+	}
+	return &nessieHistory{a: a, n: a.sess.nessie}
+}
+
+type nessieHistory struct {
+	a *Adapter
+	n *nessie
+}
+
+// nessieLog is one page of GET /api/v2/trees/{ref}/history?fetch=ALL.
+type nessieLog struct {
+	Token      string `json:"token"`
+	HasMore    bool   `json:"hasMore"`
+	LogEntries []struct {
+		CommitMeta struct {
+			Hash string `json:"hash"`
+		} `json:"commitMeta"`
+		Operations []struct {
+			Type string `json:"type"` // PUT, DELETE, UNCHANGED
+			Key  struct {
+				Elements []string `json:"elements"`
+			} `json:"key"`
+			Content *struct {
+				ID               string `json:"id"`
+				MetadataLocation string `json:"metadataLocation"`
+			} `json:"content"`
+		} `json:"operations"`
+	} `json:"logEntries"`
+}
+
+// Descends implements catalog.History over the branch's commit log, newest first: it finds
+// the commit that put current, then, going back, the one that put from, and answers true
+// only when every commit of the table on the way kept its content id (Nessie gives a table
+// dropped and created again, or replaced under the same name, a new id) and none deleted it.
+func (h *nessieHistory) Descends(ctx context.Context, id ourcatalog.Ident, from, current string) (bool, error) {
+	key := append(slices.Clone(id.Namespace), id.Table)
+	var contentID string // set once current is found
+	token, seen := "", 0
+	for seen < h.n.limit {
+		page, err := h.page(ctx, key, token, min(h.n.pageSize, h.n.limit-seen))
+		if err != nil {
+			return false, h.a.mapErr(err, nil, "read the history of table %s", id)
+		}
+		for _, e := range page.LogEntries {
+			for _, op := range e.Operations {
+				if !slices.Equal(op.Key.Elements, key) {
+					continue
+				}
+				if contentID == "" {
+					// Newer than current (the table moved since it was loaded): irrelevant
+					// to whether current descends from from.
+					if op.Type == "PUT" && op.Content != nil && op.Content.MetadataLocation == current {
+						contentID = op.Content.ID
+						if current == from {
+							return true, nil
+						}
+					}
+					continue
+				}
+				if op.Type != "PUT" || op.Content == nil || op.Content.ID != contentID {
+					return false, nil // dropped, renamed away or replaced on the way
+				}
+				if op.Content.MetadataLocation == from {
+					return true, nil
+				}
+			}
+		}
+		seen += len(page.LogEntries)
+		if !page.HasMore || page.Token == "" || len(page.LogEntries) == 0 {
+			return false, nil
+		}
+		token = page.Token
+	}
+	return false, nil
+}
+
+// page reads one page of the branch's log, narrowed to the commits that touch key where a
+// filter can say so (Nessie's CEL filter sees a key as its elements joined by dots, so the
+// filter may let through another key's commits; Descends compares elements).
+func (h *nessieHistory) page(ctx context.Context, key []string, token string, size int) (nessieLog, error) {
+	var out nessieLog
+	u := h.n.api.JoinPath("trees", h.n.ref, "history")
+	q := url.Values{"fetch": {"ALL"}, "max-records": {strconv.Itoa(size)}}
+	if lit, ok := celString(strings.Join(key, ".")); ok {
+		q.Set("filter", "operations.exists(op, op.key == "+lit+")")
+	}
+	if token != "" {
+		q.Set("page-token", token)
+	}
+	u.RawQuery = q.Encode()
+	st, body, err := h.n.sess.do(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return out, err
+	}
+	if st != http.StatusOK {
+		return out, nessieError(st, body)
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return out, fmt.Errorf("decode Nessie history: %w", err)
+	}
+	return out, nil
+}
+
+// celString quotes s as a CEL string literal; false for a string with control characters,
+// which the caller then does not filter on.
+func celString(s string) (string, bool) {
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", false
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`, true
+}
+
+// nessieError is a non-2xx answer of Nessie's API (whose error body is not Iceberg's).
+func nessieError(status int, body []byte) error {
+	var payload struct {
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.Unmarshal(body, &payload)
+	return &httpStatusError{status: status, typ: payload.ErrorCode, message: payload.Message}
+}
