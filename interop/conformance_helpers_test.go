@@ -17,6 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/remotes"
 	"github.com/iceberg-remotes/iceberg-remotes/interop/peers"
 )
 
@@ -60,6 +64,23 @@ func s3Exists(s3 *peers.S3) func(t *testing.T, loc string) bool {
 		key, ok := strings.CutPrefix(loc, "s3://"+s3.Bucket+"/")
 		require.True(t, ok, "not in the shared bucket: %s", loc)
 		return s3.Exists(key)
+	}
+}
+
+// s3ReadMetadata reads metadata files from the shared S3 the way the service does (its
+// object-store reader and metadata parser): restcat.Options.ReadMetadata.
+func s3ReadMetadata(t *testing.T, s3 *peers.S3) func(ctx context.Context, location string) (table.Metadata, error) {
+	objects, err := objstore.New(config.ObjectStore{S3: config.S3Store{Endpoint: s3.Endpoint, Region: s3.Region,
+		AccessKeyID: s3.AccessKeyID, SecretAccessKey: s3.SecretAccessKey, ForcePathStyle: true}},
+		objstore.Options{Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1}})
+	require.NoError(t, err)
+	reader := remotes.NewMetadataReader(objects, nil)
+	return func(ctx context.Context, location string) (table.Metadata, error) {
+		md, err := reader.ReadMetadata(ctx, location)
+		if err != nil {
+			return nil, err
+		}
+		return md.Metadata, nil
 	}
 }
 

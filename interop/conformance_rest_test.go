@@ -25,14 +25,30 @@ type restPeer struct {
 	// javaStyle: the metadata files the peer is given are worded as Iceberg's Java writer
 	// words them (see s3MetadataFiles).
 	javaStyle bool
-	// history: the server keeps a commit history the adapter reads (catalog.History).
-	history bool
+	// nessie: the server is Nessie, whose own API the adapter uses for the table's history
+	// (catalog.History) and to re-point atomically.
+	nessie  bool
 	caps    restCapabilities
 	standIn resttest.Options
 }
 
-// atomic reports whether the peer re-points a table atomically (register with overwrite).
-func (p restPeer) atomic() bool { return p.caps.OverwriteStatus == http.StatusOK }
+// atomic reports whether the adapter re-points the peer's tables atomically: with register
+// with overwrite, or on Nessie with a conditional commit of its own API (which the stand-in,
+// imitating only the REST protocol, does not have: standIn).
+func (p restPeer) atomic(standIn bool) bool {
+	return p.caps.OverwriteStatus == http.StatusOK || (p.nessie && !standIn)
+}
+
+// repoint names how the adapter re-points the peer's tables.
+func (p restPeer) repoint(standIn bool) string {
+	switch {
+	case p.caps.OverwriteStatus == http.StatusOK:
+		return "atomic register overwrite"
+	case p.atomic(standIn):
+		return "atomic Nessie commit"
+	}
+	return "drop-and-register fallback"
+}
 
 var restPeers = []restPeer{
 	{
@@ -53,7 +69,7 @@ var restPeers = []restPeer{
 		name:      "nessie",
 		start:     peers.StartNessie,
 		javaStyle: true,
-		history:   true,
+		nessie:    true,
 		caps: restCapabilities{
 			RegisterInMissingNamespace: http.StatusNotFound,
 			OverwriteStatus:            http.StatusConflict, // the field is ignored: the table exists
@@ -82,24 +98,24 @@ func TestREST(t *testing.T) {
 			})
 			t.Run("conformance", func(t *testing.T) {
 				began := time.Now()
-				restConformance(t, s3, peer, func(t *testing.T) config.RESTRemote {
+				restConformance(t, s3, peer, false, func(t *testing.T) config.RESTRemote {
 					emptyREST(t, real.URI)
 					return config.RESTRemote{URI: real.URI}
 				})
 				peers.Logf(t, "conformance on %s %s took %s (re-point: %s)", real.Name, real.Version,
-					time.Since(began).Round(10*time.Millisecond), map[bool]string{true: "atomic register overwrite", false: "drop-and-register fallback"}[peer.atomic()])
+					time.Since(began).Round(10*time.Millisecond), peer.repoint(false))
 			})
 			t.Run("state survives a restart", func(t *testing.T) {
 				emptyREST(t, real.URI)
-				a := restAdapter(t, config.RESTRemote{URI: real.URI})
+				a := restAdapter(t, s3, config.RESTRemote{URI: real.URI})
 				c := testCtx(t)
 				loc := s3MetadataFiles(s3, "restart/"+peer.name, peer.javaStyle)(t, 1)[0]
 				checkSurvivesRestart(t, c, a, real.Proc, loc)
 			})
 			t.Run("history", func(t *testing.T) {
 				emptyREST(t, real.URI)
-				a := restAdapter(t, config.RESTRemote{URI: real.URI})
-				if !peer.history {
+				a := restAdapter(t, s3, config.RESTRemote{URI: real.URI})
+				if !peer.nessie {
 					require.Nil(t, a.History(), "only a server whose history the adapter reads offers one")
 					return
 				}
@@ -114,7 +130,7 @@ func TestREST(t *testing.T) {
 				require.Equal(t, peer.caps, probeREST(t, s3, standIn(t).URL, peer.javaStyle))
 			})
 			t.Run("stand-in conformance", func(t *testing.T) {
-				restConformance(t, s3, peer, func(t *testing.T) config.RESTRemote {
+				restConformance(t, s3, peer, true, func(t *testing.T) config.RESTRemote {
 					return config.RESTRemote{URI: standIn(t).URL}
 				})
 			})
@@ -122,21 +138,25 @@ func TestREST(t *testing.T) {
 	}
 }
 
-// restConformance runs catalogtest through restcat on the remote newRemote returns (empty).
-func restConformance(t *testing.T, s3 *peers.S3, peer restPeer, newRemote func(t *testing.T) config.RESTRemote) {
+// restConformance runs catalogtest through restcat on the remote newRemote returns (empty):
+// the peer itself, or its stand-in (standIn).
+func restConformance(t *testing.T, s3 *peers.S3, peer restPeer, standIn bool, newRemote func(t *testing.T) config.RESTRemote) {
 	catalogtest.Run(t, catalogtest.Options{
 		NestedNamespaces: true,
-		NonAtomicReplace: !peer.atomic(),
+		NonAtomicReplace: !peer.atomic(standIn),
 		MetadataFiles:    s3MetadataFiles(s3, "conformance/"+t.Name(), peer.javaStyle),
 		Exists:           s3Exists(s3),
 		New: func(t *testing.T) catalog.Adapter {
-			return restAdapter(t, newRemote(t))
+			return restAdapter(t, s3, newRemote(t))
 		},
 	})
 }
 
-func restAdapter(t *testing.T, cfg config.RESTRemote) *restcat.Adapter {
-	a, err := restcat.New(testCtx(t), cfg, restcat.Options{Name: "interop", Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1}})
+// restAdapter is the adapter for cfg as the service builds it, reading metadata files from
+// the shared S3 as the service would (a Nessie re-point needs them).
+func restAdapter(t *testing.T, s3 *peers.S3, cfg config.RESTRemote) *restcat.Adapter {
+	a, err := restcat.New(testCtx(t), cfg, restcat.Options{Name: "interop", Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1},
+		ReadMetadata: s3ReadMetadata(t, s3)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	return a

@@ -44,7 +44,8 @@ func restNessieKind() remoteKind {
 			pyName: "rest", pyProps: map[string]string{"type": "rest", "uri": r.URI, "warehouse": r.Warehouse},
 			proc: r.Proc,
 			notes: "Nessie rewrites the metadata on every commit with an empty metadata-log and only the new " +
-				"snapshot: a pull proves descent from the synced state by Nessie's commit log (API v2)",
+				"snapshot: a pull proves descent from the synced state by Nessie's commit log (API v2); a re-point is " +
+				"one Nessie commit conditional on the table's state (it keeps the content id)",
 		}
 	}}
 }

@@ -201,7 +201,7 @@ func (f *faultEnv) newRig() *rig {
 	locator := lakefs.NewLocator(client, f.cfg.LayoutFor)
 	objects, err := objstore.New(f.cfg.ObjectStore, objstore.Options{Policy: httpclient.Policy{Timeout: 10 * time.Second, MaxRetries: 1}, Logger: logger})
 	require.NoError(t, err)
-	entries := registry.Open(c, f.cfg.IcebergCatalog.Remotes, nil, logger)
+	entries := registry.Open(c, f.cfg.IcebergCatalog.Remotes, registry.Options{Logger: logger})
 	closers = append(closers, func() { registry.Close(entries) })
 	require.NoError(t, entries[0].Err)
 

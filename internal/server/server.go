@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/iceberg-go/table"
+
 	"github.com/iceberg-remotes/iceberg-remotes/internal/api"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/authn"
@@ -133,7 +135,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, fmt.Errorf("object_store: %w", err)
 	}
-	app.remotes = registry.Open(ctx, cfg.IcebergCatalog.Remotes, ioProps, logger)
+	reader := timedReader{next: remotes.NewMetadataReader(objects, limits), m: m}
+	app.remotes = registry.Open(ctx, cfg.IcebergCatalog.Remotes, registry.Options{IOProps: ioProps, Logger: logger,
+		ReadMetadata: func(ctx context.Context, location string) (table.Metadata, error) {
+			md, err := reader.ReadMetadata(ctx, location)
+			if err != nil {
+				return nil, err
+			}
+			return md.Metadata, nil
+		}})
 	var rs []*remotes.Remote
 	for _, e := range app.remotes {
 		r := &remotes.Remote{Config: e.Config, StartErr: e.Err}
@@ -148,7 +158,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	app.Service = remotes.New(remotes.Options{
 		Remotes:      rs,
 		LakeFS:       locator,
-		Reader:       timedReader{next: remotes.NewMetadataReader(objects, limits), m: m},
+		Reader:       reader,
 		Store:        store,
 		Logger:       logger,
 		CheckAllowed: authn.CheckAllowed,

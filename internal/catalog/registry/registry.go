@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/gluecat"
@@ -28,13 +29,26 @@ type Entry struct {
 	Err     error
 }
 
-// Open creates an adapter per remote, wrapped with the remote's location map. ioProps are
-// iceberg-go FileIO properties for adapters that read metadata files themselves (hive's
-// register builds the metastore columns from the file).
-func Open(ctx context.Context, remotes []config.Remote, ioProps map[string]string, logger *slog.Logger) []Entry {
+// Options are what adapters get from the service beside their remote's configuration.
+type Options struct {
+	// IOProps are iceberg-go FileIO properties for adapters that read metadata files
+	// through iceberg-go (hive's register builds the metastore columns from the file).
+	IOProps map[string]string
+	// ReadMetadata is the service's reader of metadata files (its object store, under its
+	// size caps), for adapters that need a file's contents (a Nessie re-point).
+	ReadMetadata func(ctx context.Context, location string) (table.Metadata, error)
+	Logger       *slog.Logger
+}
+
+// Open creates an adapter per remote, wrapped with the remote's location map.
+func Open(ctx context.Context, remotes []config.Remote, opts Options) []Entry {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	logger := opts.Logger
 	entries := make([]Entry, 0, len(remotes))
 	for _, rc := range remotes {
-		a, err := open(ctx, rc, ioProps, logger)
+		a, err := open(ctx, rc, opts)
 		if err != nil {
 			logger.Error("remote catalog could not start; it reports not ready", "remote", rc.ID, "type", rc.Type, "error", err)
 			entries = append(entries, Entry{Config: rc, Err: err})
@@ -48,7 +62,8 @@ func Open(ctx context.Context, remotes []config.Remote, ioProps map[string]strin
 	return entries
 }
 
-func open(ctx context.Context, rc config.Remote, ioProps map[string]string, logger *slog.Logger) (catalog.Adapter, error) {
+func open(ctx context.Context, rc config.Remote, opts Options) (catalog.Adapter, error) {
+	logger := opts.Logger
 	// One policy, one meaning for every type: timeout per attempt, max_retries after the
 	// first attempt (0: none).
 	policy := rc.RetryPolicy()
@@ -56,12 +71,12 @@ func open(ctx context.Context, rc config.Remote, ioProps map[string]string, logg
 	case "sql":
 		return sqlcat.New(ctx, rc.SQL, sqlcat.Options{RemoteID: rc.ID, Policy: policy})
 	case "rest":
-		return restcat.New(ctx, rc.REST, restcat.Options{Name: rc.ID, Policy: policy, Logger: logger})
+		return restcat.New(ctx, rc.REST, restcat.Options{Name: rc.ID, Policy: policy, Logger: logger, ReadMetadata: opts.ReadMetadata})
 	case "glue":
 		return gluecat.New(ctx, rc.Glue, gluecat.Options{Name: rc.ID, Policy: policy, Logger: logger})
 	case "hive":
 		return hivecat.New(ctx, rc.Hive, hivecat.Options{Name: rc.ID, Policy: policy,
-			Properties: iceberg.Properties(ioProps), Logger: logger})
+			Properties: iceberg.Properties(opts.IOProps), Logger: logger})
 	default:
 		return nil, fmt.Errorf("unknown remote type %q", rc.Type)
 	}

@@ -28,7 +28,7 @@ func TestOneFailingRemoteDoesNotStopTheOthers(t *testing.T) {
 			SQL:         config.SQLRemote{Driver: "sqlite", DSN: "file:" + filepath.Join(dir, "remote.db"), CatalogName: "lakefs"},
 			LocationMap: []config.LocationMap{{From: "file://", To: "local-scheme://"}}},
 	}
-	entries := registry.Open(context.Background(), remotes, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	entries := registry.Open(context.Background(), remotes, registry.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer registry.Close(entries)
 	require.Len(t, entries, 2)
 	assert.Nil(t, entries[0].Adapter)

@@ -8,6 +8,7 @@ package restcat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +16,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	ourcatalog "github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 )
 
 // The bounds of one history walk: pages of nessiePageSize log entries of the table, at most
@@ -186,4 +192,126 @@ func nessieError(status int, body []byte) error {
 	}
 	_ = json.Unmarshal(body, &payload)
 	return &httpStatusError{status: status, typ: payload.ErrorCode, message: payload.Message}
+}
+
+// nessieContent is a Nessie content object of type ICEBERG_TABLE: Nessie's pointer to a
+// table's metadata file, with the ids Nessie requires beside it.
+type nessieContent struct {
+	Type             string `json:"type"`
+	ID               string `json:"id,omitempty"`
+	MetadataLocation string `json:"metadataLocation"`
+	SnapshotID       int64  `json:"snapshotId"`
+	SchemaID         int    `json:"schemaId"`
+	SpecID           int    `json:"specId"`
+	SortOrderID      int    `json:"sortOrderId"`
+}
+
+// contentPath is key as a path segment of Nessie's API v2: elements joined by dots, a dot
+// inside an element written as U+001D.
+func contentPath(key []string) string {
+	parts := make([]string, len(key))
+	for i, e := range key {
+		parts[i] = strings.ReplaceAll(e, ".", "\x1d")
+	}
+	return strings.Join(parts, ".")
+}
+
+// content reads table key on the branch: its content and the hash of the commit it was
+// read at. A missing key is catalog's ErrNoSuchTable.
+func (n *nessie) content(ctx context.Context, key []string) (nessieContent, string, error) {
+	var out struct {
+		Content            nessieContent `json:"content"`
+		EffectiveReference struct {
+			Hash string `json:"hash"`
+		} `json:"effectiveReference"`
+	}
+	st, body, err := n.sess.do(ctx, http.MethodGet, n.api.JoinPath("trees", n.ref, "contents", contentPath(key)), nil)
+	if err != nil {
+		return out.Content, "", err
+	}
+	if st == http.StatusNotFound {
+		return out.Content, "", fmt.Errorf("%w: %w", catalog.ErrNoSuchTable, nessieError(st, body))
+	}
+	if st != http.StatusOK {
+		return out.Content, "", nessieError(st, body)
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return out.Content, "", fmt.Errorf("decode Nessie content: %w", err)
+	}
+	return out.Content, out.EffectiveReference.Hash, nil
+}
+
+// commitPut commits c as table key's content on the branch, based on hash: Nessie refuses
+// it with 409 when the key changed after hash.
+func (n *nessie) commitPut(ctx context.Context, key []string, c nessieContent, hash, message string) error {
+	payload, err := json.Marshal(map[string]any{
+		"commitMeta": map[string]any{"message": message},
+		"operations": []any{map[string]any{"type": "PUT", "key": map[string]any{"elements": key}, "content": c}},
+	})
+	if err != nil {
+		return err
+	}
+	st, body, err := n.sess.do(ctx, http.MethodPost, n.api.JoinPath("trees", n.ref+"@"+hash, "history", "commit"), payload)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK {
+		return nessieError(st, body)
+	}
+	return nil
+}
+
+// nessieReplace re-points table id from expected to location with one Nessie commit that
+// keeps the table's content id (the same table to Nessie, its branches and its history),
+// based on the commit the table was read at: Nessie refuses the commit when the table
+// changed since, so the re-point is a compare-and-swap on the server. The new content's ids
+// come from the metadata file itself (Options.ReadMetadata). A commit whose answer was lost
+// may be repeated: a 409 then finds the table already at location, which is success.
+func (a *Adapter) nessieReplace(ctx context.Context, id ourcatalog.Ident, expected, location string) error {
+	n := a.sess.nessie
+	key := append(slices.Clone(id.Namespace), id.Table)
+	cur, hash, err := n.content(ctx, key)
+	if err != nil {
+		return a.mapErr(err, nil, "read table %s", id)
+	}
+	if cur.Type != "ICEBERG_TABLE" {
+		return apperr.Conflict("remote %q: %s is a Nessie %s, not an Iceberg table", a.name, id, cur.Type)
+	}
+	if cur.MetadataLocation != expected {
+		return apperr.Conflict("remote %q: table %s changed: it no longer points at the expected metadata location", a.name, id)
+	}
+	md, err := a.readMetadata(ctx, location)
+	if err != nil {
+		return err
+	}
+	next := nessieContent{Type: cur.Type, ID: cur.ID, MetadataLocation: location, SnapshotID: -1,
+		SchemaID: md.CurrentSchema().ID, SpecID: md.DefaultPartitionSpec(), SortOrderID: md.DefaultSortOrder()}
+	if s := md.CurrentSnapshot(); s != nil {
+		next.SnapshotID = s.SnapshotID
+	}
+	cerr := n.commitPut(httpclient.Idempotent(ctx), key, next, hash, fmt.Sprintf("iceberg-remotes: point %s at %s", id, location))
+	if cerr == nil {
+		return nil
+	}
+	var he *httpStatusError
+	if errors.As(cerr, &he) && he.status == http.StatusConflict {
+		if now, _, err := n.content(ctx, key); err == nil && now.ID == cur.ID && now.MetadataLocation == location {
+			return nil
+		}
+		return apperr.Wrap(http.StatusConflict, cerr, "remote %q: table %s changed while it was re-pointed", a.name, id)
+	}
+	return a.mapErr(cerr, nil, "re-point table %s", id)
+}
+
+// readMetadata reads the metadata file at location with Options.ReadMetadata.
+func (a *Adapter) readMetadata(ctx context.Context, location string) (table.Metadata, error) {
+	md, err := a.readMD(ctx, location)
+	if err != nil {
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			return nil, err
+		}
+		return nil, apperr.Wrap(http.StatusBadGateway, err, "remote %q: read the metadata file %s", a.name, location)
+	}
+	return md, nil
 }

@@ -38,6 +38,7 @@ import (
 	"sync"
 
 	"github.com/apache/iceberg-go/catalog/rest"
+	"github.com/apache/iceberg-go/table"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -64,6 +65,11 @@ type Options struct {
 	// HistoryPageSize and HistoryLimit bound a walk of a Nessie server's commit log
 	// (History): log entries per request, and in all (0: 100 and 1,000).
 	HistoryPageSize, HistoryLimit int
+	// ReadMetadata reads and parses the Iceberg metadata file at a location as the remote
+	// sees it (the service's object-store reader, under its size caps). A Nessie server's
+	// table is re-pointed atomically with it (Nessie's content needs the file's current
+	// snapshot, schema, spec and sort order ids); without it, as on other servers.
+	ReadMetadata func(ctx context.Context, location string) (table.Metadata, error)
 }
 
 // Adapter is a REST remote. It is safe for concurrent use.
@@ -72,6 +78,7 @@ type Adapter struct {
 	name      string
 	cat       *rest.Catalog
 	sess      *session
+	readMD    func(ctx context.Context, location string) (table.Metadata, error)
 	tableMu   [64]sync.Mutex // serialises check-then-act on one table within this process
 }
 
@@ -176,7 +183,7 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		ropts = append(ropts, rest.WithSigV4RegionSvc(cfg.SigV4.Region, cfg.SigV4.Service), rest.WithAwsConfig(awsCfg))
 	}
 
-	a := &Adapter{name: name, sess: sess, closeIdle: closeIdle}
+	a := &Adapter{name: name, sess: sess, closeIdle: closeIdle, readMD: opts.ReadMetadata}
 	c, st := track(ctx)
 	cat, err := rest.NewCatalog(c, name, cfg.URI, ropts...)
 	if err != nil {

@@ -112,10 +112,15 @@ func (a *Adapter) register(ctx context.Context, id ourcatalog.Ident, metadataLoc
 // ReplaceTable implements catalog.Adapter; see the package comment for what "atomic" can
 // mean on REST. When the server refuses "overwrite" (400/405/406/501, or 409 from a server
 // that ignores the field), the table is dropped without purge and registered again, and
-// atomic is false.
+// atomic is false. A Nessie server's table is re-pointed with one conditional Nessie commit
+// instead (nessieReplace), when the adapter can read metadata files.
 func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expectedLocation, metadataLocation string, _ ourcatalog.Provenance) (bool, error) {
 	mu := a.lock(id)
 	defer mu.Unlock()
+	if a.sess.nessie != nil && a.readMD != nil {
+		// Nessie ignores "overwrite"; its own API re-points atomically (nessie.go).
+		return true, a.nessieReplace(ctx, id, expectedLocation, metadataLocation)
+	}
 	cur, err := a.LoadTable(ctx, id)
 	if err != nil {
 		return false, err

@@ -3,8 +3,10 @@ package interop
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
@@ -24,8 +27,9 @@ import (
 // checkNessieHistory proves restcat's History against a real Nessie: a table registered by
 // the adapter and then committed to by an engine (iceberg-go, through Nessie's Iceberg REST
 // endpoint, which rewrites the metadata without its log) descends from each of its earlier
-// states, not the other way round; the walk pages and stops at its bound; and a table
-// dropped and registered again, or another table, does not descend from what came before.
+// states, not the other way round; the walk pages and stops at its bound; a table dropped
+// and registered again, or another table, does not descend from what came before; and the
+// adapter's re-point through Nessie's API keeps the chain.
 func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat.Adapter) {
 	c := testCtx(t)
 	h := a.History()
@@ -99,6 +103,36 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 	assert.False(t, descends(h, id, l1, l3), "a state from before the drop")
 	assert.False(t, descends(h, id, l0, l3))
 
+	// A re-point (ReplaceTable: one conditional Nessie commit) keeps the content id, so the
+	// table's history goes on through it, and an engine can commit on top of it.
+	l4 := files(t, 1)[0]
+	atomic, err := a.ReplaceTable(c, id, l3, l4, catalog.Provenance{})
+	require.NoError(t, err)
+	assert.True(t, atomic, "Nessie re-points through its own API")
+	require.Equal(t, l4, load(id))
+	l5 := commit(id, 5)
+	assert.True(t, descends(h, id, l3, l5), "through the re-point")
+	assert.True(t, descends(h, id, l2, l5))
+	_, err = a.ReplaceTable(c, id, l4, files(t, 1)[0], catalog.Provenance{})
+	assert.Equal(t, http.StatusConflict, apperr.StatusOf(err), "a stale expected location: %v", err)
+	require.Equal(t, l5, load(id))
+
+	// The re-point's commit reaches Nessie but its answer is lost: the retry is refused (the
+	// table changed since the hash it is based on), and finding the table at the new
+	// location makes that a success.
+	lossy := &loseFirstAnswer{next: http.DefaultTransport, path: "/history/commit"}
+	la, err := restcat.New(c, config.RESTRemote{URI: real.URI}, restcat.Options{Name: "lossy",
+		Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1}, Transport: lossy, ReadMetadata: s3ReadMetadata(t, s3)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = la.Close() })
+	l6 := files(t, 1)[0]
+	atomic, err = la.ReplaceTable(c, id, l5, l6, catalog.Provenance{})
+	require.NoError(t, err, "the lost answer's commit is recognised")
+	assert.True(t, atomic)
+	assert.Equal(t, 2, lossy.sent(), "the commit was sent twice")
+	require.Equal(t, l6, load(id))
+	assert.True(t, descends(h, id, l5, l6), "one commit, the same table")
+
 	// Dropped and created again on another branch, then merged: the merge commit puts the
 	// new table (a new content id) over the old one without a delete in between.
 	merged := catalog.Ident{Namespace: ns, Table: "merged"}
@@ -119,6 +153,37 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 	require.Equal(t, fresh, load(merged))
 	assert.True(t, descends(h, merged, fresh, fresh))
 	assert.False(t, descends(h, merged, m1, fresh), "the merged table is another table than the one at m1")
+}
+
+// loseFirstAnswer forwards every request and loses the answer to the first one whose path
+// ends in path, as a connection that breaks after the server acted would.
+type loseFirstAnswer struct {
+	next http.RoundTripper
+	path string
+	mu   sync.Mutex
+	n    int
+}
+
+func (l *loseFirstAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
+	rsp, err := l.next.RoundTrip(req)
+	if !strings.HasSuffix(req.URL.Path, l.path) {
+		return rsp, err
+	}
+	l.mu.Lock()
+	l.n++
+	first := l.n == 1
+	l.mu.Unlock()
+	if first && err == nil {
+		rsp.Body.Close()
+		return nil, io.ErrUnexpectedEOF
+	}
+	return rsp, err
+}
+
+func (l *loseFirstAnswer) sent() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
 }
 
 // nessieAPI makes requests to Nessie's own API (v2), as a Nessie user would.
