@@ -18,6 +18,7 @@ import (
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/restcat"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
@@ -50,6 +51,16 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 		require.NoError(t, tx.SetProperties(iceberg.Properties{"commit": fmt.Sprint(n)}))
 		_, err = tx.Commit(c)
 		require.NoError(t, err)
+		loc, err := a.LoadTable(c, id)
+		require.NoError(t, err)
+		return loc
+	}
+	// appendRows appends 3 rows to table id through the engine (a snapshot, data and
+	// manifests in S3, metadata written by Nessie) and returns its new location.
+	appendRows := func(id catalog.Ident) string {
+		tbl, err := engine.LoadTable(c, table.Identifier(append(append([]string{}, id.Namespace...), id.Table)))
+		require.NoError(t, err)
+		catalogtest.AppendRows(c, t, tbl)
 		loc, err := a.LoadTable(c, id)
 		require.NoError(t, err)
 		return loc
@@ -104,8 +115,9 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 	assert.False(t, descends(h, id, l0, l3))
 
 	// A re-point (ReplaceTable: one conditional Nessie commit) keeps the content id, so the
-	// table's history goes on through it, and an engine can commit on top of it.
-	l4 := files(t, 1)[0]
+	// table's history goes on through it, and an engine can commit on top of it. Its target
+	// is metadata with a snapshot (another table's, which Nessie does not mind).
+	l4 := appendRows(other)
 	atomic, err := a.ReplaceTable(c, id, l3, l4, catalog.Provenance{})
 	require.NoError(t, err)
 	assert.True(t, atomic, "Nessie re-points through its own API")
@@ -125,13 +137,32 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 		Policy: httpclient.Policy{Timeout: 20 * time.Second, MaxRetries: 1}, Transport: lossy, ReadMetadata: s3ReadMetadata(t, s3)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = la.Close() })
-	l6 := files(t, 1)[0]
+	l6 := appendRows(other)
 	atomic, err = la.ReplaceTable(c, id, l5, l6, catalog.Provenance{})
 	require.NoError(t, err, "the lost answer's commit is recognised")
 	assert.True(t, atomic)
 	assert.Equal(t, 2, lossy.sent(), "the commit was sent twice")
 	require.Equal(t, l6, load(id))
 	assert.True(t, descends(h, id, l5, l6), "one commit, the same table")
+
+	// Metadata without a current snapshot, worded as pyiceberg and iceberg-go word it (no
+	// current-snapshot-id): Nessie cannot read it, so the adapter does not commit it as the
+	// table's content (the table would no longer load); Nessie's register refuses it and the
+	// table is put back where it was, still loadable.
+	snapshotless := s3MetadataFiles(s3, "history-plain", false)(t, 1)[0]
+	_, err = a.ReplaceTable(c, id, l6, snapshotless, catalog.Provenance{})
+	require.Error(t, err)
+	assert.Equal(t, http.StatusBadGateway, apperr.StatusOf(err), "%v", err)
+	require.Equal(t, l6, load(id), "restored")
+	_, err = engine.LoadTable(c, table.Identifier{"hist", "events"})
+	require.NoError(t, err, "the table still loads through Nessie's REST endpoint")
+	// Worded as Java writes it (current-snapshot-id -1), Nessie reads it: the register path
+	// re-points (not atomically, as on a REST server without overwrite).
+	javaEmpty := files(t, 1)[0]
+	atomic, err = a.ReplaceTable(c, id, l6, javaEmpty, catalog.Provenance{})
+	require.NoError(t, err)
+	assert.False(t, atomic, "no snapshot: dropped and registered again")
+	require.Equal(t, javaEmpty, load(id))
 
 	// Dropped and created again on another branch, then merged: the merge commit puts the
 	// new table (a new content id) over the old one without a delete in between.

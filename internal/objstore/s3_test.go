@@ -19,9 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
@@ -36,6 +33,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/iceberg-remotes/iceberg-remotes/internal/apperr"
+	"github.com/iceberg-remotes/iceberg-remotes/internal/catalog/catalogtest"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/config"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/httpclient"
 	"github.com/iceberg-remotes/iceberg-remotes/internal/objstore"
@@ -171,21 +169,7 @@ func writeTable(t *testing.T, warehouse string, props iceberg.Properties) string
 	tbl, err := cat.CreateTable(ctx, table.Identifier{"analytics", "events"}, sch)
 	require.NoError(t, err)
 
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	asc := arrow.NewSchema([]arrow.Field{
-		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: false},
-		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
-	}, nil)
-	b := array.NewRecordBuilder(mem, asc)
-	defer b.Release()
-	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
-	b.Field(1).(*array.StringBuilder).AppendValues([]string{"a", "b", "c"}, nil)
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	arrTbl := array.NewTableFromRecords(asc, []arrow.RecordBatch{rec})
-	defer arrTbl.Release()
-	appended, err := tbl.AppendTable(ctx, arrTbl, 1024, nil)
-	require.NoError(t, err)
+	appended := catalogtest.AppendRows(ctx, t, tbl)
 	loc := appended.MetadataLocation()
 	require.NotEqual(t, tbl.MetadataLocation(), loc)
 	return loc

@@ -267,40 +267,45 @@ func (n *nessie) commitPut(ctx context.Context, key []string, c nessieContent, h
 // changed since, so the re-point is a compare-and-swap on the server. The new content's ids
 // come from the metadata file itself (Options.ReadMetadata). A commit whose answer was lost
 // may be repeated: a 409 then finds the table already at location, which is success.
-func (a *Adapter) nessieReplace(ctx context.Context, id ourcatalog.Ident, expected, location string) error {
+//
+// It declines (done false, nothing changed) metadata without a current snapshot: Nessie
+// 0.99 cannot parse such a file when it lacks current-snapshot-id (pyiceberg and iceberg-go
+// leave it out), and a content pointing at it would make the table unloadable through
+// Nessie's REST endpoint. The caller's register path then lets Nessie judge the file.
+func (a *Adapter) nessieReplace(ctx context.Context, id ourcatalog.Ident, expected, location string) (done bool, err error) {
 	n := a.sess.nessie
 	key := append(slices.Clone(id.Namespace), id.Table)
 	cur, hash, err := n.content(ctx, key)
 	if err != nil {
-		return a.mapErr(err, nil, "read table %s", id)
+		return true, a.mapErr(err, nil, "read table %s", id)
 	}
 	if cur.Type != "ICEBERG_TABLE" {
-		return apperr.Conflict("remote %q: %s is a Nessie %s, not an Iceberg table", a.name, id, cur.Type)
+		return true, apperr.Conflict("remote %q: %s is a Nessie %s, not an Iceberg table", a.name, id, cur.Type)
 	}
 	if cur.MetadataLocation != expected {
-		return apperr.Conflict("remote %q: table %s changed: it no longer points at the expected metadata location", a.name, id)
+		return true, apperr.Conflict("remote %q: table %s changed: it no longer points at the expected metadata location", a.name, id)
 	}
 	md, err := a.readMetadata(ctx, location)
 	if err != nil {
-		return err
+		return true, err
 	}
-	next := nessieContent{Type: cur.Type, ID: cur.ID, MetadataLocation: location, SnapshotID: -1,
+	if md.CurrentSnapshot() == nil {
+		return false, nil
+	}
+	next := nessieContent{Type: cur.Type, ID: cur.ID, MetadataLocation: location, SnapshotID: md.CurrentSnapshot().SnapshotID,
 		SchemaID: md.CurrentSchema().ID, SpecID: md.DefaultPartitionSpec(), SortOrderID: md.DefaultSortOrder()}
-	if s := md.CurrentSnapshot(); s != nil {
-		next.SnapshotID = s.SnapshotID
-	}
 	cerr := n.commitPut(httpclient.Idempotent(ctx), key, next, hash, fmt.Sprintf("iceberg-remotes: point %s at %s", id, location))
 	if cerr == nil {
-		return nil
+		return true, nil
 	}
 	var he *httpStatusError
 	if errors.As(cerr, &he) && he.status == http.StatusConflict {
 		if now, _, err := n.content(ctx, key); err == nil && now.ID == cur.ID && now.MetadataLocation == location {
-			return nil
+			return true, nil
 		}
-		return apperr.Wrap(http.StatusConflict, cerr, "remote %q: table %s changed while it was re-pointed", a.name, id)
+		return true, apperr.Wrap(http.StatusConflict, cerr, "remote %q: table %s changed while it was re-pointed", a.name, id)
 	}
-	return a.mapErr(cerr, nil, "re-point table %s", id)
+	return true, a.mapErr(cerr, nil, "re-point table %s", id)
 }
 
 // readMetadata reads the metadata file at location with Options.ReadMetadata.

@@ -119,7 +119,9 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 	defer mu.Unlock()
 	if a.sess.nessie != nil && a.readMD != nil {
 		// Nessie ignores "overwrite"; its own API re-points atomically (nessie.go).
-		return true, a.nessieReplace(ctx, id, expectedLocation, metadataLocation)
+		if done, err := a.nessieReplace(ctx, id, expectedLocation, metadataLocation); done {
+			return true, err
+		}
 	}
 	cur, err := a.LoadTable(ctx, id)
 	if err != nil {

@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/catalog/rest"
 	"github.com/apache/iceberg-go/table"
 	"github.com/stretchr/testify/assert"
@@ -40,22 +37,7 @@ func TestIcebergGoWriterCommitIsVisible(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, locs[0], tbl.MetadataLocation())
 
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	sc := arrow.NewSchema([]arrow.Field{
-		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: false},
-		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
-	}, nil)
-	b := array.NewRecordBuilder(mem, sc)
-	defer b.Release()
-	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
-	b.Field(1).(*array.StringBuilder).AppendValues([]string{"a", "b", "c"}, nil)
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	arrTbl := array.NewTableFromRecords(sc, []arrow.RecordBatch{rec})
-	defer arrTbl.Release()
-
-	appended, err := tbl.AppendTable(ctx, arrTbl, 1024, nil)
-	require.NoError(t, err)
+	appended := catalogtest.AppendRows(ctx, t, tbl)
 	newLoc := appended.MetadataLocation()
 	require.NotEqual(t, locs[0], newLoc)
 
