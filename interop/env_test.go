@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -236,6 +237,29 @@ func (e *env) remoteAppend(ns []string, name string, n int) string {
 func (e *env) scanLocation(location string) int {
 	out := e.py.Call(e.t, map[string]any{"op": "scan_location", "location": location})
 	return int(out["rows"].(float64))
+}
+
+// extension posts body as JSON to one of the service's extensions of the lakeFS API
+// (/iceberg/remotes/{catalog}<path>) over HTTP, with the credentials the SDK sends (the lakeFS
+// SDK has no methods for them).
+func (e *env) extension(path string, body any, a auth) sdkResult {
+	e.t.Helper()
+	raw, err := json.Marshal(body)
+	require.NoError(e.t, err)
+	req, err := http.NewRequestWithContext(tctxTimeout(e.t, time.Minute), http.MethodPost,
+		e.api.URL+"/api/v1/iceberg/remotes/"+remoteID+path, bytes.NewReader(raw))
+	require.NoError(e.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if a == jwtAuth {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	} else {
+		req.SetBasicAuth("AKIAALICE", "alice-secret")
+	}
+	res, err := e.api.Client().Do(req)
+	require.NoError(e.t, err)
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return sdkResult{Status: res.StatusCode, Body: string(out)}
 }
 
 // get calls one of the service's listing extensions as alice.

@@ -36,6 +36,7 @@ var scenarios = []scenario{
 	{"remote replaced by unrelated table", scUnrelated},
 	{"remote unreachable", scUnreachable},
 	{"unpublish", scUnpublish},
+	{"bulk push and pull", scBulk},
 }
 
 // TestScenarios runs every scenario on every remote kind through the service over HTTP, with

@@ -1,39 +1,18 @@
 package interop
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// unpublish calls POST /iceberg/remotes/{catalog}/unpublish over HTTP with the same
-// credentials the SDK sends (the lakeFS SDK has no such method: it is our extension).
+// unpublish calls POST /iceberg/remotes/{catalog}/unpublish (our extension).
 func (e *env) unpublish(table string, force bool, a auth) sdkResult {
 	e.t.Helper()
-	raw, err := json.Marshal(map[string]any{"source": map[string]any{"namespace": remoteNS, "table": table}, "force": force})
-	require.NoError(e.t, err)
-	req, err := http.NewRequestWithContext(tctxTimeout(e.t, time.Minute), http.MethodPost,
-		e.api.URL+"/api/v1/iceberg/remotes/"+remoteID+"/unpublish", bytes.NewReader(raw))
-	require.NoError(e.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if a == jwtAuth {
-		req.Header.Set("Authorization", "Bearer "+e.token)
-	} else {
-		req.SetBasicAuth("AKIAALICE", "alice-secret")
-	}
-	res, err := e.api.Client().Do(req)
-	require.NoError(e.t, err)
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return sdkResult{Status: res.StatusCode, Body: string(body)}
+	return e.extension("/unpublish", map[string]any{"source": map[string]any{"namespace": remoteNS, "table": table}, "force": force}, a)
 }
 
 // remoteTables lists the table names of a namespace through the remote catalog (pyiceberg).
