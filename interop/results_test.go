@@ -163,6 +163,18 @@ func sortRows(rows []string) {
 type readmeSection struct {
 	begin, end string
 	row        func(string) string
+	// header, when set, is the table's first two lines (names and separator), checked and
+	// written like the rows.
+	header func() [2]string
+}
+
+// scenarioHeader is the scenario table's header: a column per scenario, in order.
+func scenarioHeader() [2]string {
+	names, rule := []string{"remote"}, []string{"---"}
+	for _, sc := range scenarios {
+		names, rule = append(names, sc.name), append(rule, "---")
+	}
+	return [2]string{"| " + strings.Join(names, " | ") + " |", "|" + strings.Join(rule, "|") + "|"}
 }
 
 // check compares (or, with INTEROP_WRITE_MATRIX set, writes) the rows of the kinds that ran:
@@ -172,8 +184,9 @@ func (r *results) check(t *testing.T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	root := peers.RepoRoot(t)
-	matrix := readmeSection{matrixBegin, matrixEnd, r.matrixRow}
-	r.checkFile(t, filepath.Join(root, "interop", "README.md"), matrix, readmeSection{scenariosBegin, scenariosEnd, r.scenarioRow})
+	matrix := readmeSection{begin: matrixBegin, end: matrixEnd, row: r.matrixRow}
+	r.checkFile(t, filepath.Join(root, "interop", "README.md"), matrix,
+		readmeSection{begin: scenariosBegin, end: scenariosEnd, row: r.scenarioRow, header: scenarioHeader})
 	r.checkFile(t, filepath.Join(root, "README.md"), matrix)
 }
 
@@ -194,6 +207,15 @@ func (r *results) checkFile(t *testing.T, path string, sections ...readmeSection
 			t.Fatalf("%s: markers %q … %q not found", name, sec.begin, sec.end)
 		}
 		lines := strings.Split(strings.Trim(readme[i+len(sec.begin):j], "\n"), "\n")
+		if sec.header != nil && len(lines) >= 2 {
+			h := sec.header()
+			switch {
+			case write:
+				lines[0], lines[1] = h[0], h[1]
+			case lines[0] != h[0] || lines[1] != h[1]:
+				t.Errorf("%s's table header does not match the scenarios:\nREADME: %s\nrun:    %s\n(INTEROP_WRITE_MATRIX=1 writes it)", name, lines[0], h[0])
+			}
+		}
 		for _, kind := range r.order {
 			if _, absent := r.absent[kind]; !absent && len(r.outcomes[kind]) < len(scenarios) {
 				peers.Logf(t, "%s: %d of %d scenarios ran; %s rows not checked", kind, len(r.outcomes[kind]), len(scenarios), name)
