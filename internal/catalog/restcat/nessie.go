@@ -86,9 +86,6 @@ type nessieLog struct {
 	Token      string `json:"token"`
 	HasMore    bool   `json:"hasMore"`
 	LogEntries []struct {
-		CommitMeta struct {
-			Hash string `json:"hash"`
-		} `json:"commitMeta"`
 		Operations []struct {
 			Type string `json:"type"` // PUT, DELETE, UNCHANGED
 			Key  struct {
