@@ -162,6 +162,7 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 	_, err = a.ReplaceTable(c, id, l6, snapshotless, catalog.Provenance{})
 	require.Error(t, err)
 	assert.Equal(t, http.StatusBadGateway, apperr.StatusOf(err), "%v", err)
+	assert.Contains(t, err.Error(), "Nessie cannot read metadata without current-snapshot-id", "a message that says what to do")
 	require.Equal(t, l6, load(id), "restored")
 	_, err = engine.LoadTable(c, table.Identifier{"hist", "events"})
 	require.NoError(t, err, "the table still loads through Nessie's REST endpoint")

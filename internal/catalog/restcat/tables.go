@@ -97,6 +97,13 @@ func (a *Adapter) register(ctx context.Context, id ourcatalog.Ident, metadataLoc
 		return nil
 	}
 	if !errors.Is(err, catalog.ErrTableAlreadyExists) {
+		if a.sess.nessie != nil && strings.Contains(err.Error(), "[currentSnapshotId]") {
+			// Nessie 0.99's answer to metadata without current-snapshot-id (a 500 whose
+			// message names the field): say what to do instead of "the remote failed".
+			return apperr.Wrap(http.StatusBadGateway, err, "remote %q: register table %s: Nessie cannot read metadata "+
+				"without current-snapshot-id, which pyiceberg and iceberg-go leave out of a table with no snapshot: "+
+				"commit a snapshot to the table first", a.name, id)
+		}
 		return a.mapErr(err, st, "register table %s", id)
 	}
 	cur, lerr := a.LoadTable(ctx, id)
