@@ -31,8 +31,6 @@ func TestNessieFromConfig(t *testing.T) {
 	require.NotNil(t, n)
 	assert.Equal(t, "http://127.0.0.1:19120/api/v2", n.api.String())
 	assert.Equal(t, "main", n.ref)
-	assert.Equal(t, nessiePageSize, n.pageSize)
-	assert.Equal(t, nessieHistoryLimit, n.limit)
 
 	for prefix, ref := range map[string]string{
 		"dev|warehouse": "dev", "dev%7Cwarehouse": "dev", "dev@1234abcd|warehouse": "dev", "|warehouse": "main", "": "main",
@@ -64,4 +62,11 @@ func TestCELString(t *testing.T) {
 	}
 	_, ok := celString("a\nb")
 	assert.False(t, ok, "a control character is not filtered on")
+}
+
+// A history walk is bounded by the options, or by 100 entries a page and 1,000 in all.
+func TestHistoryBounds(t *testing.T) {
+	assert.Equal(t, historyBounds{page: nessiePageSize, limit: nessieHistoryLimit}, boundsOf(Options{}))
+	assert.Equal(t, historyBounds{page: 100, limit: 1000}, boundsOf(Options{}))
+	assert.Equal(t, historyBounds{page: 1, limit: 3}, boundsOf(Options{HistoryPageSize: 1, HistoryLimit: 3}))
 }

@@ -28,7 +28,6 @@
 package restcat
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"maps"
@@ -79,6 +78,7 @@ type Adapter struct {
 	cat       *rest.Catalog
 	sess      *session
 	readMD    func(ctx context.Context, location string) (table.Metadata, error)
+	history   historyBounds  // of a Nessie history walk
 	tableMu   [64]sync.Mutex // serialises check-then-act on one table within this process
 }
 
@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		ropts = append(ropts, rest.WithSigV4RegionSvc(cfg.SigV4.Region, cfg.SigV4.Service), rest.WithAwsConfig(awsCfg))
 	}
 
-	a := &Adapter{name: name, sess: sess, closeIdle: closeIdle, readMD: opts.ReadMetadata}
+	a := &Adapter{name: name, sess: sess, closeIdle: closeIdle, readMD: opts.ReadMetadata, history: boundsOf(opts)}
 	c, st := track(ctx)
 	cat, err := rest.NewCatalog(c, name, cfg.URI, ropts...)
 	if err != nil {
@@ -197,10 +197,6 @@ func New(ctx context.Context, cfg config.RESTRemote, opts Options) (*Adapter, er
 		_ = cat.Close()
 		closeIdle()
 		return nil, a.mapErr(err, nil, "read config")
-	}
-	if n := sess.nessie; n != nil {
-		n.pageSize = cmp.Or(opts.HistoryPageSize, n.pageSize)
-		n.limit = cmp.Or(opts.HistoryLimit, n.limit)
 	}
 	return a, nil
 }

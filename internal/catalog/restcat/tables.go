@@ -97,12 +97,8 @@ func (a *Adapter) register(ctx context.Context, id ourcatalog.Ident, metadataLoc
 		return nil
 	}
 	if !errors.Is(err, catalog.ErrTableAlreadyExists) {
-		if a.sess.nessie != nil && strings.Contains(err.Error(), "[currentSnapshotId]") {
-			// Nessie 0.99's answer to metadata without current-snapshot-id (a 500 whose
-			// message names the field): say what to do instead of "the remote failed".
-			return apperr.Wrap(http.StatusBadGateway, err, "remote %q: register table %s: Nessie cannot read metadata "+
-				"without current-snapshot-id, which pyiceberg and iceberg-go leave out of a table with no snapshot: "+
-				"commit a snapshot to the table first", a.name, id)
+		if nerr := a.nessieRefusal(id, err); nerr != nil {
+			return nerr
 		}
 		return a.mapErr(err, st, "register table %s", id)
 	}
@@ -125,7 +121,7 @@ func (a *Adapter) ReplaceTable(ctx context.Context, id ourcatalog.Ident, expecte
 	mu := a.lock(id)
 	defer mu.Unlock()
 	if a.sess.nessie != nil && a.readMD != nil {
-		// Nessie ignores "overwrite"; its own API re-points atomically (nessie.go).
+		// Nessie ignores "overwrite"; its own API re-points atomically (nessie_repoint.go).
 		if done, err := a.nessieReplace(ctx, id, expectedLocation, metadataLocation); done {
 			return true, err
 		}
