@@ -159,7 +159,11 @@ func checkNessieHistory(t *testing.T, s3 *peers.S3, real *peers.REST, a *restcat
 	// table's content (the table would no longer load); Nessie's register refuses it and the
 	// table is put back where it was, still loadable.
 	snapshotless := s3MetadataFiles(s3, "history-plain", false)(t, 1)[0]
-	_, err = a.ReplaceTable(c, id, l6, snapshotless, catalog.Provenance{})
+	rec.reset()
+	_, err = ra.ReplaceTable(c, id, l6, snapshotless, catalog.Provenance{})
+	for _, r := range rec.reset() {
+		assert.NotContains(t, r, "/api/v2/", "a declined file asks nothing of Nessie's own API")
+	}
 	require.Error(t, err)
 	assert.Equal(t, http.StatusBadGateway, apperr.StatusOf(err), "%v", err)
 	assert.Contains(t, err.Error(), "Nessie cannot read metadata without current-snapshot-id", "a message that says what to do")
